@@ -1,0 +1,116 @@
+"""tracker: an online learning-time tracker for continuing-education hours."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import Flask
+
+from tracker.config import DEFAULTS, PROJECT_ROOT
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the app: defaults, then `TRACKER_*` environment variables, then `config`."""
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        static_folder=str(PROJECT_ROOT / "static"),
+        template_folder="templates",
+    )
+    app.config.from_mapping(DEFAULTS)
+    app.config.from_prefixed_env("TRACKER")
+    if config is not None:
+        app.config.from_mapping(config)
+    _derive_settings(app)
+    _init_extensions(app)
+    _register_blueprints(app)
+    if app.config["AUTO_MIGRATE"]:
+        from tracker.db import upgrade_schema
+
+        upgrade_schema(app)
+    return app
+
+
+def _derive_settings(app: Flask) -> None:
+    instance = Path(app.instance_path)
+    instance.mkdir(parents=True, exist_ok=True)
+    if not app.config["SECRET_KEY"]:
+        key_file = instance / "secret_key"
+        if not key_file.exists():
+            key_file.write_text(secrets.token_urlsafe(48))
+            key_file.chmod(0o600)
+        app.config["SECRET_KEY"] = key_file.read_text().strip()
+    app.config["SQLALCHEMY_DATABASE_URI"] = app.config["DATABASE_URL"] or (
+        f"sqlite:///{instance / 'tracker.db'}"
+    )
+    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})
+    app.config["MEDIA_DIR"] = app.config["MEDIA_DIR"] or str(instance / "media")
+    interval = app.config["HEARTBEAT_INTERVAL_S"]
+    if not isinstance(interval, int | float) or isinstance(interval, bool) or interval <= 0:
+        raise ValueError(
+            f"TRACKER_HEARTBEAT_INTERVAL_S must be a positive number, not {interval!r}"
+        )
+
+
+def _init_extensions(app: Flask) -> None:
+    from tracker.db import tune_engine
+    from tracker.extensions import babel, db, login_manager, migrate, socketio
+    from tracker.i18n import select_locale
+    from tracker.live.store import InProcessLiveStore, RedisLiveStore
+    from tracker.rulesets import load_rule_sets
+
+    rule_sets = load_rule_sets(Path(app.config["RULES_DIR"]))
+    if app.config["RULE_SET"] not in rule_sets:
+        raise ValueError(
+            f"TRACKER_RULE_SET={app.config['RULE_SET']!r} is not one of {sorted(rule_sets)}"
+        )
+    app.extensions["tracker.rule_sets"] = rule_sets
+    app.extensions["tracker.timezone"] = ZoneInfo(app.config["TIMEZONE"])
+
+    db.init_app(app)
+    with app.app_context():
+        tune_engine(db.engine)
+    migrate.init_app(
+        app, db, directory=str(PROJECT_ROOT / "tracker" / "migrations"), render_as_batch=True
+    )
+    babel.init_app(app, locale_selector=select_locale)
+    login_manager.init_app(app)
+    login_manager.login_view = "web.login"
+
+    redis_url = app.config["REDIS_URL"]
+    if redis_url:
+        import redis
+
+        client = redis.Redis.from_url(redis_url)
+        app.extensions["tracker.redis"] = client
+        app.extensions["tracker.live_store"] = RedisLiveStore(client)
+    else:
+        app.extensions["tracker.live_store"] = InProcessLiveStore()
+    socketio.init_app(
+        app,
+        message_queue=redis_url,
+        async_mode=app.config["ASYNC_MODE"],
+        cors_allowed_origins=app.config["CORS_ORIGINS"],
+        logger=False,
+        engineio_logger=False,
+    )
+
+
+def _register_blueprints(app: Flask) -> None:
+    from tracker import cli, web
+    from tracker.api import bp as api
+    from tracker.errors_http import register_error_handlers
+    from tracker.extensions import socketio
+    from tracker.formatting import duration
+    from tracker.sockets.player import PlayerNamespace
+
+    app.add_template_filter(duration, "duration")
+    app.register_blueprint(api)
+    app.register_blueprint(web.bp)
+    register_error_handlers(app)
+    cli.register(app)
+    socketio.on_namespace(PlayerNamespace("/player"))

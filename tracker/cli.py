@@ -1,0 +1,45 @@
+"""`flask --app wsgi …` commands: users and demo data."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask
+
+from tracker.errors import TrackerError
+from tracker.models import ROLES
+
+
+def register(app: Flask) -> None:
+    """Attach the commands to `app`."""
+    app.cli.add_command(create_user_command)
+    app.cli.add_command(seed_demo_command)
+
+
+@click.command("create-user")
+@click.argument("username")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@click.option("--role", type=click.Choice(ROLES), default="learner", show_default=True)
+@click.option("--unit", default=None, help="Unit name (created if missing).")
+@click.option("--display-name", default=None)
+def create_user_command(
+    username: str, password: str, role: str, unit: str | None, display_name: str | None
+) -> None:
+    """Create USERNAME, or update it if it exists."""
+    from tracker.services.accounts import save_user
+
+    if not password:
+        raise click.BadParameter("must not be empty", param_hint="--password")
+    try:
+        principal = save_user(username, password, role, unit, display_name)
+    except TrackerError as error:
+        raise click.ClickException(str(error.message)) from error
+    click.echo(f"user {principal.username} (id {principal.id}, {principal.role}) saved")
+
+
+@click.command("seed-demo")
+def seed_demo_command() -> None:
+    """Add demo users, units and courseware (idempotent)."""
+    from tracker.demo import seed_demo
+
+    for line in seed_demo():
+        click.echo(line)

@@ -1,0 +1,30 @@
+"""Configuration defaults; `TRACKER_*` environment variables override them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+DEFAULTS: dict[str, object] = {
+    "SECRET_KEY": None,  # unset: a random key is kept in the instance folder
+    "DATABASE_URL": None,  # unset: SQLite file in the instance folder
+    "REDIS_URL": None,  # unset: in-process live store, single process only
+    "RULE_SET": "cas-2016",
+    "RULES_DIR": str(PROJECT_ROOT / "rules"),
+    "HEARTBEAT_INTERVAL_S": 15,
+    "TIMEZONE": "Asia/Shanghai",
+    "HOST": "127.0.0.1",
+    "PORT": 5000,
+    "CORS_ORIGINS": None,  # unset: same origin only; a list or "*" to widen
+    "TOKEN_MAX_AGE_S": 30 * 24 * 3600,
+    "ASYNC_MODE": None,  # unset: gevent when installed, else threading
+    "AUTO_MIGRATE": True,
+    "MEDIA_DIR": None,  # unset: instance/media
+    "BABEL_DEFAULT_LOCALE": "zh_CN",
+    "BABEL_TRANSLATION_DIRECTORIES": str(PROJECT_ROOT / "tracker" / "translations"),
+    "LANGUAGES": ["zh_CN", "en"],
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "JSON_SORT_KEYS": False,
+}

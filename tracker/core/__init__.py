@@ -1,0 +1,1 @@
+"""Pure domain core: crediting rules as plain values in, frozen results out (stdlib only)."""

@@ -1,0 +1,29 @@
+"""Splitting wall-clock spans at calendar-year boundaries in the organisation's time zone."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, tzinfo
+
+
+def year_of(at: datetime, tz: tzinfo) -> int:
+    """The calendar year `at` falls in, in time zone `tz`."""
+    return at.astimezone(tz).year
+
+
+def split_by_year(end: datetime, duration_ms: int, tz: tzinfo) -> tuple[tuple[int, int], ...]:
+    """Split the span of `duration_ms` ending at `end` into (year, ms) parts, oldest first."""
+    if duration_ms <= 0:
+        return ()
+    start = end - timedelta(milliseconds=duration_ms)
+    parts: list[tuple[int, int]] = []
+    cursor = start
+    while year_of(cursor, tz) < year_of(end, tz):
+        year = year_of(cursor, tz)
+        boundary = datetime(year + 1, 1, 1, tzinfo=tz)
+        ms = round((boundary - cursor) / timedelta(milliseconds=1))
+        if ms > 0:
+            parts.append((year, ms))
+        cursor = boundary
+    used = sum(ms for _, ms in parts)
+    parts.append((year_of(end, tz), duration_ms - used))
+    return tuple((year, ms) for year, ms in parts if ms > 0)

@@ -1,0 +1,56 @@
+"""Domain errors: a stable code for machines and a translated message for people."""
+
+from __future__ import annotations
+
+from typing import Any, NoReturn
+
+from flask_babel import lazy_gettext as _l
+
+ERRORS: dict[str, tuple[int, Any]] = {
+    "bad_payload": (400, _l("The request data is not valid.")),
+    "bad_request": (400, _l("The request could not be understood.")),
+    "unauthorized": (401, _l("Please log in first.")),
+    "invalid_credentials": (401, _l("Wrong username or password.")),
+    "forbidden": (403, _l("You are not allowed to do this.")),
+    "account_disabled": (403, _l("This account has been deactivated.")),
+    "not_found": (404, _l("Not found.")),
+    "method_not_allowed": (405, _l("This method is not allowed here.")),
+    "courseware_not_found": (404, _l("This courseware does not exist or is not published.")),
+    "session_not_found": (404, _l("This viewing session does not exist.")),
+    "session_superseded": (
+        409,
+        _l("Another courseware was opened; this one is no longer being recorded."),
+    ),
+    "session_closed": (409, _l("This viewing session has been closed.")),
+    "session_expired": (
+        409,
+        _l("No heartbeat arrived for too long; open the courseware again to continue."),
+    ),
+    "unknown_unit": (400, _l("There is no such unit.")),
+    "username_taken": (409, _l("This username is already taken.")),
+    "unknown_rule_set": (400, _l("There is no such rule set.")),
+    "too_large": (413, _l("The request is too large.")),
+}
+
+
+class TrackerError(Exception):
+    """An expected failure with a code from `ERRORS`."""
+
+    def __init__(self, code: str, message: Any = None, details: Any = None) -> None:
+        super().__init__(code)
+        self.code = code
+        self.status, default = ERRORS[code]
+        self.message = message if message is not None else default
+        self.details = details
+
+    def to_dict(self) -> dict[str, Any]:
+        """The error body shared by HTTP responses and socket acks."""
+        body: dict[str, Any] = {"error": self.code, "message": str(self.message)}
+        if self.details:
+            body["details"] = self.details
+        return body
+
+
+def fail(code: str, message: Any = None, details: Any = None) -> NoReturn:
+    """Raise the domain error `code`."""
+    raise TrackerError(code, message, details)

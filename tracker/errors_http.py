@@ -1,0 +1,49 @@
+"""Error responses: JSON `{"error", "message"}` for the API, pages for the browser."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, render_template, request
+from pydantic import ValidationError
+from werkzeug.exceptions import HTTPException
+
+from tracker.errors import TrackerError
+
+_HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "too_large",
+}
+
+
+def _respond(error: TrackerError) -> Any:
+    if request.path.startswith("/api/"):
+        return error.to_dict(), error.status
+    return render_template("error.html", error=error), error.status
+
+
+def register_error_handlers(app: Flask) -> None:
+    """Install the handlers that turn every failure into a clear, translated answer."""
+
+    @app.errorhandler(TrackerError)
+    def _tracker_error(error: TrackerError) -> Any:
+        return _respond(error)
+
+    @app.errorhandler(ValidationError)
+    def _invalid(error: ValidationError) -> Any:
+        details = [
+            {"field": ".".join(map(str, e["loc"])) or "(body)", "problem": e["msg"]}
+            for e in error.errors()
+        ]
+        return _respond(TrackerError("bad_payload", details=details))
+
+    @app.errorhandler(HTTPException)
+    def _http(error: HTTPException) -> Any:
+        code = _HTTP_CODES.get(error.code or 500)
+        if code is None:
+            return error
+        return _respond(TrackerError(code))

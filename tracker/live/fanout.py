@@ -1,0 +1,23 @@
+"""Telling player sockets, in whichever server process holds them, what happened."""
+
+from __future__ import annotations
+
+from tracker.extensions import socketio
+
+NAMESPACE = "/player"
+
+
+def session_room(session_id: str) -> str:
+    """The Socket.IO room of the socket(s) driving one viewing session."""
+    return f"session:{session_id}"
+
+
+def announce_superseded(session_ids: list[str], by_courseware_id: int) -> None:
+    """Tell each superseded session's player that it stopped being recorded."""
+    for session_id in session_ids:
+        socketio.emit(
+            "superseded",
+            {"session_id": session_id, "by_courseware_id": by_courseware_id},
+            to=session_room(session_id),
+            namespace=NAMESPACE,
+        )

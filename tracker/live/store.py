@@ -1,0 +1,95 @@
+"""`LiveSessionStore`: who is watching what right now, in process or in Redis."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from dataclasses import asdict, dataclass
+from typing import Protocol
+
+import redis
+
+
+@dataclass(frozen=True)
+class Presence:
+    """One live viewing session as last seen by any server process."""
+
+    session_id: str
+    user_id: int
+    courseware_id: int
+    status: str
+    seen_at: float
+
+
+class LiveSessionStore(Protocol):
+    """Presence of live sessions; entries expire on their own when heartbeats stop."""
+
+    def touch(self, presence: Presence, ttl_s: float) -> None:
+        """Record or refresh a live session for `ttl_s` seconds."""
+
+    def drop(self, *session_ids: str) -> None:
+        """Forget sessions that have ended."""
+
+    def watching(self) -> list[Presence]:
+        """Every session still live, oldest first."""
+
+
+class InProcessLiveStore:
+    """Presence kept in this process only: for the embedded single-process default."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._entries: dict[str, tuple[float, Presence]] = {}
+
+    def touch(self, presence: Presence, ttl_s: float) -> None:
+        with self._lock:
+            self._entries[presence.session_id] = (time.monotonic() + ttl_s, presence)
+
+    def drop(self, *session_ids: str) -> None:
+        with self._lock:
+            for session_id in session_ids:
+                self._entries.pop(session_id, None)
+
+    def watching(self) -> list[Presence]:
+        now = time.monotonic()
+        with self._lock:
+            for session_id in [k for k, (exp, _) in self._entries.items() if exp <= now]:
+                del self._entries[session_id]
+            return sorted((p for _, p in self._entries.values()), key=lambda p: p.seen_at)
+
+
+class RedisLiveStore:
+    """Presence shared by every server process through Redis (keys expire by themselves)."""
+
+    INDEX = "tracker:live:index"
+
+    def __init__(self, client: redis.Redis, prefix: str = "tracker:live:") -> None:
+        self._redis = client
+        self._prefix = prefix
+
+    def _key(self, session_id: str) -> str:
+        return f"{self._prefix}{session_id}"
+
+    def touch(self, presence: Presence, ttl_s: float) -> None:
+        expires = time.time() + ttl_s
+        pipe = self._redis.pipeline(transaction=False)
+        pipe.set(self._key(presence.session_id), json.dumps(asdict(presence)), px=int(ttl_s * 1000))
+        pipe.zadd(self.INDEX, {presence.session_id: expires})
+        pipe.execute()
+
+    def drop(self, *session_ids: str) -> None:
+        if not session_ids:
+            return
+        pipe = self._redis.pipeline(transaction=False)
+        pipe.delete(*(self._key(s) for s in session_ids))
+        pipe.zrem(self.INDEX, *session_ids)
+        pipe.execute()
+
+    def watching(self) -> list[Presence]:
+        self._redis.zremrangebyscore(self.INDEX, "-inf", time.time())
+        ids = [raw.decode() for raw in self._redis.zrange(self.INDEX, 0, -1)]
+        if not ids:
+            return []
+        found = [json.loads(raw) for raw in self._redis.mget([self._key(i) for i in ids]) if raw]
+        return sorted((Presence(**entry) for entry in found), key=lambda p: p.seen_at)

@@ -1,0 +1,93 @@
+"""Users and units: creation, password checks."""
+
+from __future__ import annotations
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select
+
+from tracker.auth import Principal
+from tracker.errors import fail
+from tracker.extensions import db
+from tracker.models import Unit, User
+from tracker.services import transaction
+from tracker.services.rules import rule_sets
+
+_hasher = PasswordHasher()
+# Verified against when the username is unknown, so both paths cost the same time.
+_DUMMY_HASH = _hasher.hash("not a real password")
+
+
+def hash_password(password: str) -> str:
+    """An Argon2id hash of `password`."""
+    return _hasher.hash(password)
+
+
+def ensure_unit(name: str, parent: Unit | None = None, rule_set_id: str | None = None) -> Unit:
+    """The unit called `name`, created if missing (inside the caller's transaction)."""
+    if rule_set_id is not None and rule_set_id not in rule_sets():
+        fail("unknown_rule_set")
+    unit = db.session.scalar(select(Unit).where(Unit.name == name))
+    if unit is None:
+        unit = Unit(name=name, parent=parent, rule_set_id=rule_set_id)
+        db.session.add(unit)
+    elif rule_set_id is not None:
+        unit.rule_set_id = rule_set_id
+    return unit
+
+
+def save_user(
+    username: str,
+    password: str,
+    role: str,
+    unit: str | None = None,
+    display_name: str | None = None,
+) -> Principal:
+    """Create the user, or update the one with that username (idempotent)."""
+    with transaction():
+        user = db.session.scalar(select(User).where(User.username == username))
+        if user is None:
+            user = User(username=username, token_version=0, active=True)
+            db.session.add(user)
+        elif password and not _matches(user.password_hash, password):
+            user.token_version += 1  # a changed password revokes old tokens
+        user.password_hash = hash_password(password)
+        user.role = role
+        user.display_name = display_name if display_name is not None else user.display_name or ""
+        if unit is not None:
+            user.unit = ensure_unit(unit)
+        db.session.flush()
+        return Principal.of(user)
+
+
+def create_user(
+    username: str, password: str, role: str, unit: str | None = None, display_name: str = ""
+) -> dict[str, object]:
+    """Create a new user; `username_taken` if the name exists."""
+    if db.session.scalar(select(User.id).where(User.username == username)) is not None:
+        fail("username_taken")
+    principal = save_user(username, password, role, unit, display_name)
+    return {**principal.public(), "display_name": principal.display_name, "unit": unit}
+
+
+def _matches(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def authenticate(username: str, password: str) -> Principal:
+    """The principal for valid credentials; `invalid_credentials` otherwise."""
+    user = db.session.scalar(select(User).where(User.username == username))
+    if user is None:
+        _matches(_DUMMY_HASH, password)
+        fail("invalid_credentials")
+    if not _matches(user.password_hash, password):
+        fail("invalid_credentials")
+    if not user.active:
+        fail("account_disabled")
+    if _hasher.check_needs_rehash(user.password_hash):
+        with transaction():
+            user.password_hash = hash_password(password)
+    return Principal.of(user)

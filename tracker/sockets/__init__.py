@@ -1,0 +1,1 @@
+"""Socket.IO namespaces: parse an event, call one service, ack the result."""

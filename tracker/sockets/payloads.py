@@ -1,0 +1,49 @@
+"""Validated shapes of the `/player` events."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
+
+SessionId = Annotated[str, Field(pattern=r"^[0-9a-f]{32}$")]
+Position = Annotated[float, Field(ge=0, le=10_000_000, allow_inf_nan=False)]
+
+
+class _Payload(BaseModel):
+    # Unknown keys are ignored so that newer clients keep working with this server.
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class OpenPayload(_Payload):
+    """`open` {"courseware_id"}."""
+
+    courseware_id: Annotated[int, Field(gt=0, lt=2**31)]
+
+
+class HeartbeatPayload(_Payload):
+    """`heartbeat` {"session_id", "seq", "state", "visible", "position", "rate"}."""
+
+    session_id: SessionId
+    seq: Annotated[int, Field(ge=0, lt=2**62)]
+    state: Literal["playing", "paused", "ended"]
+    visible: StrictBool
+    position: Position = 0.0
+    rate: Annotated[float, Field(gt=0, le=16, allow_inf_nan=False)] = 1.0
+
+
+class ClosePayload(_Payload):
+    """`close` {"session_id"}, optionally carrying a final heartbeat's fields."""
+
+    session_id: SessionId
+    seq: Annotated[int, Field(ge=0, lt=2**62)] | None = None
+    state: Literal["playing", "paused", "ended"] | None = None
+    visible: StrictBool | None = None
+    position: Position | None = None
+    rate: Annotated[float, Field(gt=0, le=16, allow_inf_nan=False)] = 1.0
+
+    def final_beat(self) -> HeartbeatPayload | None:
+        """The final heartbeat, when every field of one was sent."""
+        if None in (self.seq, self.state, self.visible, self.position):
+            return None
+        return HeartbeatPayload.model_validate(self.model_dump())

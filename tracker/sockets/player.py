@@ -1,0 +1,127 @@
+"""The `/player` namespace: courseware players open sessions and send heartbeats here."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict
+from functools import wraps
+from typing import Any
+
+from flask import current_app, request, session
+from flask_babel import gettext as _
+from flask_socketio import ConnectionRefusedError, Namespace, join_room
+from pydantic import ValidationError
+
+from tracker.auth import Principal, current_principal, principal_from_token
+from tracker.errors import TrackerError
+from tracker.live.fanout import session_room
+from tracker.services import player
+from tracker.services.player import BeatIn, BeatResult, LiveView
+from tracker.sockets.payloads import ClosePayload, HeartbeatPayload, OpenPayload
+
+
+def _seconds(ms: int | None) -> float | None:
+    return None if ms is None else ms / 1000
+
+
+def _view(view: LiveView) -> dict[str, Any]:
+    return {
+        "item": {
+            "courseware_id": view.courseware_id,
+            "credited_s": _seconds(view.item_credited_ms),
+            "cap_s": _seconds(view.item_cap_ms),
+        },
+        "year": {
+            "year": view.year,
+            "online_effective_s": _seconds(view.year_effective_ms),
+            "online_raw_s": _seconds(view.year_raw_ms),
+            "online_cap_s": _seconds(view.year_cap_ms),
+        },
+    }
+
+
+def _beat_ack(result: BeatResult) -> dict[str, Any]:
+    return {
+        "ok": True,
+        "session_id": result.session_id,
+        "status": str(result.status),
+        "accepted": result.accepted,
+        "delta_s": _seconds(result.delta_ms),
+        "raw_delta_s": _seconds(result.raw_delta_ms),
+        **_view(result.view),
+    }
+
+
+def _beat_in(payload: HeartbeatPayload) -> BeatIn:
+    return BeatIn(**payload.model_dump())
+
+
+def _acked(handler: Callable[..., dict[str, Any]]) -> Callable[..., dict[str, Any]]:
+    """Turn every failure of an event into an error ack; a player never sees a crash."""
+
+    @wraps(handler)
+    def wrapper(self: PlayerNamespace, data: Any = None) -> dict[str, Any]:
+        try:
+            return handler(self, data)
+        except ValidationError as exc:
+            details = [
+                {"field": ".".join(map(str, e["loc"])), "problem": e["type"]} for e in exc.errors()
+            ]
+            error = TrackerError("bad_payload", details=details)
+        except TrackerError as exc:
+            error = exc
+        except Exception:
+            current_app.logger.exception("player event %s failed", handler.__name__)
+            return {"ok": False, "error": "internal_error", "message": _("Something went wrong.")}
+        return {"ok": False, **error.to_dict()}
+
+    return wrapper
+
+
+class PlayerNamespace(Namespace):
+    """Live player protocol: `open`, `heartbeat`, `close`; the server may emit `superseded`."""
+
+    def on_connect(self, auth: Any = None) -> None:
+        token = auth.get("token") if isinstance(auth, dict) else None
+        principal = principal_from_token(token) if token else current_principal()
+        if principal is None:
+            raise ConnectionRefusedError(
+                {"error": "unauthorized", "message": _("Please log in first.")}
+            )
+        session["principal"] = asdict(principal)
+
+    def on_disconnect(self, *_reason: Any) -> None:
+        player.detach_socket(request.sid)
+
+    @staticmethod
+    def _principal() -> Principal:
+        return Principal(**session["principal"])
+
+    @_acked
+    def on_open(self, data: Any) -> dict[str, Any]:
+        payload = OpenPayload.model_validate(data)
+        result = player.open_session(self._principal(), payload.courseware_id, request.sid)
+        join_room(session_room(result.session_id))
+        return {
+            "ok": True,
+            "session_id": result.session_id,
+            "heartbeat_interval_s": result.heartbeat_interval_s,
+            "status": str(result.status),
+            **_view(result.view),
+        }
+
+    @_acked
+    def on_heartbeat(self, data: Any) -> dict[str, Any]:
+        payload = HeartbeatPayload.model_validate(data)
+        result = player.record_heartbeat(self._principal(), _beat_in(payload), request.sid)
+        join_room(session_room(result.session_id))  # after a reconnect this is a new socket
+        return _beat_ack(result)
+
+    @_acked
+    def on_close(self, data: Any) -> dict[str, Any]:
+        payload = ClosePayload.model_validate(data)
+        final = payload.final_beat()
+        result = player.close_session(
+            self._principal(), payload.session_id, final and _beat_in(final), request.sid
+        )
+        return _beat_ack(result)
