@@ -61,6 +61,7 @@ def _init_extensions(app: Flask) -> None:
     from tracker.extensions import babel, db, login_manager, migrate, socketio
     from tracker.i18n import select_locale
     from tracker.live.store import InProcessLiveStore, RedisLiveStore
+    from tracker.models import utcnow
     from tracker.rulesets import load_rule_sets
 
     rule_sets = load_rule_sets(Path(app.config["RULES_DIR"]))
@@ -70,6 +71,7 @@ def _init_extensions(app: Flask) -> None:
         )
     app.extensions["tracker.rule_sets"] = rule_sets
     app.extensions["tracker.timezone"] = ZoneInfo(app.config["TIMEZONE"])
+    app.extensions["tracker.clock"] = utcnow
 
     db.init_app(app)
     with app.app_context():
@@ -87,12 +89,15 @@ def _init_extensions(app: Flask) -> None:
 
         client = redis.Redis.from_url(redis_url)
         app.extensions["tracker.redis"] = client
-        app.extensions["tracker.live_store"] = RedisLiveStore(client)
+        app.extensions["tracker.live_store"] = RedisLiveStore(
+            client, prefix=f"{app.config['REDIS_PREFIX']}:live:"
+        )
     else:
         app.extensions["tracker.live_store"] = InProcessLiveStore()
     socketio.init_app(
         app,
         message_queue=redis_url,
+        channel=f"{app.config['REDIS_PREFIX']}:socketio",
         async_mode=app.config["ASYNC_MODE"],
         cors_allowed_origins=app.config["CORS_ORIGINS"],
         logger=False,

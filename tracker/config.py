@@ -10,6 +10,7 @@ DEFAULTS: dict[str, object] = {
     "SECRET_KEY": None,  # unset: a random key is kept in the instance folder
     "DATABASE_URL": None,  # unset: SQLite file in the instance folder
     "REDIS_URL": None,  # unset: in-process live store, single process only
+    "REDIS_PREFIX": "tracker",  # keys and the Socket.IO channel live under this prefix
     "RULE_SET": "cas-2016",
     "RULES_DIR": str(PROJECT_ROOT / "rules"),
     "HEARTBEAT_INTERVAL_S": 15,

@@ -62,11 +62,10 @@ class InProcessLiveStore:
 class RedisLiveStore:
     """Presence shared by every server process through Redis (keys expire by themselves)."""
 
-    INDEX = "tracker:live:index"
-
     def __init__(self, client: redis.Redis, prefix: str = "tracker:live:") -> None:
         self._redis = client
         self._prefix = prefix
+        self._index = f"{prefix}index"
 
     def _key(self, session_id: str) -> str:
         return f"{self._prefix}{session_id}"
@@ -75,7 +74,7 @@ class RedisLiveStore:
         expires = time.time() + ttl_s
         pipe = self._redis.pipeline(transaction=False)
         pipe.set(self._key(presence.session_id), json.dumps(asdict(presence)), px=int(ttl_s * 1000))
-        pipe.zadd(self.INDEX, {presence.session_id: expires})
+        pipe.zadd(self._index, {presence.session_id: expires})
         pipe.execute()
 
     def drop(self, *session_ids: str) -> None:
@@ -83,12 +82,12 @@ class RedisLiveStore:
             return
         pipe = self._redis.pipeline(transaction=False)
         pipe.delete(*(self._key(s) for s in session_ids))
-        pipe.zrem(self.INDEX, *session_ids)
+        pipe.zrem(self._index, *session_ids)
         pipe.execute()
 
     def watching(self) -> list[Presence]:
-        self._redis.zremrangebyscore(self.INDEX, "-inf", time.time())
-        ids = [raw.decode() for raw in self._redis.zrange(self.INDEX, 0, -1)]
+        self._redis.zremrangebyscore(self._index, "-inf", time.time())
+        ids = [raw.decode() for raw in self._redis.zrange(self._index, 0, -1)]
         if not ids:
             return []
         found = [json.loads(raw) for raw in self._redis.mget([self._key(i) for i in ids]) if raw]

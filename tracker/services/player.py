@@ -36,7 +36,6 @@ from tracker.models import (
     SessionCredit,
     User,
     WatchSession,
-    utcnow,
 )
 from tracker.services import transaction
 from tracker.services.rules import rule_set_for
@@ -105,6 +104,11 @@ def _interval_ms() -> int:
 
 def _store() -> LiveSessionStore:
     return current_app.extensions["tracker.live_store"]
+
+
+def _now() -> datetime:
+    # The clock is an app extension so that tests can drive time without sleeping.
+    return current_app.extensions["tracker.clock"]()
 
 
 def _tz():
@@ -212,13 +216,13 @@ def _end(session: WatchSession, now: datetime, reason: str) -> None:
 
 
 def _presence(session_id: str, user_id: int, courseware_id: int, status: Status) -> None:
-    presence = Presence(session_id, user_id, courseware_id, str(status), utcnow().timestamp())
+    presence = Presence(session_id, user_id, courseware_id, str(status), _now().timestamp())
     _store().touch(presence, ttl_s=2 * _interval_ms() / 1000 + 1)
 
 
 def open_session(principal: Principal, courseware_id: int, socket_id: str | None) -> OpenResult:
     """Open a courseware, ending every other open session of the user at this instant."""
-    now = utcnow()
+    now = _now()
     interval = _interval_ms()
     with transaction():
         user = _lock_user(principal.id)
@@ -286,7 +290,7 @@ def _advance(
     socket_id: str | None,
     close: bool,
 ) -> BeatResult:
-    now = utcnow()
+    now = _now()
     interval = _interval_ms()
     error = None
     with transaction():

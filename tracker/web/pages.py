@@ -1,32 +1,25 @@
-"""Browser pages: log in, the catalogue, and the player page."""
+"""Log in and out, language choice, the start page."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from flask import (
-    Blueprint,
-    abort,
     current_app,
     flash,
     redirect,
     render_template,
     request,
-    send_from_directory,
     session,
     url_for,
 )
-from flask_babel import gettext as _
 from flask_login import login_required, login_user, logout_user
 
 from tracker.auth import current_principal
-from tracker.config import PROJECT_ROOT
 from tracker.errors import TrackerError
 from tracker.services import courseware as catalogue
 from tracker.services.accounts import authenticate
-
-bp = Blueprint("web", __name__)
+from tracker.web import bp
 
 
 @bp.get("/login")
@@ -71,31 +64,3 @@ def index() -> Any:
     principal = current_principal()
     items = catalogue.list_courseware(principal.id)
     return render_template("index.html", items=items)
-
-
-@bp.get("/play/<int:courseware_id>")
-@login_required
-def play(courseware_id: int) -> Any:
-    principal = current_principal()
-    item = catalogue.get_courseware(
-        courseware_id, principal.id, include_unpublished=principal.role == "admin"
-    )
-    return render_template("play.html", item=item)
-
-
-@bp.get("/media/<path:name>")
-@login_required
-def media(name: str) -> Any:
-    return send_from_directory(current_app.config["MEDIA_DIR"], name, conditional=True)
-
-
-@bp.get("/vendor/<path:name>")
-def vendor(name: str) -> Any:
-    """Front-end packages installed from npm at set-up time (never committed)."""
-    allowed = {"socket.io.min.js": "socket.io-client/dist/socket.io.min.js"}
-    if name not in allowed:
-        abort(404)
-    path = PROJECT_ROOT / "node_modules" / allowed[name]
-    if not path.exists():
-        abort(404, _("Front-end packages are missing: run the set-up command."))
-    return send_from_directory(Path(path).parent, Path(path).name, max_age=3600)

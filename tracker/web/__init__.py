@@ -1,0 +1,9 @@
+"""Browser pages (server-rendered, translated)."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+
+bp = Blueprint("web", __name__)
+
+from tracker.web import pages, player  # noqa: E402, F401  (routes register)
