@@ -57,6 +57,8 @@ def _derive_settings(app: Flask) -> None:
 
 
 def _init_extensions(app: Flask) -> None:
+    from argon2 import PasswordHasher
+
     from tracker.db import tune_engine
     from tracker.extensions import babel, db, login_manager, migrate, socketio
     from tracker.i18n import select_locale
@@ -72,6 +74,10 @@ def _init_extensions(app: Flask) -> None:
     app.extensions["tracker.rule_sets"] = rule_sets
     app.extensions["tracker.timezone"] = ZoneInfo(app.config["TIMEZONE"])
     app.extensions["tracker.clock"] = utcnow
+    app.extensions["tracker.password_hasher"] = PasswordHasher(
+        time_cost=int(app.config["ARGON2_TIME_COST"]),
+        memory_cost=int(app.config["ARGON2_MEMORY_KIB"]),
+    )
 
     db.init_app(app)
     with app.app_context():

@@ -19,6 +19,8 @@ DEFAULTS: dict[str, object] = {
     "PORT": 5000,
     "CORS_ORIGINS": None,  # unset: same origin only; a list or "*" to widen
     "TOKEN_MAX_AGE_S": 30 * 24 * 3600,
+    "ARGON2_TIME_COST": 3,  # argon2-cffi's defaults (RFC 9106 low-memory profile)
+    "ARGON2_MEMORY_KIB": 65536,
     "ASYNC_MODE": None,  # unset: gevent when installed, else threading
     "AUTO_MIGRATE": True,
     "MEDIA_DIR": None,  # unset: instance/media

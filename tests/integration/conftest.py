@@ -61,6 +61,8 @@ def make_app(tmp_path: Any, clock: Clock) -> Iterator[Callable[..., Flask]]:
                 "ASYNC_MODE": "threading",
                 "HEARTBEAT_INTERVAL_S": INTERVAL_S,
                 "MEDIA_DIR": str(tmp_path / "media"),
+                "ARGON2_TIME_COST": 1,  # weak hashes keep the suite fast; strength is not tested
+                "ARGON2_MEMORY_KIB": 1024,
                 **config,
             }
         )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from flask import current_app
 from sqlalchemy import select
 
 from tracker.auth import Principal
@@ -13,14 +14,23 @@ from tracker.models import Unit, User
 from tracker.services import transaction
 from tracker.services.rules import rule_sets
 
-_hasher = PasswordHasher()
-# Verified against when the username is unknown, so both paths cost the same time.
-_DUMMY_HASH = _hasher.hash("not a real password")
+
+
+def _hasher() -> PasswordHasher:
+    return current_app.extensions["tracker.password_hasher"]
+
+
+def _decoy_hash() -> str:
+    # Verified against for unknown usernames, so they cost as much time as known ones.
+    cache = current_app.extensions.setdefault("tracker.decoy_hash", [])
+    if not cache:
+        cache.append(hash_password("not a real password"))
+    return cache[0]
 
 
 def hash_password(password: str) -> str:
     """An Argon2id hash of `password`."""
-    return _hasher.hash(password)
+    return _hasher().hash(password)
 
 
 def ensure_unit(name: str, parent: Unit | None = None, rule_set_id: str | None = None) -> Unit:
@@ -72,7 +82,7 @@ def create_user(
 
 def _matches(password_hash: str, password: str) -> bool:
     try:
-        return _hasher.verify(password_hash, password)
+        return _hasher().verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
 
@@ -81,13 +91,13 @@ def authenticate(username: str, password: str) -> Principal:
     """The principal for valid credentials; `invalid_credentials` otherwise."""
     user = db.session.scalar(select(User).where(User.username == username))
     if user is None:
-        _matches(_DUMMY_HASH, password)
+        _matches(_decoy_hash(), password)
         fail("invalid_credentials")
     if not _matches(user.password_hash, password):
         fail("invalid_credentials")
     if not user.active:
         fail("account_disabled")
-    if _hasher.check_needs_rehash(user.password_hash):
+    if _hasher().check_needs_rehash(user.password_hash):
         with transaction():
             user.password_hash = hash_password(password)
     return Principal.of(user)

@@ -1,0 +1,569 @@
+"""Real server processes for integration tests: `python wsgi.py`, redis-server, live players."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from types import TracebackType
+from typing import IO, Any
+
+import redis
+import socketio
+import sqlalchemy as sa
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+NAMESPACE = "/player"
+PASSWORD = "integration pw 1"
+INTERVAL_S = 1  # TRACKER_HEARTBEAT_INTERVAL_S of every server these tests start
+READY_TIMEOUT_S = 40.0
+ACK_TIMEOUT_S = 10.0
+CLI_TIMEOUT_S = 60.0
+
+
+def free_port() -> int:
+    """A TCP port on the loopback interface that nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_until(
+    condition: Callable[[], bool], timeout: float, what: str, step: float = 0.05
+) -> None:
+    """Poll `condition` until it holds, failing with `what` after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(step)
+
+
+def tracker_env(
+    database_url: str,
+    *,
+    secret_key: str,
+    redis_url: str | None = None,
+    redis_prefix: str | None = None,
+) -> dict[str, str]:
+    """`TRACKER_*` settings shared by every process of one deployment (not the port)."""
+    env = {
+        "TRACKER_DATABASE_URL": database_url,
+        "TRACKER_SECRET_KEY": secret_key,
+        "TRACKER_HEARTBEAT_INTERVAL_S": str(INTERVAL_S),
+        "TRACKER_HOST": "127.0.0.1",
+    }
+    if redis_url is not None:
+        env["TRACKER_REDIS_URL"] = redis_url
+    if redis_prefix is not None:
+        env["TRACKER_REDIS_PREFIX"] = redis_prefix
+    return env
+
+
+def _child_env(extra: dict[str, str]) -> dict[str, str]:
+    # Settings of the developer's shell must not leak into the processes under test.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TRACKER_")}
+    env["PYTHONUNBUFFERED"] = "1"
+    env.update(extra)
+    return env
+
+
+class ManagedProcess:
+    """A child process whose output is kept, labelled, and echoed into the test's output."""
+
+    def __init__(self, name: str, argv: Sequence[str], env: dict[str, str]) -> None:
+        self.name = name
+        self.argv = list(argv)
+        self.env = env
+        self.process: subprocess.Popen[bytes] | None = None
+        self._pump: threading.Thread | None = None
+        self._lines: list[str] = []
+        self._lock = threading.Lock()
+
+    @property
+    def running(self) -> bool:
+        """Whether the process was started and has not exited."""
+        return self.process is not None and self.process.poll() is None
+
+    def start(self) -> None:
+        """Start the process (again, after it stopped)."""
+        assert not self.running, f"{self.name} is already running"
+        self._reap()
+        self._note(f"--- starting: {' '.join(self.argv)}")
+        self.process = subprocess.Popen(
+            self.argv,
+            cwd=ROOT,
+            env=_child_env(self.env),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
+        assert self.process.stdout is not None
+        self._pump = threading.Thread(
+            target=self._copy, args=(self.process.stdout,), name=f"log-{self.name}", daemon=True
+        )
+        self._pump.start()
+
+    def kill(self) -> None:
+        """SIGKILL: the process gets no chance to flush or clean up anything."""
+        if self.running:
+            assert self.process is not None
+            self._note("--- kill -9")
+            self.process.send_signal(signal.SIGKILL)
+        self._reap()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """SIGTERM, then SIGKILL if the process has not exited within `timeout`."""
+        if self.running:
+            assert self.process is not None
+            self.process.terminate()
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self._note(f"--- did not exit {timeout} s after SIGTERM")
+                self.process.kill()
+        self._reap()
+
+    def output(self) -> str:
+        """Everything the process (and its earlier runs) printed."""
+        with self._lock:
+            return "\n".join(self._lines)
+
+    def _reap(self) -> None:
+        if self.process is not None:
+            code = self.process.wait(timeout=30)
+            if self._pump is not None:
+                self._pump.join(timeout=10)
+            if self.process.stdout is not None:
+                self.process.stdout.close()
+            self._note(f"--- exited with {code}")
+        self.process, self._pump = None, None
+
+    def _note(self, line: str) -> None:
+        with self._lock:
+            self._lines.append(line)
+        # Captured by pytest and shown when the test fails.
+        print(f"[{self.name}] {line}", flush=True)
+
+    def _copy(self, stream: IO[bytes]) -> None:
+        for raw in iter(stream.readline, b""):
+            self._note(raw.decode(errors="replace").rstrip("\n"))
+
+    def fail(self, message: str) -> AssertionError:
+        """An error carrying this process's output."""
+        return AssertionError(f"{message}\n--- output of {self.name}:\n{self.output()}")
+
+
+class ServerProcess(ManagedProcess):
+    """`python wsgi.py` (gevent) on its own loopback port."""
+
+    def __init__(self, name: str, env: dict[str, str], port: int | None = None) -> None:
+        self.port = port or free_port()
+        super().__init__(
+            name, [sys.executable, "wsgi.py"], {**env, "TRACKER_PORT": str(self.port)}
+        )
+
+    @property
+    def url(self) -> str:
+        """The base URL of this server."""
+        return f"http://127.0.0.1:{self.port}"
+
+    def wait_ready(self, timeout: float = READY_TIMEOUT_S) -> None:
+        """Wait until the API answers (after migrating the schema), or fail with the log."""
+        deadline = time.monotonic() + timeout
+        while True:
+            if not self.running:
+                raise self.fail(f"{self.name} exited before it was ready")
+            try:
+                with urllib.request.urlopen(f"{self.url}/api/v1/openapi.json", timeout=2) as r:
+                    if r.status == 200:
+                        return
+            except (OSError, urllib.error.URLError):
+                pass
+            if time.monotonic() > deadline:
+                raise self.fail(f"{self.name} was not ready after {timeout} s")
+            time.sleep(0.1)
+
+
+class RedisProcess(ManagedProcess):
+    """A private, non-persistent redis-server on its own loopback port."""
+
+    def __init__(self, name: str, binary: str, port: int | None = None) -> None:
+        self.port = port or free_port()
+        argv = [binary, "--port", str(self.port), "--bind", "127.0.0.1"]
+        argv += ["--save", "", "--appendonly", "no"]
+        super().__init__(name, argv, {})
+
+    @property
+    def url(self) -> str:
+        """The URL clients use to reach this server."""
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def client(self) -> redis.Redis:
+        """A client that gives up quickly (the caller closes it)."""
+        return redis.Redis.from_url(self.url, socket_timeout=2, socket_connect_timeout=2)
+
+    def wait_ready(self, timeout: float = 15.0) -> None:
+        """Wait until the server answers PING, or fail with its log."""
+        deadline = time.monotonic() + timeout
+        while True:
+            if not self.running:
+                raise self.fail(f"{self.name} exited before it was ready")
+            client = redis.Redis.from_url(self.url, socket_timeout=1, socket_connect_timeout=1)
+            try:
+                if client.ping():
+                    return
+            except redis.RedisError:
+                pass
+            finally:
+                client.close()
+            if time.monotonic() > deadline:
+                raise self.fail(f"{self.name} was not ready after {timeout} s")
+            time.sleep(0.05)
+
+
+class Processes:
+    """Every child process of one test, stopped (and reaped) when the test ends."""
+
+    def __init__(self) -> None:
+        self.all: list[ManagedProcess] = []
+
+    def server(self, name: str, env: dict[str, str], ready: bool = True) -> ServerProcess:
+        """Start a tracker server and (unless `ready` is false) wait until it is ready."""
+        server = ServerProcess(name, env)
+        self.all.append(server)
+        server.start()
+        if ready:
+            server.wait_ready()
+        return server
+
+    def redis(self, name: str, binary: str) -> RedisProcess:
+        """Start a private redis-server and wait until it answers."""
+        server = RedisProcess(name, binary)
+        self.all.append(server)
+        server.start()
+        server.wait_ready()
+        return server
+
+    def close(self) -> None:
+        """Stop every process, newest first."""
+        for process in reversed(self.all):
+            process.stop()
+
+    def __enter__(self) -> Processes:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+def create_users(env: dict[str, str], users: Sequence[tuple[str, str]]) -> None:
+    """Create `(username, role)` users with PASSWORD through the CLI, in parallel.
+
+    The schema must be migrated already (start a server first): concurrent first
+    migrations of one schema would race.
+    """
+    argv = [sys.executable, "-m", "flask", "--app", "wsgi", "create-user"]
+    runs = [
+        subprocess.Popen(
+            [*argv, username, "--password", PASSWORD, "--role", role],
+            cwd=ROOT,
+            env=_child_env(env),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
+        for username, role in users
+    ]
+    failures = []
+    for (username, _role), run in zip(users, runs, strict=True):
+        try:
+            out, _ = run.communicate(timeout=CLI_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            run.kill()
+            out, _ = run.communicate()
+        if run.returncode != 0:
+            failures.append(f"create-user {username} exited {run.returncode}:\n{out.decode()}")
+    assert not failures, "\n".join(failures)
+
+
+def api(
+    base_url: str, method: str, path: str, body: Any = None, token: str | None = None
+) -> tuple[int, Any]:
+    """One JSON request to the HTTP API: (status, decoded body)."""
+    headers = {"Content-Type": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(
+        f"{base_url}/api/v1{path}", data=data, headers=headers, method=method
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=ACK_TIMEOUT_S) as response:
+            return response.status, json.loads(response.read() or b"null")
+    except urllib.error.HTTPError as error:
+        with error:
+            return error.code, json.loads(error.read() or b"null")
+
+
+def login(base_url: str, username: str) -> tuple[str, int]:
+    """A bearer token and the user id."""
+    status, body = api(
+        base_url, "POST", "/auth/token", {"username": username, "password": PASSWORD}
+    )
+    assert status == 200, (status, body)
+    return body["token"], body["user"]["id"]
+
+
+def create_video(base_url: str, admin_token: str, title: str, hours_limit: float = 1.0) -> int:
+    """Create a published video courseware item as an admin; its id."""
+    status, body = api(
+        base_url,
+        "POST",
+        "/courseware",
+        {"title": title, "kind": "video", "hours_limit": hours_limit},
+        admin_token,
+    )
+    assert status == 201, (status, body)
+    return body["id"]
+
+
+def ms(seconds: float | None) -> int:
+    """Seconds as sent in acks, back to the server's integral milliseconds."""
+    return round((seconds or 0.0) * 1000)
+
+
+class LivePlayer:
+    """A courseware player on `/player` over a real websocket; keeps acks and `superseded`."""
+
+    def __init__(self, server_url: str, token: str, name: str = "player") -> None:
+        self.name = name
+        self.client = socketio.Client(reconnection=False)
+        self.superseded: list[dict[str, Any]] = []
+        self.acks: list[dict[str, Any]] = []
+        self.session_id: str | None = None
+        self.seq = 0
+        self.position = 0.0
+        self._playing_since: float | None = None
+        self._events = threading.Condition()
+        self.client.on("superseded", self._on_superseded, namespace=NAMESPACE)
+        self.client.connect(
+            server_url,
+            auth={"token": token},
+            namespaces=[NAMESPACE],
+            transports=["websocket"],
+            wait_timeout=ACK_TIMEOUT_S,
+        )
+
+    def _on_superseded(self, data: dict[str, Any]) -> None:
+        with self._events:
+            self.superseded.append(data)
+            self._events.notify_all()
+
+    def call(self, event: str, data: Any, timeout: float = ACK_TIMEOUT_S) -> dict[str, Any]:
+        """Emit `event` and return its ack."""
+        return self.client.call(event, data, namespace=NAMESPACE, timeout=timeout)
+
+    def open(self, courseware_id: int) -> dict[str, Any]:
+        """Open a courseware; playback (and the media position) starts now."""
+        ack = self.call("open", {"courseware_id": courseware_id})
+        if ack.get("ok"):
+            self.session_id, self.seq, self.position = ack["session_id"], 0, 0.0
+            self._playing_since = time.monotonic()
+        return ack
+
+    def beat(
+        self, state: str = "playing", visible: bool = True, timeout: float = ACK_TIMEOUT_S
+    ) -> dict[str, Any]:
+        """Send the next heartbeat; while playing, the position follows the real clock."""
+        now = time.monotonic()
+        if self._playing_since is not None:
+            self.position += now - self._playing_since
+        self._playing_since = now if state == "playing" else None
+        self.seq += 1
+        payload = {
+            "session_id": self.session_id,
+            "seq": self.seq,
+            "state": state,
+            "visible": visible,
+            "position": round(self.position, 3),
+            "rate": 1,
+        }
+        ack = self.call("heartbeat", payload, timeout)
+        self.acks.append(ack)
+        return ack
+
+    def play(self, beats: int, period: float = INTERVAL_S) -> list[dict[str, Any]]:
+        """Send `beats` heartbeats, the first now and then one every `period` s; all must pass."""
+        start = time.monotonic()
+        acks = []
+        for n in range(beats):
+            time.sleep(max(0.0, start + n * period - time.monotonic()))
+            ack = self.beat()
+            assert ack.get("ok"), f"{self.name}: heartbeat {self.seq} refused: {ack}"
+            acks.append(ack)
+        return acks
+
+    def acked_ms(self) -> int:
+        """Credit the server acknowledged to this player, in ms."""
+        return sum(ms(ack["delta_s"]) for ack in self.acks if ack.get("ok"))
+
+    def wait_superseded(self, session_id: str, timeout: float) -> dict[str, Any]:
+        """The `superseded` event naming `session_id`, waiting up to `timeout` seconds."""
+        deadline = time.monotonic() + timeout
+        with self._events:
+            while True:
+                for event in self.superseded:
+                    if event.get("session_id") == session_id:
+                        return event
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError(
+                        f"{self.name}: no superseded event for {session_id} within {timeout} s;"
+                        f" got {self.superseded}"
+                    )
+                self._events.wait(left)
+
+    def close(self) -> None:
+        """Disconnect (harmless when the server is gone already)."""
+        self.client.shutdown()
+        self.client.eio.wait()  # joins the read loop, so no thread outlives the test
+
+
+@contextmanager
+def players() -> Iterator[Callable[[str, str, str], LivePlayer]]:
+    """Connect players with `connect(server_url, token, name)`; all are closed afterwards."""
+    made: list[LivePlayer] = []
+
+    def connect(server_url: str, token: str, name: str = "player") -> LivePlayer:
+        player = LivePlayer(server_url, token, name)
+        made.append(player)
+        return player
+
+    try:
+        yield connect
+    finally:
+        for player in made:
+            player.close()
+
+
+class Ledger:
+    """Read-only view of the SQL ledger, to check what is durable."""
+
+    def __init__(self, database_url: str) -> None:
+        self.engine = sa.create_engine(database_url, poolclass=sa.pool.NullPool)
+
+    def close(self) -> None:
+        """Release the engine."""
+        self.engine.dispose()
+
+    def _scalar(self, sql: str, **params: Any) -> Any:
+        with self.engine.connect() as connection:
+            return connection.execute(sa.text(sql), params).scalar_one()
+
+    def item_credit_ms(self, user_id: int) -> int:
+        """Sum of item_progress.credited_ms of the user."""
+        return int(
+            self._scalar(
+                "select coalesce(sum(credited_ms), 0) from item_progress where user_id = :u",
+                u=user_id,
+            )
+        )
+
+    def totals(self, user_id: int) -> dict[str, int]:
+        """Each place the user's credit is booked, summed (all of them must agree)."""
+        sums = {
+            "item_progress": "select coalesce(sum(credited_ms), 0) from item_progress"
+            " where user_id = :u",
+            "session_credits": "select coalesce(sum(effective_ms), 0) from session_credits"
+            " where user_id = :u",
+            "watch_sessions": "select coalesce(sum(effective_ms), 0) from watch_sessions"
+            " where user_id = :u",
+            "online_year_totals": "select coalesce(sum(effective_ms), 0)"
+            " from online_year_totals where user_id = :u",
+        }
+        return {name: int(self._scalar(sql, u=user_id)) for name, sql in sums.items()}
+
+    def session(self, session_id: str) -> dict[str, Any]:
+        """One watch_sessions row."""
+        with self.engine.connect() as connection:
+            row = connection.execute(
+                sa.text("select * from watch_sessions where id = :id"), {"id": session_id}
+            ).one()
+            return dict(row._mapping)
+
+    def open_sessions(self, user_id: int) -> int:
+        """How many of the user's sessions have not ended."""
+        return int(
+            self._scalar(
+                "select count(*) from watch_sessions where user_id = :u and ended_at is null",
+                u=user_id,
+            )
+        )
+
+
+@contextmanager
+def ledger(database_url: str) -> Iterator[Ledger]:
+    """A `Ledger`, disposed afterwards."""
+    view = Ledger(database_url)
+    try:
+        yield view
+    finally:
+        view.close()
+
+
+@dataclass
+class Site:
+    """A deployment under test: its servers, a learner, video items, players and the ledger."""
+
+    env: dict[str, str]
+    servers: list[ServerProcess]
+    learner_token: str
+    learner_id: int
+    items: list[int]
+    ledger: Ledger
+    connect: Callable[..., LivePlayer]
+
+
+@contextmanager
+def site(
+    processes: Processes,
+    database_url: str,
+    server_names: Sequence[str],
+    *,
+    redis_url: str | None = None,
+    redis_prefix: str | None = None,
+    items: int = 2,
+) -> Iterator[Site]:
+    """Start servers on one database (one secret key), add users and items, then yield."""
+    env = tracker_env(
+        database_url, secret_key=uuid.uuid4().hex, redis_url=redis_url, redis_prefix=redis_prefix
+    )
+    # The first server migrates the fresh schema alone; the others start while users are
+    # created (the schema is current by then, so nothing races on migrating it).
+    first = processes.server(server_names[0], env)
+    others = [processes.server(name, env, ready=False) for name in server_names[1:]]
+    create_users(env, [("admin", "admin"), ("learner", "learner")])
+    for server in others:
+        server.wait_ready()
+    admin_token, _ = login(first.url, "admin")
+    learner_token, learner_id = login(first.url, "learner")
+    item_ids = [create_video(first.url, admin_token, f"Video {n + 1}") for n in range(items)]
+    with players() as connect, ledger(database_url) as book:
+        yield Site(env, [first, *others], learner_token, learner_id, item_ids, book, connect)

@@ -1,0 +1,34 @@
+"""Splitting spans at year boundaries in the organisation's time zone."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from tests.unit.conftest import SHANGHAI
+from tracker.core.calendar import split_by_year, year_of
+
+
+@pytest.mark.parametrize(
+    ("end", "ms", "parts"),
+    [
+        (datetime(2026, 6, 1, tzinfo=SHANGHAI), 30_000, ((2026, 30_000),)),
+        (datetime(2027, 1, 1, 0, 0, 10, tzinfo=SHANGHAI), 30_000, ((2026, 20_000), (2027, 10_000))),
+        (datetime(2027, 1, 1, tzinfo=SHANGHAI), 30_000, ((2026, 30_000),)),
+        (datetime(2026, 6, 1, tzinfo=SHANGHAI), 0, ()),
+    ],
+)
+def test_split_by_year(end: datetime, ms: int, parts: tuple) -> None:
+    assert split_by_year(end, ms, SHANGHAI) == parts
+
+
+def test_year_is_local_not_utc() -> None:
+    # 31 Dec 2026 16:00 UTC is midnight, 1 Jan 2027, in Beijing.
+    instant = datetime(2026, 12, 31, 16, 0, tzinfo=UTC)
+    assert year_of(instant, SHANGHAI) == 2027
+    assert year_of(instant, UTC) == 2026
+    assert split_by_year(instant + timedelta(seconds=5), 10_000, SHANGHAI) == (
+        (2026, 5_000),
+        (2027, 5_000),
+    )
