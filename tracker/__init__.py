@@ -112,6 +112,8 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from flask_babel import get_locale
+
     from tracker import cli, web
     from tracker.api import bp as api
     from tracker.errors_http import register_error_handlers
@@ -120,6 +122,7 @@ def _register_blueprints(app: Flask) -> None:
     from tracker.sockets.player import PlayerNamespace
 
     app.add_template_filter(duration, "duration")
+    app.add_template_global(get_locale, "get_locale")
     app.register_blueprint(api)
     app.register_blueprint(web.bp)
     register_error_handlers(app)

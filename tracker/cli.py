@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 from flask import Flask
+from flask.cli import with_appcontext
 
 from tracker.errors import TrackerError
 from tracker.models import ROLES
@@ -21,6 +22,7 @@ def register(app: Flask) -> None:
 @click.option("--role", type=click.Choice(ROLES), default="learner", show_default=True)
 @click.option("--unit", default=None, help="Unit name (created if missing).")
 @click.option("--display-name", default=None)
+@with_appcontext
 def create_user_command(
     username: str, password: str, role: str, unit: str | None, display_name: str | None
 ) -> None:
@@ -37,6 +39,7 @@ def create_user_command(
 
 
 @click.command("seed-demo")
+@with_appcontext
 def seed_demo_command() -> None:
     """Add demo users, units and courseware (idempotent)."""
     from tracker.demo import seed_demo

@@ -36,7 +36,8 @@ def watch(player, clock, seconds: int, step: int = INTERVAL_S, **beat):
 def start(player, clock, item):
     assert player.open(item)["ok"]
     first = player.beat()
-    assert first["ok"] and first["delta_s"] == 0
+    assert first["ok"]
+    assert first["delta_s"] == 0
     return first
 
 
@@ -63,7 +64,8 @@ def test_browser_cookie_session_connects(app, client, ann, video):
     socket = socketio.test_client(app, namespace="/player", flask_test_client=client)
     assert socket.is_connected("/player")
     ack = socket.emit("open", {"courseware_id": video}, namespace="/player", callback=True)
-    assert ack["ok"] and ack["item"]["cap_s"] == 7200
+    assert ack["ok"]
+    assert ack["item"]["cap_s"] == 7200
     socket.disconnect(namespace="/player")
 
 
@@ -72,11 +74,16 @@ def test_browser_cookie_session_connects(app, client, ann, video):
 
 def test_open_reports_interval_caps_and_year(app, ann, video, connect, clock):
     ack = connect("ann").open(video)
-    assert ack["ok"] and len(ack["session_id"]) == 32
+    assert ack["ok"]
+    assert len(ack["session_id"]) == 32
     assert ack["heartbeat_interval_s"] == INTERVAL_S
     assert ack["item"] == {"courseware_id": video, "credited_s": 0, "cap_s": 7200}
-    assert ack["year"] == {"year": 2026, "online_effective_s": 0, "online_raw_s": 0,
-                           "online_cap_s": 50 * 3600}
+    assert ack["year"] == {
+        "year": 2026,
+        "online_effective_s": 0,
+        "online_raw_s": 0,
+        "online_cap_s": 50 * 3600,
+    }
     assert ack["status"] == "not_recording"
 
 
@@ -110,7 +117,8 @@ def test_time_that_is_not_live_earns_nothing(app, ann, video, connect, clock, be
     for _ in range(4):
         clock.advance(INTERVAL_S)
         ack = player.beat(advance=advance if advance == 0 else 0, **beat)
-        assert ack["ok"] and ack["delta_s"] == 0
+        assert ack["ok"]
+        assert ack["delta_s"] == 0
         credited = credited or ack["item"]["credited_s"]
         assert ack["item"]["credited_s"] == credited
         assert ack["status"] == "not_recording" or "advance" not in beat
@@ -129,10 +137,17 @@ def test_replayed_heartbeat_is_ignored(app, ann, video, connect, clock):
     start(player, clock, video)
     first = watch(player, clock, INTERVAL_S)
     clock.advance(INTERVAL_S)
-    payload = {"session_id": player.session_id, "seq": player.seq, "state": "playing",
-               "visible": True, "position": player.position + INTERVAL_S}
+    payload = {
+        "session_id": player.session_id,
+        "seq": player.seq,
+        "state": "playing",
+        "visible": True,
+        "position": player.position + INTERVAL_S,
+    }
     replay = player.call("heartbeat", payload)
-    assert replay["ok"] and not replay["accepted"] and replay["delta_s"] == 0
+    assert replay["ok"]
+    assert not replay["accepted"]
+    assert replay["delta_s"] == 0
     assert replay["item"]["credited_s"] == first["item"]["credited_s"]
 
 
@@ -159,15 +174,17 @@ def test_item_cap_stops_credit(app, ann, make_courseware, connect, clock):
     assert player.beat(advance=INTERVAL_S)["delta_s"] == 0
 
 
-def test_lowering_the_limit_keeps_what_was_credited(app, client, make_user, video, connect,
-                                                    clock, auth_headers):
+def test_lowering_the_limit_keeps_what_was_credited(
+    app, client, make_user, video, connect, clock, auth_headers
+):
     make_user("boss", role="admin")
     make_user("ann")
     player = connect("ann")
     start(player, clock, video)
     watch(player, clock, 60)
-    response = client.patch(f"/api/v1/courseware/{video}", json={"hours_limit": 0.01},
-                            headers=auth_headers("boss"))
+    response = client.patch(
+        f"/api/v1/courseware/{video}", json={"hours_limit": 0.01}, headers=auth_headers("boss")
+    )
     assert response.status_code == 200
     clock.advance(INTERVAL_S)
     ack = player.beat(advance=INTERVAL_S)
@@ -180,9 +197,13 @@ def test_close_credits_a_final_beat_and_is_idempotent(app, ann, video, connect, 
     start(player, clock, video)
     clock.advance(5)
     ack = player.close(seq=player.seq + 1, state="paused", visible=True, position=5.0)
-    assert ack["ok"] and ack["delta_s"] == 5 and ack["status"] == "not_recording"
+    assert ack["ok"]
+    assert ack["delta_s"] == 5
+    assert ack["status"] == "not_recording"
     again = player.close()
-    assert again["ok"] and again["delta_s"] == 0 and again["item"]["credited_s"] == 5
+    assert again["ok"]
+    assert again["delta_s"] == 0
+    assert again["item"]["credited_s"] == 5
     assert player.beat(advance=1)["error"] == "session_closed"
 
 
@@ -195,7 +216,8 @@ def test_reconnected_socket_resumes_without_crediting_the_gap(app, ann, video, c
     second.session_id, second.seq, second.position = first.session_id, first.seq, first.position
     clock.advance(INTERVAL_S)
     ack = second.beat(advance=INTERVAL_S)
-    assert ack["ok"] and ack["delta_s"] == 0  # the interval spanning the drop earns nothing
+    assert ack["ok"]
+    assert ack["delta_s"] == 0
     assert watch(second, clock, 10)["item"]["credited_s"] == 30
 
 
@@ -222,8 +244,9 @@ def test_deactivated_user_stops_being_credited(app, ann, video, connect, clock):
 # --- one open courseware at a time ----------------------------------------------------------
 
 
-def test_opening_elsewhere_supersedes_and_notifies(app, ann, video, make_courseware, connect,
-                                                   clock):
+def test_opening_elsewhere_supersedes_and_notifies(
+    app, ann, video, make_courseware, connect, clock
+):
     other = make_courseware(title="Other")
     laptop, phone = connect("ann"), connect("ann")
     start(laptop, clock, video)
@@ -231,16 +254,22 @@ def test_opening_elsewhere_supersedes_and_notifies(app, ann, video, make_coursew
     laptop.received()
     assert phone.open(other)["ok"]
     events = laptop.received()
-    assert events == [{"name": "superseded", "namespace": "/player",
-                       "args": [{"session_id": laptop.session_id, "by_courseware_id": other}]}]
+    assert events == [
+        {
+            "name": "superseded",
+            "namespace": "/player",
+            "args": [{"session_id": laptop.session_id, "by_courseware_id": other}],
+        }
+    ]
     clock.advance(INTERVAL_S)
     assert laptop.beat(advance=INTERVAL_S)["error"] == "session_superseded"
     phone.beat()
     assert watch(phone, clock, 20)["item"]["credited_s"] == 20
 
 
-def test_alternating_two_items_never_beats_the_wall_clock(app, ann, video, make_courseware,
-                                                          connect, clock):
+def test_alternating_two_items_never_beats_the_wall_clock(
+    app, ann, video, make_courseware, connect, clock
+):
     other = make_courseware(title="Other")
     tab_a, tab_b = connect("ann"), connect("ann")
     opened_at = clock.now
@@ -283,8 +312,9 @@ def test_year_cap_stops_effective_but_keeps_raw(make_app, database_url, tiny_yea
         item = create_courseware({"title": "V", "kind": "video", "hours_limit": 1}).id
     from tests.integration.conftest import Player, token_for
 
-    socket = socketio.test_client(app, namespace="/player",
-                                  auth={"token": token_for(app.test_client(), "ann")})
+    socket = socketio.test_client(
+        app, namespace="/player", auth={"token": token_for(app.test_client(), "ann")}
+    )
     player = Player(socket)
     start(player, clock, item)
     ack = watch(player, clock, 60)
@@ -311,7 +341,8 @@ def test_session_across_new_year_credits_each_year(app, ann, video, connect, clo
     player = connect("ann")
     start(player, clock, video)
     ack = watch(player, clock, 20)
-    assert ack["year"]["year"] == 2027 and ack["year"]["online_effective_s"] == 10
+    assert ack["year"]["year"] == 2027
+    assert ack["year"]["online_effective_s"] == 10
     with app.app_context():
         rows = db.session.execute(select(SessionCredit.year, SessionCredit.raw_ms)).all()
         totals = dict(
@@ -321,8 +352,9 @@ def test_session_across_new_year_credits_each_year(app, ann, video, connect, clo
     assert totals == {2026: 10_000, 2027: 10_000}
 
 
-def test_running_totals_agree_with_the_ledger(app, make_user, video, make_courseware, connect,
-                                              clock):
+def test_running_totals_agree_with_the_ledger(
+    app, make_user, video, make_courseware, connect, clock
+):
     make_user("ann")
     other = make_courseware(title="Other", hours_limit=0.01)
     player = connect("ann")
@@ -363,12 +395,15 @@ def test_running_totals_agree_with_the_ledger(app, make_user, video, make_course
         ("close", {"session_id": 7}),
     ],
 )
-def test_bad_payload_gets_a_clear_error_and_changes_nothing(app, ann, video, connect, clock,
-                                                            event, payload):
+def test_bad_payload_gets_a_clear_error_and_changes_nothing(
+    app, ann, video, connect, clock, event, payload
+):
     player = connect("ann")
     start(player, clock, video)
     ack = player.call(event, payload)
-    assert ack["ok"] is False and ack["error"] == "bad_payload" and ack["message"]
+    assert ack["ok"] is False
+    assert ack["error"] == "bad_payload"
+    assert ack["message"]
     clock.advance(INTERVAL_S)
     assert player.beat(advance=INTERVAL_S)["delta_s"] == INTERVAL_S
 

@@ -21,7 +21,8 @@ def shipped():
 def test_cas_2016(shipped) -> None:
     cas = shipped["cas-2016"]
     assert (cas.target_for("learner"), cas.target_for("leader")) == (100 * H, 110 * H)
-    assert cas.training_hours(1) == 8 and cas.training_hours(0.5) == 4
+    assert cas.training_hours(1) == 8
+    assert cas.training_hours(0.5) == 4
     assert cas.cap_group("online").cap_ms == 50 * H
     assert cas.cap_group("external_online") is cas.cap_group("online")
     assert cas.cap_group("self_study").cap_ms == 10 * H
@@ -76,7 +77,7 @@ leader_hours = 110
 def test_bad_rule_set_is_refused_with_a_clear_reason(tmp_path: Path, text: str, message: str):
     path = tmp_path / "broken.toml"
     path.write_text(text.replace("{id}", "broken"), encoding="utf-8")
-    with pytest.raises(RuleSetError, match="broken.toml") as error:
+    with pytest.raises(RuleSetError, match=r"broken\.toml") as error:
         load_rule_set(path)
     assert message in str(error.value)
 

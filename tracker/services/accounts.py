@@ -15,7 +15,6 @@ from tracker.services import transaction
 from tracker.services.rules import rule_sets
 
 
-
 def _hasher() -> PasswordHasher:
     return current_app.extensions["tracker.password_hasher"]
 

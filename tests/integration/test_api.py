@@ -1,0 +1,245 @@
+"""The HTTP JSON API: authentication, roles, courseware, users, errors, OpenAPI."""
+
+from __future__ import annotations
+
+import pytest
+from openapi_spec_validator import validate
+from sqlalchemy import func, select
+
+from tests.integration.conftest import PASSWORD
+from tracker.extensions import db
+from tracker.models import Courseware, User
+
+
+@pytest.fixture
+def admin(make_user, auth_headers):
+    make_user("root", role="admin")
+    return auth_headers("root")
+
+
+@pytest.fixture
+def learner(make_user, auth_headers):
+    make_user("ann")
+    return auth_headers("ann")
+
+
+def count(app, model) -> int:
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(model))
+
+
+def assert_error(response, status: int, code: str) -> None:
+    assert response.status_code == status, response.json
+    assert response.json["error"] == code
+    assert isinstance(response.json["message"], str)
+    assert response.json["message"]
+
+
+# --- authentication -------------------------------------------------------------------------
+
+
+def test_token_names_the_user(client, make_user):
+    user_id = make_user("ann", role="leader")
+    response = client.post("/api/v1/auth/token", json={"username": "ann", "password": PASSWORD})
+    assert response.status_code == 200
+    assert response.json["user"]["id"] == user_id
+    assert {k: response.json["user"][k] for k in ("username", "role")} == {
+        "username": "ann",
+        "role": "leader",
+    }
+    assert response.json["token"]
+
+
+@pytest.mark.parametrize(
+    "credentials",
+    [{"username": "ann", "password": "wrong"}, {"username": "nobody", "password": PASSWORD}],
+)
+def test_wrong_credentials_are_401(client, make_user, credentials):
+    make_user("ann")
+    assert_error(client.post("/api/v1/auth/token", json=credentials), 401, "invalid_credentials")
+
+
+@pytest.mark.parametrize(
+    "body", [None, "text", [], {}, {"username": "ann"}, {"username": 5, "password": "x"}]
+)
+def test_malformed_token_request_is_400(client, body):
+    response = (
+        client.post("/api/v1/auth/token", json=body)
+        if body is not None
+        else client.post("/api/v1/auth/token", data="{not json", content_type="application/json")
+    )
+    assert_error(response, 400, "bad_payload")
+
+
+@pytest.mark.parametrize(
+    "headers", [{}, {"Authorization": "Bearer nope"}, {"Authorization": "Basic YTpi"}]
+)
+def test_calls_without_a_valid_token_are_401(client, headers):
+    assert_error(client.get("/api/v1/courseware", headers=headers), 401, "unauthorized")
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("post", "/api/v1/users", {"username": "x", "password": "long enough", "role": "admin"}),
+        ("post", "/api/v1/courseware", {"title": "t", "kind": "video", "hours_limit": 1}),
+        ("patch", "/api/v1/courseware/1", {"hours_limit": 1}),
+    ],
+)
+def test_admin_calls_are_403_for_learners(app, client, learner, method, path, body):
+    before = (count(app, User), count(app, Courseware))
+    assert_error(getattr(client, method)(path, json=body, headers=learner), 403, "forbidden")
+    assert (count(app, User), count(app, Courseware)) == before
+
+
+def test_unknown_api_path_is_json_404(client):
+    assert_error(client.get("/api/v1/nothing-here"), 404, "not_found")
+
+
+def test_errors_speak_the_callers_language(client, app):
+    english = client.get("/api/v1/courseware", headers={"Accept-Language": "en"})
+    chinese = client.get("/api/v1/courseware", headers={"Accept-Language": "zh-CN,zh;q=0.9"})
+    assert english.json["message"] == "Please log in first."
+    assert chinese.json["message"] == "请先登录。"
+
+
+# --- users ----------------------------------------------------------------------------------
+
+
+def test_admin_creates_a_user_who_can_log_in(client, admin):
+    body = {
+        "username": "wang",
+        "password": "long enough",
+        "display_name": "王芳",
+        "role": "leader",
+        "unit": "信息中心",
+    }
+    response = client.post("/api/v1/users", json=body, headers=admin)
+    assert response.status_code == 201
+    assert response.json["id"] > 0
+    assert response.json["unit"] == "信息中心"
+    token = client.post("/api/v1/auth/token", json={"username": "wang", "password": "long enough"})
+    assert token.json["user"]["role"] == "leader"
+
+
+def test_duplicate_username_is_409(app, client, admin):
+    body = {"username": "root", "password": "long enough", "role": "learner"}
+    assert_error(client.post("/api/v1/users", json=body, headers=admin), 409, "username_taken")
+    assert count(app, User) == 1
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"username": "x", "password": "short", "role": "learner"},
+        {"username": "x", "password": "long enough", "role": "king"},
+        {"username": "has space", "password": "long enough"},
+        {"username": "", "password": "long enough"},
+        {"username": "x", "password": "long enough", "extra": 1},
+    ],
+)
+def test_bad_user_is_400_and_not_saved(app, client, admin, body):
+    assert_error(client.post("/api/v1/users", json=body, headers=admin), 400, "bad_payload")
+    assert count(app, User) == 1
+
+
+# --- courseware -----------------------------------------------------------------------------
+
+
+def test_admin_creates_and_everyone_lists_courseware(client, admin, learner):
+    body = {"title": "科研诚信", "kind": "document", "hours_limit": 2.5}
+    created = client.post("/api/v1/courseware", json=body, headers=admin)
+    assert created.status_code == 201
+    assert {k: created.json[k] for k in ("title", "kind", "hours_limit")} == body
+    listed = client.get("/api/v1/courseware", headers=learner)
+    assert listed.status_code == 200
+    assert [{k: i[k] for k in ("id", "title", "kind", "hours_limit")} for i in listed.json] == [
+        {"id": created.json["id"], **body}
+    ]
+
+
+def test_unpublished_courseware_is_hidden_from_learners(client, admin, learner):
+    body = {"title": "Draft", "kind": "video", "hours_limit": 1, "published": False}
+    item = client.post("/api/v1/courseware", json=body, headers=admin).json["id"]
+    assert client.get("/api/v1/courseware", headers=learner).json == []
+    assert_error(
+        client.get(f"/api/v1/courseware/{item}", headers=learner), 404, "courseware_not_found"
+    )
+    assert client.get(f"/api/v1/courseware/{item}", headers=admin).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "hours_limit", [0, -1, "2", None, True, "abc", [], 1e9, float("inf")], ids=repr
+)
+def test_hours_limit_must_be_a_positive_number(app, client, admin, hours_limit):
+    body = {"title": "t", "kind": "video", "hours_limit": hours_limit}
+    if hours_limit == float("inf"):
+        response = client.post(
+            "/api/v1/courseware",
+            data='{"title": "t", "kind": "video", "hours_limit": Infinity}',
+            content_type="application/json",
+            headers=admin,
+        )
+    else:
+        response = client.post("/api/v1/courseware", json=body, headers=admin)
+    assert_error(response, 400, "bad_payload")
+    assert count(app, Courseware) == 0
+
+
+@pytest.mark.parametrize(
+    "body", [{"hours_limit": 0}, {"hours_limit": None}, {"title": None}, {"kind": "audio"}]
+)
+def test_bad_patch_is_400_and_changes_nothing(client, admin, body):
+    item = client.post(
+        "/api/v1/courseware", json={"title": "t", "kind": "video", "hours_limit": 2}, headers=admin
+    ).json
+    response = client.patch(f"/api/v1/courseware/{item['id']}", json=body, headers=admin)
+    assert_error(response, 400, "bad_payload")
+    assert client.get(f"/api/v1/courseware/{item['id']}", headers=admin).json == item
+
+
+def test_patch_changes_the_limit(client, admin):
+    item = client.post(
+        "/api/v1/courseware", json={"title": "t", "kind": "video", "hours_limit": 2}, headers=admin
+    ).json
+    response = client.patch(
+        f"/api/v1/courseware/{item['id']}", json={"hours_limit": 0.75}, headers=admin
+    )
+    assert response.status_code == 200
+    assert response.json["hours_limit"] == 0.75
+
+
+def test_patch_of_missing_courseware_is_404(client, admin):
+    assert_error(
+        client.patch("/api/v1/courseware/77", json={"hours_limit": 1}, headers=admin),
+        404,
+        "courseware_not_found",
+    )
+
+
+# --- OpenAPI --------------------------------------------------------------------------------
+
+
+def test_openapi_document_is_valid_and_complete(app, client):
+    response = client.get("/api/v1/openapi.json")
+    assert response.status_code == 200
+    spec = response.json
+    validate(spec)
+    api_rules = {r.rule for r in app.url_map.iter_rules() if r.rule.startswith("/api/v1/")}
+    documented = {
+        "/api/v1" + path.replace("{courseware_id}", "<int:courseware_id>") for path in spec["paths"]
+    }
+    assert documented == api_rules
+
+
+def test_every_documented_endpoint_answers(app, client, admin):
+    client.post(
+        "/api/v1/courseware", json={"title": "t", "kind": "video", "hours_limit": 1}, headers=admin
+    )
+    spec = client.get("/api/v1/openapi.json").json
+    for path, operations in spec["paths"].items():
+        for method, operation in operations.items():
+            url = "/api/v1" + path.replace("{courseware_id}", "1")
+            response = client.open(url, method=method.upper(), headers=admin, json={})
+            documented = set(operation["responses"])
+            assert str(response.status_code) in documented, (method, path, response.json)

@@ -1,0 +1,155 @@
+"""The app factory, configuration from the environment, the CLI and the browser pages."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from tests.integration.conftest import PASSWORD
+from tracker import create_app
+from tracker.extensions import db
+from tracker.models import User
+from tracker.rulesets import RuleSetError
+
+
+def test_environment_overrides_defaults_and_test_config_overrides_both(monkeypatch, tmp_path):
+    monkeypatch.setenv("TRACKER_HEARTBEAT_INTERVAL_S", "1")
+    monkeypatch.setenv("TRACKER_RULE_SET", "changzhou-2011")
+    app = create_app(
+        {
+            "SECRET_KEY": "k",
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'a.db'}",
+            "RULE_SET": "cas-2016",
+        }
+    )
+    assert app.config["HEARTBEAT_INTERVAL_S"] == 1
+    assert app.config["RULE_SET"] == "cas-2016"
+
+
+@pytest.mark.parametrize(
+    ("config", "message"),
+    [
+        ({"RULE_SET": "nowhere-1999"}, "TRACKER_RULE_SET='nowhere-1999' is not one of"),
+        ({"HEARTBEAT_INTERVAL_S": 0}, "TRACKER_HEARTBEAT_INTERVAL_S must be a positive number"),
+        ({"HEARTBEAT_INTERVAL_S": "soon"}, "TRACKER_HEARTBEAT_INTERVAL_S must be a positive"),
+    ],
+)
+def test_bad_configuration_stops_start_up_with_a_clear_message(tmp_path, config, message):
+    with pytest.raises(ValueError, match=message):
+        create_app({"SECRET_KEY": "k", "DATABASE_URL": f"sqlite:///{tmp_path / 'a.db'}", **config})
+
+
+def test_bad_rule_file_stops_start_up(tmp_path):
+    (tmp_path / "bad.toml").write_text("id = 'bad'\n", encoding="utf-8")
+    with pytest.raises(RuleSetError, match=r"bad\.toml: title: Field required"):
+        create_app(
+            {
+                "SECRET_KEY": "k",
+                "RULES_DIR": str(tmp_path),
+                "DATABASE_URL": f"sqlite:///{tmp_path / 'a.db'}",
+            }
+        )
+
+
+def test_create_user_command_is_idempotent(app):
+    runner = app.test_cli_runner()
+    first = runner.invoke(
+        args=[
+            "create-user",
+            "wang",
+            "--password",
+            "pw-one-1",
+            "--role",
+            "admin",
+            "--unit",
+            "信息中心",
+        ]
+    )
+    assert first.exit_code == 0, first.output
+    second = runner.invoke(
+        args=["create-user", "wang", "--password", "pw-two-2", "--role", "leader"]
+    )
+    assert second.exit_code == 0, second.output
+    with app.app_context():
+        users = db.session.scalars(select(User).where(User.username == "wang")).all()
+        assert [(u.role, u.unit.name) for u in users] == [("leader", "信息中心")]
+    client = app.test_client()
+    old = client.post("/api/v1/auth/token", json={"username": "wang", "password": "pw-one-1"})
+    new = client.post("/api/v1/auth/token", json={"username": "wang", "password": "pw-two-2"})
+    assert (old.status_code, new.status_code) == (401, 200)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["create-user", "x", "--password", "p", "--role", "king"], "Invalid value for '--role'"),
+        (["create-user", "x", "--password", ""], "must not be empty"),
+    ],
+)
+def test_create_user_command_rejects_bad_input(app, args, message):
+    result = app.test_cli_runner().invoke(args=args)
+    assert result.exit_code != 0
+    assert message in result.output
+    with app.app_context():
+        assert db.session.scalar(select(User).where(User.username == "x")) is None
+
+
+@pytest.fixture(scope="session")
+def shared_media(tmp_path_factory):
+    """One media folder for the session, so the demo video is made only once."""
+    return tmp_path_factory.mktemp("media")
+
+
+def test_seed_demo_is_idempotent(make_app, database_url, shared_media):
+    app = make_app(database_url, MEDIA_DIR=str(shared_media))
+    runner = app.test_cli_runner()
+    for _ in range(2):
+        result = runner.invoke(args=["seed-demo"])
+        assert result.exit_code == 0, result.output
+    assert "demo12345" in result.output
+    client = app.test_client()
+    token = client.post("/api/v1/auth/token", json={"username": "zhang", "password": "demo12345"})
+    headers = {"Authorization": f"Bearer {token.json['token']}"}
+    items = client.get("/api/v1/courseware", headers=headers).json
+    assert sorted(i["kind"] for i in items) == ["document", "video"]
+    for item in items:
+        media = client.get(item["source_url"], headers=headers)
+        assert media.status_code == 200
+        assert len(media.data) > 1000
+        media.close()
+
+
+# --- pages ----------------------------------------------------------------------------------
+
+
+def test_pages_need_login_and_login_leads_home(client, make_user, make_courseware):
+    make_user("ann")
+    make_courseware(title="科研诚信")
+    assert client.get("/").status_code == 302
+    failed = client.post(
+        "/login", data={"username": "ann", "password": "nope"}, headers={"Accept-Language": "zh-CN"}
+    )
+    assert failed.status_code == 401
+    assert "用户名或密码错误" in failed.text
+    ok = client.post("/login?next=//evil.example/x", data={"username": "ann", "password": PASSWORD})
+    assert ok.status_code == 302
+    assert ok.headers["Location"] == "/"
+    home = client.get("/", headers={"Accept-Language": "zh-CN"})
+    assert home.status_code == 200
+    assert "科研诚信" in home.text
+    assert "0 小时 0 分" in home.text
+
+
+def test_language_choice_sticks(client, make_user):
+    make_user("ann")
+    client.post("/login", data={"username": "ann", "password": PASSWORD})
+    client.get("/lang/en")
+    assert "Courseware" in client.get("/", headers={"Accept-Language": "zh-CN"}).text
+    client.get("/lang/zh_CN")
+    assert "课件" in client.get("/").text
+
+
+def test_unknown_page_is_a_translated_404(client):
+    response = client.get("/no/such/page", headers={"Accept-Language": "zh-CN"})
+    assert response.status_code == 404
+    assert "未找到" in response.text
