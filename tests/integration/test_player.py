@@ -221,6 +221,21 @@ def test_reconnected_socket_resumes_without_crediting_the_gap(app, ann, video, c
     assert watch(second, clock, 10)["item"]["credited_s"] == 30
 
 
+def test_replay_from_a_new_socket_does_not_credit_the_gap(app, ann, video, connect, clock):
+    first = connect("ann")
+    start(first, clock, video)
+    watch(first, clock, 20)
+    first.socket.disconnect(namespace="/player")
+    second = connect("ann")
+    second.session_id, second.seq, second.position = first.session_id, first.seq, first.position
+    second.seq -= 1  # the first thing the new socket sends is a replay
+    clock.advance(INTERVAL_S)
+    assert second.beat(advance=INTERVAL_S)["accepted"] is False
+    clock.advance(INTERVAL_S)
+    assert second.beat(advance=INTERVAL_S)["delta_s"] == 0
+    assert watch(second, clock, 10)["item"]["credited_s"] == 30
+
+
 def test_session_of_another_user_is_not_found(app, make_user, video, connect, clock):
     make_user("ann")
     make_user("bob")

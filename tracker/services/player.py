@@ -13,6 +13,7 @@ from sqlalchemy import select, update
 from tracker.auth import Principal
 from tracker.core.calendar import year_of
 from tracker.core.crediting import (
+    NO_CREDIT,
     Beat,
     HeartbeatOutcome,
     SessionClock,
@@ -46,7 +47,6 @@ ENDED_ERRORS = {
     "superseded": "session_superseded",
     "closed": "session_closed",
     "expired": "session_expired",
-    "disabled": "account_disabled",
 }
 
 
@@ -60,6 +60,10 @@ class BeatIn:
     visible: bool
     position: float
     rate: float = 1.0
+
+    def stamped(self, now: datetime) -> Beat:
+        """The core's view of this heartbeat, received at `now` by the server's clock."""
+        return Beat(now, self.seq, self.state, self.visible, self.position, self.rate)
 
 
 @dataclass(frozen=True)
@@ -158,11 +162,8 @@ class _Ledger:
         )
 
     def book(self, session: WatchSession, outcome: HeartbeatOutcome) -> None:
-        clock, credit = outcome.clock, outcome.credit
-        session.last_beat_at = clock.last_at
-        session.last_seq = clock.last_seq
-        session.last_position = clock.last_position
-        session.was_live = clock.was_live
+        credit = outcome.credit
+        _set_clock(session, outcome.clock)
         session.live_ms += credit.live_ms
         session.raw_ms += credit.raw_ms
         session.effective_ms += credit.effective_ms
@@ -207,6 +208,13 @@ def _clock(session: WatchSession, kind: str) -> SessionClock:
         last_position=session.last_position,
         was_live=session.was_live,
     )
+
+
+def _set_clock(session: WatchSession, clock: SessionClock) -> None:
+    session.last_beat_at = clock.last_at
+    session.last_seq = clock.last_seq
+    session.last_position = clock.last_position
+    session.was_live = clock.was_live
 
 
 def _end(session: WatchSession, now: datetime, reason: str) -> None:
@@ -283,6 +291,20 @@ def close_session(
     return _advance(principal, session_id, beat, socket_id, close=True)
 
 
+def _refusal(
+    session: WatchSession, clock: SessionClock, now: datetime, interval: int, close: bool
+) -> str | None:
+    """Why this session takes no more heartbeats (ending it if it lapsed), else None."""
+    if session.ended_at is not None:
+        if close and session.end_reason == "closed":
+            return None  # closing twice is harmless
+        return ENDED_ERRORS.get(session.end_reason or "", "session_closed")
+    if is_lapsed(clock, now, interval):
+        _end(session, now, "expired")
+        return None if close else "session_expired"
+    return None
+
+
 def _advance(
     principal: Principal,
     session_id: str,
@@ -290,44 +312,31 @@ def _advance(
     socket_id: str | None,
     close: bool,
 ) -> BeatResult:
-    now = _now()
-    interval = _interval_ms()
-    error = None
+    now, interval, tz = _now(), _interval_ms(), _tz()
+    outcome = None
     with transaction():
         user = _lock_user(principal.id)
         session = _live_session(user, session_id)
         item = db.session.get(Courseware, session.courseware_id)
         clock = _clock(session, item.kind)
-        if session.ended_at is not None:
-            if not (close and session.end_reason == "closed"):
-                error = ENDED_ERRORS.get(session.end_reason or "", "session_closed")
-        elif is_lapsed(clock, now, interval):
-            _end(session, now, "expired")
-            error = None if close else "session_expired"
-            beat = None
+        error = _refusal(session, clock, now, interval, close)
         if error is None:
-            ledger = _Ledger(user, item, {year_of(clock.last_at, _tz()), year_of(now, _tz())})
-            standing = ledger.standing()
-            outcome = None
+            ledger = _Ledger(user, item, {year_of(clock.last_at, tz), year_of(now, tz)})
             if beat is not None and session.ended_at is None:
                 if session.socket_id != socket_id:
-                    clock = restart_interval(clock, now)  # a new socket starts a fresh interval
+                    # A new socket (a reconnect) starts a fresh interval: the gap earns nothing.
+                    _set_clock(session, restart_interval(clock, now))
                     session.socket_id = socket_id
                 outcome = evaluate_heartbeat(
-                    clock,
-                    Beat(now, beat.seq, beat.state, beat.visible, beat.position, beat.rate),
-                    standing,
-                    interval,
-                    _tz(),
+                    _clock(session, item.kind), beat.stamped(now), ledger.standing(), interval, tz
                 )
                 if outcome.accepted:
                     ledger.book(session, outcome)
-                standing = outcome.standing
             if close and session.ended_at is None:
                 _end(session, now, "closed")
+            standing = ledger.standing()
             view = ledger.view(standing, now)
-            live = outcome.clock.was_live if outcome and session.ended_at is None else False
-            status = status_of(live, standing, view.year)
+            status = status_of(session.was_live, standing, view.year)
     if error is not None:
         if error == "session_expired":
             _store().drop(session_id)
@@ -336,13 +345,13 @@ def _advance(
         _store().drop(session_id)
     else:
         _presence(session_id, user.id, item.id, status)
-    credit = outcome.credit if outcome and outcome.accepted else None
+    credit = outcome.credit if outcome and outcome.accepted else NO_CREDIT
     return BeatResult(
         session_id=session_id,
         status=status,
         accepted=bool(outcome and outcome.accepted),
-        delta_ms=credit.effective_ms if credit else 0,
-        raw_delta_ms=credit.raw_ms if credit else 0,
+        delta_ms=credit.effective_ms,
+        raw_delta_ms=credit.raw_ms,
         view=view,
     )
 
