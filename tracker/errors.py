@@ -28,8 +28,32 @@ ERRORS: dict[str, tuple[int, Any]] = {
     ),
     "unknown_unit": (400, _l("There is no such unit.")),
     "username_taken": (409, _l("This username is already taken.")),
+    "user_not_found": (404, _l("There is no such user.")),
+    "unit_not_found": (404, _l("There is no such unit.")),
+    "unit_name_taken": (409, _l("A unit with this name already exists.")),
+    "unit_cycle": (400, _l("A unit cannot be placed under itself.")),
+    "cannot_change_self": (
+        400,
+        _l("You cannot deactivate yourself or take away your own admin role."),
+    ),
+    "bad_csv": (400, _l("The CSV file has errors; nothing was imported.")),
     "unknown_rule_set": (400, _l("There is no such rule set.")),
     "too_large": (413, _l("The request is too large.")),
+    "training_not_found": (404, _l("This training does not exist.")),
+    "record_not_found": (404, _l("This learning record does not exist.")),
+    "user_not_found": (404, _l("There is no such user.")),
+    "material_not_found": (404, _l("This training material does not exist.")),
+    "evidence_not_found": (404, _l("This evidence file does not exist.")),
+    "training_closed": (409, _l("This training is not open for enrolment.")),
+    "training_full": (409, _l("This training is full.")),
+    "own_record": (403, _l("You cannot review your own learning record.")),
+    "record_already_reviewed": (
+        409,
+        _l("This record has already been reviewed with a different decision."),
+    ),
+    "record_not_pending": (409, _l("Evidence can only be added while the record is pending.")),
+    "bad_file": (400, _l("This file is empty or of a type that is not accepted.")),
+    "bad_csv": (400, _l("The attendance file has errors; nothing was saved.")),
 }
 
 

@@ -6,4 +6,4 @@ from flask import Blueprint
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
-from tracker.api import auth, courseware, openapi, users  # noqa: E402, F401  (routes register)
+from tracker.api import auth, console, courseware, openapi, units, users  # noqa: E402, F401

@@ -97,3 +97,145 @@ class CoursewareOut(BaseModel):
 
 class CoursewareList(RootModel[list[CoursewareOut]]):
     """The catalogue."""
+
+
+class UserDetail(BaseModel):
+    """A user as admins see it."""
+
+    id: int
+    username: str
+    display_name: str
+    role: Role
+    unit: str | None
+    unit_id: int | None
+    active: bool
+    created_at: str
+
+
+class UserPage(BaseModel):
+    """One page of users and how many match in all."""
+
+    items: list[UserDetail]
+    total: int
+
+
+class UserQuery(BaseModel):
+    """Filters for the user list."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    q: Annotated[str, Field(max_length=80)] | None = None
+    role: Role | None = None
+    unit_id: int | None = None
+    active: bool | None = None
+    limit: Annotated[int, Field(ge=1, le=500)] = 50
+    offset: Annotated[int, Field(ge=0)] = 0
+
+
+class UserPatch(_In):
+    """Changes to a user (admins only); deactivating ends their sessions at once."""
+
+    display_name: Annotated[str, Field(max_length=120)] | None = None
+    role: Role | None = None
+    unit_id: int | None = None
+    active: bool | None = None
+    password: Annotated[str, Field(min_length=8, max_length=200)] | None = None
+
+    @model_validator(mode="after")
+    def _only_unit_may_be_cleared(self) -> UserPatch:
+        nulls = sorted(
+            n for n in self.model_fields_set if n != "unit_id" and getattr(self, n) is None
+        )
+        if nulls:
+            raise ValueError(f"{', '.join(nulls)} cannot be null")
+        return self
+
+
+class ImportOut(BaseModel):
+    """What a user import did."""
+
+    created: int
+    updated: int
+
+
+class MeOut(BaseModel):
+    """The caller, with their unit and rule set."""
+
+    id: int
+    username: str
+    display_name: str
+    role: Role
+    unit: str | None
+    rule_set: str
+
+
+class UnitOut(BaseModel):
+    """A unit with its place in the tree."""
+
+    id: int
+    name: str
+    parent_id: int | None
+    rule_set: str | None
+    depth: int
+    members: int
+
+
+class UnitList(RootModel[list[UnitOut]]):
+    """The organisation tree, depth-first."""
+
+
+class UnitCreate(_In):
+    """A new unit."""
+
+    name: Text200
+    parent_id: int | None = None
+    rule_set: Annotated[str, Field(max_length=64)] | None = None
+
+
+class UnitPatch(_In):
+    """Changes to a unit; `null` parent makes it a top-level unit, `null` rule set inherits."""
+
+    name: Text200 | None = None
+    parent_id: int | None = None
+    rule_set: Annotated[str, Field(max_length=64)] | None = None
+
+    @model_validator(mode="after")
+    def _name_cannot_be_cleared(self) -> UnitPatch:
+        if "name" in self.model_fields_set and self.name is None:
+            raise ValueError("name cannot be null")
+        return self
+
+
+class LiveViewer(BaseModel):
+    """Someone watching right now."""
+
+    session_id: str
+    user_id: int
+    username: str
+    display_name: str
+    courseware_id: int
+    title: str
+    status: str
+    seen_at: float
+
+
+class LiveList(RootModel[list[LiveViewer]]):
+    """Everyone watching right now."""
+
+
+class CoursewareUsage(BaseModel):
+    """How much one courseware has been used."""
+
+    courseware_id: int
+    title: str
+    kind: str
+    hours_limit: float
+    viewers: int
+    completed: int
+    sessions: int
+    credited_s: float
+    watching_now: int
+
+
+class UsageList(RootModel[list[CoursewareUsage]]):
+    """Usage of every courseware."""

@@ -29,6 +29,7 @@ class EndpointDoc:
     roles: tuple[str, ...] = ()
     public: bool = False
     errors: tuple[str, ...] = field(default=())
+    upload: str | None = None  # name of a multipart file field the view receives as bytes
 
 
 def endpoint(
@@ -41,9 +42,10 @@ def endpoint(
     roles: tuple[str, ...] = (),
     public: bool = False,
     errors: tuple[str, ...] = (),
+    upload: str | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Check the caller, parse `body`/`query` into the view's kwargs, shape its result."""
-    doc = EndpointDoc(summary, body, query, response, status, roles, public, errors)
+    """Check the caller, parse `body`/`query`/`upload` into the view's kwargs, shape its result."""
+    doc = EndpointDoc(summary, body, query, response, status, roles, public, errors, upload)
 
     def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
         @wraps(view)
@@ -61,6 +63,8 @@ def endpoint(
                 kwargs["body"] = body.model_validate(data)
             if query is not None:
                 kwargs["query"] = query.model_validate(request.args.to_dict())
+            if upload is not None:
+                kwargs["upload"] = _uploaded(upload)
             result = view(*args, **kwargs)
             if response is not None:
                 result = response.model_validate(result).model_dump(mode="json")
@@ -70,6 +74,16 @@ def endpoint(
         return wrapper
 
     return decorator
+
+
+def _uploaded(field_name: str) -> bytes:
+    """The bytes of a multipart file field, or of a raw text/csv body."""
+    file = request.files.get(field_name)
+    if file is not None:
+        return file.read()
+    if request.mimetype == "text/csv" and request.content_length:
+        return request.get_data()
+    fail("bad_payload", _l("Attach the file to upload."))
 
 
 class ErrorBody(BaseModel):
@@ -138,7 +152,23 @@ def build_openapi(app: Flask, prefix: str = "/api/v1") -> dict[str, Any]:
                     "required": True,
                     "content": {"application/json": {"schema": ref[doc.body]}},
                 }
-            codes = set(doc.errors) | ({"bad_payload"} if doc.body or doc.query else set())
+            if doc.upload is not None:
+                file_schema = {"type": "string", "format": "binary"}
+                op["requestBody"] = {
+                    "required": True,
+                    "content": {
+                        "multipart/form-data": {
+                            "schema": {
+                                "type": "object",
+                                "properties": {doc.upload: file_schema},
+                                "required": [doc.upload],
+                            }
+                        },
+                        "text/csv": {"schema": {"type": "string"}},
+                    },
+                }
+            inputs = doc.body or doc.query or doc.upload
+            codes = set(doc.errors) | ({"bad_payload"} if inputs else set())
             if not doc.public:
                 codes |= {"unauthorized"} | ({"forbidden"} if doc.roles else set())
             for status in sorted({ERRORS[c][0] for c in codes}):

@@ -1,12 +1,22 @@
-"""`POST /users`: admins create users."""
+"""Users: admins create, list, edit, deactivate and import them; everyone sees themselves."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from tracker.api import bp
-from tracker.api.schemas import UserCreate, UserOut
+from tracker.api.schemas import (
+    ImportOut,
+    MeOut,
+    UserCreate,
+    UserDetail,
+    UserPage,
+    UserPatch,
+    UserQuery,
+)
 from tracker.api.spec import endpoint
+from tracker.auth import current_principal
+from tracker.services import users
 from tracker.services.accounts import create_user
 
 
@@ -14,10 +24,58 @@ from tracker.services.accounts import create_user
 @endpoint(
     "Create a user",
     body=UserCreate,
-    response=UserOut,
+    response=UserDetail,
     status=201,
     roles=("admin",),
     errors=("username_taken",),
 )
 def create_user_view(body: UserCreate) -> dict[str, Any]:
-    return create_user(**body.model_dump())
+    principal = create_user(**body.model_dump())
+    return users.get_user(principal.id).public()
+
+
+@bp.get("/users")
+@endpoint("List users (search and filter)", query=UserQuery, response=UserPage, roles=("admin",))
+def list_users(query: UserQuery) -> dict[str, Any]:
+    found, total = users.list_users(
+        query.q, query.role, query.unit_id, query.active, query.limit, query.offset
+    )
+    return {"items": [u.public() for u in found], "total": total}
+
+
+@bp.get("/users/<int:user_id>")
+@endpoint("One user", response=UserDetail, roles=("admin",), errors=("user_not_found",))
+def get_user(user_id: int) -> dict[str, Any]:
+    return users.get_user(user_id).public()
+
+
+@bp.patch("/users/<int:user_id>")
+@endpoint(
+    "Change a user; deactivating ends their sessions and tokens at once",
+    body=UserPatch,
+    response=UserDetail,
+    roles=("admin",),
+    errors=("user_not_found", "unknown_unit", "cannot_change_self"),
+)
+def patch_user(user_id: int, body: UserPatch) -> dict[str, Any]:
+    fields = body.model_dump(exclude_unset=True)
+    return users.update_user(user_id, fields, current_principal()).public()
+
+
+@bp.post("/users/import")
+@endpoint(
+    "Create or update users from a CSV file (username,password,display_name,role,unit)",
+    upload="file",
+    response=ImportOut,
+    roles=("admin",),
+    errors=("bad_csv",),
+)
+def import_users(upload: bytes) -> dict[str, Any]:
+    result = users.import_users(upload)
+    return {"created": result.created, "updated": result.updated}
+
+
+@bp.get("/me")
+@endpoint("The caller, with unit and rule set", response=MeOut)
+def me() -> dict[str, Any]:
+    return users.me(current_principal().id)

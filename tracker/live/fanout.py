@@ -21,3 +21,14 @@ def announce_superseded(session_ids: list[str], by_courseware_id: int) -> None:
             to=session_room(session_id),
             namespace=NAMESPACE,
         )
+
+
+def announce_ended(session_ids: list[str], reason: str) -> None:
+    """Tell each session's player that the server ended it (for example, account disabled)."""
+    for session_id in session_ids:
+        socketio.emit(
+            "session_ended",
+            {"session_id": session_id, "reason": reason},
+            to=session_room(session_id),
+            namespace=NAMESPACE,
+        )

@@ -1,4 +1,4 @@
-"""Users and units: creation, password checks."""
+"""Accounts: passwords, logging in, creating users."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from tracker.auth import Principal
 from tracker.errors import fail
@@ -71,12 +72,14 @@ def save_user(
 
 def create_user(
     username: str, password: str, role: str, unit: str | None = None, display_name: str = ""
-) -> dict[str, object]:
+) -> Principal:
     """Create a new user; `username_taken` if the name exists."""
     if db.session.scalar(select(User.id).where(User.username == username)) is not None:
         fail("username_taken")
-    principal = save_user(username, password, role, unit, display_name)
-    return {**principal.public(), "display_name": principal.display_name, "unit": unit}
+    try:
+        return save_user(username, password, role, unit, display_name)
+    except IntegrityError:  # created by a concurrent request after our check
+        fail("username_taken")
 
 
 def _matches(password_hash: str, password: str) -> bool:

@@ -47,6 +47,7 @@ ENDED_ERRORS = {
     "superseded": "session_superseded",
     "closed": "session_closed",
     "expired": "session_expired",
+    "disabled": "account_disabled",
 }
 
 
@@ -221,6 +222,17 @@ def _end(session: WatchSession, now: datetime, reason: str) -> None:
     session.ended_at = now
     session.end_reason = reason
     session.was_live = False
+
+
+def end_user_sessions(user_id: int, reason: str) -> list[str]:
+    """End every open session of a user now (in the caller's transaction); their ids."""
+    sessions = db.session.scalars(
+        select(WatchSession).where(WatchSession.user_id == user_id, WatchSession.ended_at.is_(None))
+    ).all()
+    for session in sessions:
+        _end(session, _now(), reason)
+    _store().drop(*(s.id for s in sessions))
+    return [session.id for session in sessions]
 
 
 def _presence(session_id: str, user_id: int, courseware_id: int, status: Status) -> None:

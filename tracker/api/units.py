@@ -1,0 +1,46 @@
+"""Units: the organisation tree and each unit's rule set."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tracker.api import bp
+from tracker.api.schemas import UnitCreate, UnitList, UnitOut, UnitPatch
+from tracker.api.spec import endpoint
+from tracker.services import units
+
+
+def _unit(unit_id: int) -> dict[str, Any]:
+    return next(u.public() for u in units.list_units() if u.id == unit_id)
+
+
+@bp.get("/units")
+@endpoint("The organisation tree, depth-first", response=UnitList, roles=("admin",))
+def list_units() -> list[dict[str, Any]]:
+    return [u.public() for u in units.list_units()]
+
+
+@bp.post("/units")
+@endpoint(
+    "Create a unit",
+    body=UnitCreate,
+    response=UnitOut,
+    status=201,
+    roles=("admin",),
+    errors=("unit_not_found", "unit_name_taken", "unknown_rule_set"),
+)
+def create_unit(body: UnitCreate) -> dict[str, Any]:
+    return _unit(units.create_unit(body.name, body.parent_id, body.rule_set))
+
+
+@bp.patch("/units/<int:unit_id>")
+@endpoint(
+    "Rename or move a unit, or change its rule set",
+    body=UnitPatch,
+    response=UnitOut,
+    roles=("admin",),
+    errors=("unit_not_found", "unit_name_taken", "unit_cycle", "unknown_rule_set"),
+)
+def patch_unit(unit_id: int, body: UnitPatch) -> dict[str, Any]:
+    units.update_unit(unit_id, body.model_dump(exclude_unset=True))
+    return _unit(unit_id)

@@ -1,0 +1,139 @@
+"""What admins watch: who is studying right now, and how each courseware is used."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import func, select
+
+from tracker.extensions import db
+from tracker.live.store import LiveSessionStore
+from tracker.models import Courseware, ItemProgress, User, WatchSession
+
+
+@dataclass(frozen=True)
+class LiveRow:
+    """One viewer watching now."""
+
+    session_id: str
+    user_id: int
+    username: str
+    display_name: str
+    courseware_id: int
+    title: str
+    status: str
+    seen_at: float
+
+    def public(self) -> dict[str, Any]:
+        """The row as the API shows it."""
+        return dict(self.__dict__)
+
+
+def watching_now() -> list[LiveRow]:
+    """Every live session from the live store, with names and titles."""
+    store: LiveSessionStore = current_app.extensions["tracker.live_store"]
+    present = store.watching()
+    users = {
+        u.id: u
+        for u in db.session.scalars(select(User).where(User.id.in_({p.user_id for p in present})))
+    }
+    titles = dict(
+        db.session.execute(
+            select(Courseware.id, Courseware.title).where(
+                Courseware.id.in_({p.courseware_id for p in present})
+            )
+        ).all()
+    )
+    return [
+        LiveRow(
+            p.session_id,
+            p.user_id,
+            users[p.user_id].username if p.user_id in users else "?",
+            users[p.user_id].display_name if p.user_id in users else "",
+            p.courseware_id,
+            titles.get(p.courseware_id, "?"),
+            p.status,
+            p.seen_at,
+        )
+        for p in present
+    ]
+
+
+@dataclass(frozen=True)
+class CoursewareStats:
+    """How much one courseware has been used."""
+
+    courseware_id: int
+    title: str
+    kind: str
+    hours_limit: float
+    viewers: int
+    completed: int
+    sessions: int
+    credited_ms: int
+    watching_now: int
+
+    def public(self) -> dict[str, Any]:
+        """The figures as the API shows them."""
+        data = dict(self.__dict__)
+        data["credited_s"] = data.pop("credited_ms") / 1000
+        return data
+
+
+def courseware_stats() -> list[CoursewareStats]:
+    """Viewers, completions, sessions and credited time for every courseware."""
+    store: LiveSessionStore = current_app.extensions["tracker.live_store"]
+    now: dict[int, int] = {}
+    for presence in store.watching():
+        now[presence.courseware_id] = now.get(presence.courseware_id, 0) + 1
+    progress = (
+        select(
+            ItemProgress.courseware_id.label("cid"),
+            func.count().label("viewers"),
+            func.sum(ItemProgress.credited_ms).label("credited"),
+        )
+        .where(ItemProgress.credited_ms > 0)
+        .group_by(ItemProgress.courseware_id)
+        .subquery()
+    )
+    sessions = (
+        select(WatchSession.courseware_id.label("cid"), func.count().label("sessions"))
+        .group_by(WatchSession.courseware_id)
+        .subquery()
+    )
+    rows = db.session.execute(
+        select(Courseware, progress.c.viewers, progress.c.credited, sessions.c.sessions)
+        .outerjoin(progress, progress.c.cid == Courseware.id)
+        .outerjoin(sessions, sessions.c.cid == Courseware.id)
+        .order_by(Courseware.id)
+    ).all()
+    completed = _completions()
+    return [
+        CoursewareStats(
+            item.id,
+            item.title,
+            item.kind,
+            float(item.hours_limit),
+            viewers or 0,
+            completed.get(item.id, 0),
+            count or 0,
+            int(credited or 0),
+            now.get(item.id, 0),
+        )
+        for item, viewers, credited, count in rows
+    ]
+
+
+def _completions() -> dict[int, int]:
+    # A viewer completed an item when their credit reached its limit (hours → ms).
+    limit_ms = Courseware.hours_limit * 3_600_000
+    return dict(
+        db.session.execute(
+            select(ItemProgress.courseware_id, func.count())
+            .join(Courseware, Courseware.id == ItemProgress.courseware_id)
+            .where(ItemProgress.credited_ms >= limit_ms)
+            .group_by(ItemProgress.courseware_id)
+        ).all()
+    )

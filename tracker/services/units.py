@@ -1,0 +1,115 @@
+"""The organisation tree (branch → institute → department) and each unit's rule set."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select
+
+from tracker.errors import fail
+from tracker.extensions import db
+from tracker.models import Unit, User
+from tracker.services import transaction
+from tracker.services.rules import rule_sets
+
+
+@dataclass(frozen=True)
+class UnitView:
+    """A unit with its place in the tree."""
+
+    id: int
+    name: str
+    parent_id: int | None
+    rule_set_id: str | None
+    depth: int
+    members: int
+
+    def public(self) -> dict[str, Any]:
+        """The unit as the API shows it."""
+        return {
+            "id": self.id,
+            "name": self.name,
+            "parent_id": self.parent_id,
+            "rule_set": self.rule_set_id,
+            "depth": self.depth,
+            "members": self.members,
+        }
+
+
+def list_units() -> list[UnitView]:
+    """Every unit, depth-first in name order, so the list reads as a tree."""
+    units = db.session.scalars(select(Unit).order_by(Unit.name)).all()
+    members = dict(
+        db.session.execute(
+            select(User.unit_id, func.count())
+            .where(User.unit_id.is_not(None))
+            .group_by(User.unit_id)
+        ).all()
+    )
+    children: dict[int | None, list[Unit]] = {}
+    for unit in units:
+        children.setdefault(unit.parent_id, []).append(unit)
+    ordered: list[UnitView] = []
+
+    def walk(parent_id: int | None, depth: int) -> None:
+        for unit in children.get(parent_id, []):
+            ordered.append(
+                UnitView(
+                    unit.id,
+                    unit.name,
+                    unit.parent_id,
+                    unit.rule_set_id,
+                    depth,
+                    members.get(unit.id, 0),
+                )
+            )
+            walk(unit.id, depth + 1)
+
+    walk(None, 0)
+    return ordered
+
+
+def _check(
+    name: str | None, parent_id: int | None, rule_set_id: str | None, unit_id: int | None = None
+) -> None:
+    if rule_set_id is not None and rule_set_id not in rule_sets():
+        fail("unknown_rule_set")
+    if name is not None:
+        clash = db.session.scalar(select(Unit.id).where(Unit.name == name))
+        if clash is not None and clash != unit_id:
+            fail("unit_name_taken")
+    ancestor = parent_id
+    while ancestor is not None:
+        if ancestor == unit_id:
+            fail("unit_cycle")
+        parent = db.session.get(Unit, ancestor)
+        if parent is None:
+            fail("unit_not_found")
+        ancestor = parent.parent_id
+
+
+def create_unit(name: str, parent_id: int | None = None, rule_set_id: str | None = None) -> int:
+    """Add a unit to the tree; its id."""
+    with transaction():
+        _check(name, parent_id, rule_set_id)
+        unit = Unit(name=name, parent_id=parent_id, rule_set_id=rule_set_id)
+        db.session.add(unit)
+        db.session.flush()
+        return unit.id
+
+
+def update_unit(unit_id: int, fields: dict[str, Any]) -> None:
+    """Rename, move or change the rule set of a unit."""
+    with transaction():
+        unit = db.session.get(Unit, unit_id)
+        if unit is None:
+            fail("unit_not_found")
+        _check(fields.get("name"), fields.get("parent_id"), fields.get("rule_set"), unit_id)
+        for key, column in (
+            ("name", "name"),
+            ("parent_id", "parent_id"),
+            ("rule_set", "rule_set_id"),
+        ):
+            if key in fields:
+                setattr(unit, column, fields[key])
