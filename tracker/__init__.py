@@ -118,10 +118,12 @@ def _register_blueprints(app: Flask) -> None:
     from tracker.api import bp as api
     from tracker.errors_http import register_error_handlers
     from tracker.extensions import socketio
-    from tracker.formatting import duration
+    from tracker.formatting import clock, day, duration
     from tracker.sockets.player import PlayerNamespace
 
     app.add_template_filter(duration, "duration")
+    app.add_template_filter(clock, "clock")
+    app.add_template_filter(day, "day")
     app.add_template_global(get_locale, "get_locale")
     app.register_blueprint(api)
     app.register_blueprint(web.bp)

@@ -36,7 +36,11 @@ ERRORS: dict[str, tuple[int, Any]] = {
         400,
         _l("You cannot deactivate yourself or take away your own admin role."),
     ),
-    "bad_csv": (400, _l("The CSV file has errors; nothing was imported.")),
+    "bad_csv": (400, _l("The CSV file has errors; nothing was saved.")),
+    "bad_media_type": (
+        400,
+        _l("Upload a video (MP4, WebM, OGV) or a PDF; export PowerPoint slides to PDF first."),
+    ),
     "unknown_rule_set": (400, _l("There is no such rule set.")),
     "too_large": (413, _l("The request is too large.")),
     "training_not_found": (404, _l("This training does not exist.")),

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
+from flask import current_app
 from flask_babel import gettext as _
 
 
@@ -11,3 +14,14 @@ def duration(ms: int | float | None) -> str:
         return "∞"
     minutes = int(ms // 60_000)
     return _("%(hours)d h %(minutes)d min", hours=minutes // 60, minutes=minutes % 60)
+
+
+def clock(epoch_s: float) -> str:
+    """The time of day of a Unix timestamp in the organisation's time zone."""
+    at = datetime.fromtimestamp(epoch_s, UTC).astimezone(current_app.extensions["tracker.timezone"])
+    return at.strftime("%H:%M:%S")
+
+
+def day(at: datetime) -> str:
+    """The calendar day of `at` in the organisation's time zone, as YYYY-MM-DD."""
+    return at.astimezone(current_app.extensions["tracker.timezone"]).strftime("%Y-%m-%d")

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from pathlib import Path
+from typing import Any, BinaryIO
+from uuid import uuid4
 
-from sqlalchemy import select
+from flask import current_app
+from sqlalchemy import func, or_, select
 
-from tracker.core.rules import hours_to_ms
+from tracker.core.rules import MS_PER_HOUR, hours_to_ms
 from tracker.errors import fail
 from tracker.extensions import db
-from tracker.models import Courseware, ItemProgress
+from tracker.models import Courseware, ItemProgress, WatchSession
 from tracker.services import transaction
 
 
@@ -63,8 +68,23 @@ def _view(item: Courseware, credited_ms: int = 0) -> CoursewareView:
     )
 
 
-def list_courseware(user_id: int, include_unpublished: bool = False) -> list[CoursewareView]:
-    """The catalogue, with the user's credited time per item."""
+@dataclass(frozen=True)
+class CatalogueFilter:
+    """What a user is looking for in the catalogue."""
+
+    text: str | None = None
+    kind: str | None = None
+    subject: str | None = None
+    unfinished: bool = False
+
+
+def list_courseware(
+    user_id: int,
+    include_unpublished: bool = False,
+    where: CatalogueFilter | None = None,
+) -> list[CoursewareView]:
+    """The catalogue, with the user's credited time per item, filtered if asked."""
+    where = where or CatalogueFilter()
     query = (
         select(Courseware, ItemProgress.credited_ms)
         .outerjoin(
@@ -75,6 +95,18 @@ def list_courseware(user_id: int, include_unpublished: bool = False) -> list[Cou
     )
     if not include_unpublished:
         query = query.where(Courseware.published.is_(True))
+    if where.text:
+        pattern = f"%{where.text}%"
+        query = query.where(
+            or_(Courseware.title.ilike(pattern), Courseware.description.ilike(pattern))
+        )
+    if where.kind:
+        query = query.where(Courseware.kind == where.kind)
+    if where.subject:
+        query = query.where(Courseware.subject == where.subject)
+    if where.unfinished:
+        credited = func.coalesce(ItemProgress.credited_ms, 0)
+        query = query.where(credited < Courseware.hours_limit * MS_PER_HOUR)
     return [_view(item, credited or 0) for item, credited in db.session.execute(query)]
 
 
@@ -115,3 +147,44 @@ def _columns(fields: dict[str, Any]) -> dict[str, Any]:
     if "hours_limit" in columns:
         columns["hours_limit"] = Decimal(str(columns["hours_limit"]))
     return columns
+
+
+@dataclass(frozen=True)
+class RecentLearning:
+    """A recent viewing session of the user."""
+
+    courseware_id: int
+    title: str
+    opened_at: datetime
+    raw_ms: int
+
+
+def recent_learning(user_id: int, limit: int = 5) -> list[RecentLearning]:
+    """The user's latest viewing sessions, newest first."""
+    rows = db.session.execute(
+        select(WatchSession, Courseware.title)
+        .join(Courseware, Courseware.id == WatchSession.courseware_id)
+        .where(WatchSession.user_id == user_id)
+        .order_by(WatchSession.opened_at.desc())
+        .limit(limit)
+    ).all()
+    return [RecentLearning(s.courseware_id, title, s.opened_at, s.raw_ms) for s, title in rows]
+
+
+MEDIA_TYPES = {
+    "video": {".mp4", ".webm", ".ogv", ".m4v"},
+    "document": {".pdf"},
+}
+
+
+def store_media(filename: str, stream: BinaryIO, kind: str) -> str:
+    """Save an uploaded courseware file under a generated name; the URL it is served at."""
+    suffix = Path(filename).suffix.lower()
+    if suffix not in MEDIA_TYPES.get(kind, set()):
+        fail("bad_media_type")
+    folder = Path(current_app.config["MEDIA_DIR"]) / "courseware"
+    folder.mkdir(parents=True, exist_ok=True)
+    name = f"{uuid4().hex}{suffix}"
+    with (folder / name).open("wb") as out:
+        shutil.copyfileobj(stream, out)
+    return f"/media/courseware/{name}"

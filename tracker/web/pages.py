@@ -62,5 +62,17 @@ def set_language(code: str) -> Any:
 @login_required
 def index() -> Any:
     principal = current_principal()
-    items = catalogue.list_courseware(principal.id)
-    return render_template("index.html", items=items)
+    kind = request.args.get("kind")
+    subject = request.args.get("subject")
+    where = catalogue.CatalogueFilter(
+        text=(request.args.get("q") or "").strip()[:100] or None,
+        kind=kind if kind in ("video", "document") else None,
+        subject=subject if subject in ("public", "professional") else None,
+        unfinished=request.args.get("unfinished") == "1",
+    )
+    return render_template(
+        "index.html",
+        items=catalogue.list_courseware(principal.id, where=where),
+        recent=catalogue.recent_learning(principal.id),
+        filters=where,
+    )

@@ -1,0 +1,203 @@
+"""Admin pages and the learner's start page, driven through the browser forms."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from sqlalchemy import func, select
+
+from tests.integration.conftest import INTERVAL_S, PASSWORD
+from tracker.extensions import db
+from tracker.models import Courseware, User
+
+ZH = {"Accept-Language": "zh-CN"}
+
+
+def log_in(client, username: str) -> None:
+    response = client.post("/login", data={"username": username, "password": PASSWORD})
+    assert response.status_code == 302
+
+
+@pytest.fixture
+def admin_client(client, make_user):
+    make_user("root", role="admin")
+    log_in(client, "root")
+    return client
+
+
+def count(app, model) -> int:
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(model))
+
+
+@pytest.mark.parametrize(
+    "path", ["/admin", "/admin/users", "/admin/units", "/admin/courseware", "/admin/users/1"]
+)
+def test_admin_pages_are_for_admins_only(client, make_user, path):
+    assert client.get(path).status_code == 302  # to the login page
+    make_user("ann")
+    log_in(client, "ann")
+    response = client.get(path, headers=ZH)
+    assert response.status_code == 403
+    assert "您没有执行此操作的权限" in response.text
+
+
+def test_console_shows_who_is_watching(admin_client, make_user, make_courseware, connect, clock):
+    make_user("ann")
+    item = make_courseware(title="科研诚信")
+    player = connect("ann")
+    player.open(item)
+    player.beat()
+    clock.advance(INTERVAL_S)
+    player.beat(advance=INTERVAL_S)
+    page = admin_client.get("/admin", headers=ZH).text
+    assert "ann" in page
+    assert "科研诚信" in page
+    assert "正在计时" in page
+
+
+def test_add_user_by_form(app, admin_client):
+    response = admin_client.post(
+        "/admin/users",
+        data={
+            "username": "wang",
+            "password": "pass-word-1",
+            "display_name": "王芳",
+            "role": "leader",
+            "unit_id": "",
+        },
+    )
+    assert response.status_code == 302
+    assert "王芳" in admin_client.get("/admin/users?q=wang").text
+
+
+@pytest.mark.parametrize(
+    "form",
+    [
+        {"username": "wang", "password": "short", "role": "learner"},
+        {"username": "bad name", "password": "pass-word-1", "role": "learner"},
+        {"username": "root", "password": "pass-word-1", "role": "learner"},
+        {"username": "wang", "password": "pass-word-1", "role": "king"},
+    ],
+)
+def test_bad_user_form_shows_why_and_saves_nothing(app, admin_client, form):
+    response = admin_client.post("/admin/users", data=form, headers=ZH)
+    assert response.status_code in (400, 409)
+    assert 'class="flash error"' in response.text
+    assert count(app, User) == 1
+
+
+def test_import_users_by_form(app, admin_client):
+    data = {"file": (io.BytesIO(b"username,password,role\nwang,pass-word-1,learner\n"), "u.csv")}
+    response = admin_client.post(
+        "/admin/users/import", data=data, content_type="multipart/form-data"
+    )
+    assert response.status_code == 302
+    assert count(app, User) == 2
+    bad = {"file": (io.BytesIO(b"username,password,role\nli,short,learner\n"), "u.csv")}
+    response = admin_client.post(
+        "/admin/users/import", data=bad, headers=ZH, content_type="multipart/form-data"
+    )
+    assert response.status_code == 400
+    assert "第 2 行" in response.text
+    assert count(app, User) == 2
+
+
+def test_deactivate_user_by_form(app, admin_client, make_user):
+    user_id = make_user("ann")
+    response = admin_client.post(
+        f"/admin/users/{user_id}", data={"display_name": "Ann", "role": "learner"}
+    )
+    assert response.status_code == 302
+    with app.app_context():
+        assert db.session.get(User, user_id).active is False
+
+
+def test_units_by_form(admin_client):
+    assert admin_client.post("/admin/units", data={"name": "兰州分院"}).status_code == 302
+    page = admin_client.get("/admin/units").text
+    assert "兰州分院" in page
+    clash = admin_client.post("/admin/units", data={"name": "兰州分院"}, headers=ZH)
+    assert clash.status_code == 409
+    assert "已存在" in clash.text
+
+
+def test_upload_courseware_and_change_its_limit(app, admin_client):
+    data = {
+        "title": "安全培训",
+        "kind": "video",
+        "hours_limit": "1.5",
+        "published": "true",
+        "file": (io.BytesIO(b"\x1aE\xdf\xa3" + b"0" * 2000), "lesson.webm"),
+    }
+    response = admin_client.post("/admin/courseware", data=data, content_type="multipart/form-data")
+    assert response.status_code == 302
+    with app.app_context():
+        item = db.session.scalars(select(Courseware)).one()
+        assert item.source_url.startswith("/media/courseware/")
+        assert item.source_url.endswith(".webm")
+    media = admin_client.get(item.source_url)
+    assert media.status_code == 200
+    assert len(media.data) == 2004
+    media.close()
+    edit = admin_client.get(f"/admin/courseware/{item.id}", headers=ZH).text
+    assert "已记入的学时不受影响" in edit
+    response = admin_client.post(
+        f"/admin/courseware/{item.id}",
+        data={
+            "title": "安全培训",
+            "kind": "video",
+            "hours_limit": "0.5",
+            "source_url": item.source_url,
+        },
+    )
+    assert response.status_code == 302
+    with app.app_context():
+        assert float(db.session.get(Courseware, item.id).hours_limit) == 0.5
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"title": "x", "kind": "video", "hours_limit": "0", "source_url": "/a.webm"},
+        {"title": "x", "kind": "video", "hours_limit": "abc", "source_url": "/a.webm"},
+        {"title": "x", "kind": "video", "hours_limit": "1"},
+        {
+            "title": "x",
+            "kind": "document",
+            "hours_limit": "1",
+            "file": "slides.exe",
+        },
+    ],
+)
+def test_bad_courseware_form_saves_nothing(app, admin_client, data):
+    if "file" in data:
+        data = {**data, "file": (io.BytesIO(b"MZ..."), data["file"])}
+    response = admin_client.post(
+        "/admin/courseware", data=data, headers=ZH, content_type="multipart/form-data"
+    )
+    assert response.status_code == 400
+    assert 'class="flash error"' in response.text
+    assert count(app, Courseware) == 0
+
+
+def test_start_page_filters_the_catalogue(client, make_user, make_courseware, connect, clock):
+    make_user("ann")
+    video = make_courseware(title="安全生产视频", kind="video", hours_limit=0.01)
+    make_courseware(title="科研诚信文档", kind="document")
+    player = connect("ann")
+    player.open(video)
+    player.beat()
+    for _ in range(4):
+        clock.advance(INTERVAL_S)
+        player.beat(advance=INTERVAL_S)
+    log_in(client, "ann")
+    catalogue = lambda query: client.get(f"/{query}").text.split("<h1>")[1]  # noqa: E731
+    assert "科研诚信文档" not in catalogue("?kind=video")
+    assert "安全生产视频" not in catalogue("?q=诚信")
+    assert "科研诚信文档" in catalogue("?q=诚信")
+    unfinished = client.get("/?unfinished=1").text
+    assert "科研诚信文档" in unfinished
+    assert "安全生产视频" in client.get("/").text.split("<h1>")[0]  # under recent learning
+    assert "安全生产视频" not in unfinished.split("<h1>")[1]

@@ -1,0 +1,203 @@
+"""Admin pages: the console, users, units and courseware."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import login_required
+
+from tracker.auth import current_principal
+from tracker.errors import TrackerError, fail
+from tracker.services import console, users
+from tracker.services import courseware as catalogue
+from tracker.services import units as org
+from tracker.services.accounts import create_user
+from tracker.services.rules import rule_sets
+from tracker.web import bp
+from tracker.web.forms import CoursewareForm, EditUserForm, NewUserForm, UnitForm, parse_form
+
+PAGE_SIZE = 50
+
+
+def admin_page(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Log in first; then only admins may see the page."""
+
+    @wraps(view)
+    @login_required
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if current_principal().role != "admin":
+            fail("forbidden")
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def _flash_error(error: TrackerError) -> None:
+    flash(str(error.message), "error")
+    for detail in error.details or []:
+        where = detail.get("line") and _("line %(n)s", n=detail["line"])
+        field = detail.get("field") or ""
+        flash(" ".join(str(p) for p in (where, field, detail.get("problem")) if p), "error")
+
+
+@bp.get("/admin")
+@admin_page
+def admin_console() -> Any:
+    return render_template(
+        "admin/console.html", live=console.watching_now(), usage=console.courseware_stats()
+    )
+
+
+# --- users ----------------------------------------------------------------------------------
+
+
+@bp.get("/admin/users")
+@admin_page
+def admin_users(status: int = 200) -> Any:
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    role = request.args.get("role") or None
+    unit_id = request.args.get("unit_id", type=int)
+    found, total = users.list_users(
+        request.args.get("q") or None,
+        role if role in ("admin", "leader", "learner") else None,
+        unit_id,
+        None,
+        PAGE_SIZE,
+        (page - 1) * PAGE_SIZE,
+    )
+    pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
+    return render_template(
+        "admin/users.html",
+        users=found,
+        total=total,
+        page=page,
+        pages=pages,
+        units=org.list_units(),
+    ), status
+
+
+@bp.post("/admin/users")
+@admin_page
+def admin_user_create() -> Any:
+    try:
+        form = parse_form(NewUserForm, request.form)
+        principal = create_user(form.username, form.password, form.role, None, form.display_name)
+        if form.unit_id is not None:
+            users.update_user(principal.id, {"unit_id": form.unit_id}, current_principal())
+    except TrackerError as error:
+        _flash_error(error)
+        return admin_users(status=error.status)
+    flash(_("User %(name)s created.", name=form.username), "ok")
+    return redirect(url_for("web.admin_users"))
+
+
+@bp.post("/admin/users/import")
+@admin_page
+def admin_user_import() -> Any:
+    upload = request.files.get("file")
+    try:
+        if upload is None or not upload.filename:
+            fail("bad_payload", _("Choose a CSV file to import."))
+        result = users.import_users(upload.read())
+    except TrackerError as error:
+        _flash_error(error)
+        return admin_users(status=error.status)
+    flash(_("Imported: %(c)d created, %(u)d updated.", c=result.created, u=result.updated), "ok")
+    return redirect(url_for("web.admin_users"))
+
+
+@bp.get("/admin/users/<int:user_id>")
+@admin_page
+def admin_user(user_id: int, status: int = 200) -> Any:
+    return render_template(
+        "admin/user_edit.html", user=users.get_user(user_id), units=org.list_units()
+    ), status
+
+
+@bp.post("/admin/users/<int:user_id>")
+@admin_page
+def admin_user_update(user_id: int) -> Any:
+    try:
+        form = parse_form(EditUserForm, request.form)
+        fields = form.model_dump(exclude_none=True) | {"unit_id": form.unit_id}
+        users.update_user(user_id, fields, current_principal())
+    except TrackerError as error:
+        _flash_error(error)
+        return admin_user(user_id, status=error.status)
+    flash(_("Saved."), "ok")
+    return redirect(url_for("web.admin_user", user_id=user_id))
+
+
+# --- units ----------------------------------------------------------------------------------
+
+
+@bp.get("/admin/units")
+@admin_page
+def admin_units(status: int = 200) -> Any:
+    return render_template(
+        "admin/units.html", units=org.list_units(), rule_sets=sorted(rule_sets())
+    ), status
+
+
+@bp.post("/admin/units")
+@bp.post("/admin/units/<int:unit_id>")
+@admin_page
+def admin_unit_save(unit_id: int | None = None) -> Any:
+    try:
+        form = parse_form(UnitForm, request.form)
+        if unit_id is None:
+            org.create_unit(form.name, form.parent_id, form.rule_set)
+        else:
+            org.update_unit(unit_id, form.model_dump())
+    except TrackerError as error:
+        _flash_error(error)
+        return admin_units(status=error.status)
+    flash(_("Saved."), "ok")
+    return redirect(url_for("web.admin_units"))
+
+
+# --- courseware -----------------------------------------------------------------------------
+
+
+@bp.get("/admin/courseware")
+@admin_page
+def admin_courseware(status: int = 200) -> Any:
+    items = catalogue.list_courseware(current_principal().id, include_unpublished=True)
+    return render_template("admin/courseware.html", items=items), status
+
+
+@bp.get("/admin/courseware/<int:courseware_id>")
+@admin_page
+def admin_courseware_item(courseware_id: int, status: int = 200) -> Any:
+    item = catalogue.get_courseware(courseware_id, current_principal().id, True)
+    return render_template("admin/courseware_edit.html", item=item), status
+
+
+@bp.post("/admin/courseware")
+@bp.post("/admin/courseware/<int:courseware_id>")
+@admin_page
+def admin_courseware_save(courseware_id: int | None = None) -> Any:
+    try:
+        fields = parse_form(CoursewareForm, request.form).model_dump()
+        upload = request.files.get("file")
+        if upload is not None and upload.filename:
+            fields["source_url"] = catalogue.store_media(
+                upload.filename, upload.stream, fields["kind"]
+            )
+        if not fields["source_url"]:
+            fail("bad_payload", _("Upload a file or give its address."))
+        if courseware_id is None:
+            courseware_id = catalogue.create_courseware(fields).id
+        else:
+            catalogue.update_courseware(courseware_id, fields)
+    except TrackerError as error:
+        _flash_error(error)
+        if courseware_id is None:
+            return admin_courseware(status=error.status)
+        return admin_courseware_item(courseware_id, status=error.status)
+    flash(_("Saved."), "ok")
+    return redirect(url_for("web.admin_courseware_item", courseware_id=courseware_id))
