@@ -119,6 +119,7 @@ def _register_blueprints(app: Flask) -> None:
     from tracker.errors_http import register_error_handlers
     from tracker.extensions import socketio
     from tracker.formatting import clock, day, duration
+    from tracker.security import install_origin_check
     from tracker.sockets.player import PlayerNamespace
 
     app.add_template_filter(duration, "duration")
@@ -128,5 +129,6 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(api)
     app.register_blueprint(web.bp)
     register_error_handlers(app)
+    install_origin_check(app)
     cli.register(app)
     socketio.on_namespace(PlayerNamespace("/player"))

@@ -153,3 +153,36 @@ def test_unknown_page_is_a_translated_404(client):
     response = client.get("/no/such/page", headers={"Accept-Language": "zh-CN"})
     assert response.status_code == 404
     assert "未找到" in response.text
+
+
+@pytest.mark.parametrize(
+    ("headers", "status"),
+    [
+        ({"Origin": "http://evil.example"}, 403),
+        ({"Origin": "null"}, 403),
+        ({"Referer": "http://evil.example/page"}, 403),
+        ({"Origin": "http://localhost"}, 302),
+        ({"Referer": "http://localhost/login"}, 302),
+        ({}, 302),
+    ],
+)
+def test_forms_posted_from_other_sites_are_refused(client, make_user, headers, status):
+    make_user("ann")
+    response = client.post(
+        "/login", data={"username": "ann", "password": PASSWORD}, headers=headers
+    )
+    assert response.status_code == status
+
+
+def test_configured_origins_may_post(make_app, database_url, make_user):
+    app = make_app(database_url, CORS_ORIGINS=["https://portal.example"])
+    with app.app_context():
+        from tracker.services.accounts import save_user
+
+        save_user("ann", PASSWORD, "learner")
+    response = app.test_client().post(
+        "/api/v1/auth/token",
+        json={"username": "ann", "password": PASSWORD},
+        headers={"Origin": "https://portal.example"},
+    )
+    assert response.status_code == 200
