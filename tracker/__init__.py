@@ -92,8 +92,13 @@ def _init_extensions(app: Flask) -> None:
     redis_url = app.config["REDIS_URL"]
     if redis_url:
         import redis
+        from redis.backoff import NoBackoff
+        from redis.retry import Retry
 
-        client = redis.Redis.from_url(redis_url)
+        # Presence is best-effort: fail fast rather than stall a heartbeat while Redis is away.
+        client = redis.Redis.from_url(
+            redis_url, socket_timeout=2, socket_connect_timeout=2, retry=Retry(NoBackoff(), 1)
+        )
         app.extensions["tracker.redis"] = client
         app.extensions["tracker.live_store"] = RedisLiveStore(
             client, prefix=f"{app.config['REDIS_PREFIX']}:live:"

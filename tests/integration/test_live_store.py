@@ -6,6 +6,8 @@ import time
 
 import pytest
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from tracker.live.store import InProcessLiveStore, Presence, RedisLiveStore
 
@@ -40,3 +42,15 @@ def test_entries_expire_when_heartbeats_stop(store):
     store.touch(presence("d" * 32), ttl_s=30)
     time.sleep(0.4)
     assert [p.session_id for p in store.watching()] == ["d" * 32]
+
+
+def test_redis_outage_does_not_break_writes_but_is_reported_on_reads(caplog):
+    nothing_there = "redis://127.0.0.1:1/0"
+    client = redis.Redis.from_url(nothing_there, retry=Retry(NoBackoff(), 1))
+    store = RedisLiveStore(client, prefix="tracker-test-down:live:")
+    store.touch(presence("e" * 32), ttl_s=30)
+    store.drop("e" * 32)
+    assert "Redis unavailable" in caplog.text
+    with pytest.raises(redis.ConnectionError):
+        store.watching()
+    client.close()

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
 from dataclasses import asdict, dataclass
 from typing import Protocol
 
 import redis
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -60,7 +63,12 @@ class InProcessLiveStore:
 
 
 class RedisLiveStore:
-    """Presence shared by every server process through Redis (keys expire by themselves)."""
+    """Presence shared by every server process through Redis (keys expire by themselves).
+
+    Writes are best-effort: they happen after the credit is committed, and presence is
+    rebuilt by the next heartbeats, so a Redis outage must not turn a booked heartbeat into
+    an error for the player.
+    """
 
     def __init__(self, client: redis.Redis, prefix: str = "tracker:live:") -> None:
         self._redis = client
@@ -75,7 +83,7 @@ class RedisLiveStore:
         pipe = self._redis.pipeline(transaction=False)
         pipe.set(self._key(presence.session_id), json.dumps(asdict(presence)), px=int(ttl_s * 1000))
         pipe.zadd(self._index, {presence.session_id: expires})
-        pipe.execute()
+        self._run(pipe)
 
     def drop(self, *session_ids: str) -> None:
         if not session_ids:
@@ -83,7 +91,14 @@ class RedisLiveStore:
         pipe = self._redis.pipeline(transaction=False)
         pipe.delete(*(self._key(s) for s in session_ids))
         pipe.zrem(self._index, *session_ids)
-        pipe.execute()
+        self._run(pipe)
+
+    @staticmethod
+    def _run(pipe: redis.client.Pipeline) -> None:
+        try:
+            pipe.execute()
+        except redis.RedisError as exc:
+            log.warning("live store not updated (Redis unavailable): %s", exc)
 
     def watching(self) -> list[Presence]:
         self._redis.zremrangebyscore(self._index, "-inf", time.time())
