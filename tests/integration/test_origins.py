@@ -45,7 +45,7 @@ def test_socket_origin_and_identity_are_checked(server_site, origin, with_token,
     if accepted:
         client = connect(url, headers, auth)
         ack = client.call(
-            "open", {"courseware_id": server_site.item_ids[0]}, namespace=NAMESPACE, timeout=5
+            "open", {"courseware_id": server_site.items[0]}, namespace=NAMESPACE, timeout=5
         )
         assert ack["ok"] is True
         client.disconnect()
