@@ -42,10 +42,13 @@ ERRORS: dict[str, tuple[int, Any]] = {
         _l("Upload a video (MP4, WebM, OGV) or a PDF; export PowerPoint slides to PDF first."),
     ),
     "unknown_rule_set": (400, _l("There is no such rule set.")),
+    "bad_period": (
+        400,
+        _l("Give the months as YYYY-MM, the first not after the last, at most 10 years."),
+    ),
     "too_large": (413, _l("The request is too large.")),
     "training_not_found": (404, _l("This training does not exist.")),
     "record_not_found": (404, _l("This learning record does not exist.")),
-    "user_not_found": (404, _l("There is no such user.")),
     "material_not_found": (404, _l("This training material does not exist.")),
     "evidence_not_found": (404, _l("This evidence file does not exist.")),
     "training_closed": (409, _l("This training is not open for enrolment.")),
@@ -57,7 +60,6 @@ ERRORS: dict[str, tuple[int, Any]] = {
     ),
     "record_not_pending": (409, _l("Evidence can only be added while the record is pending.")),
     "bad_file": (400, _l("This file is empty or of a type that is not accepted.")),
-    "bad_csv": (400, _l("The attendance file has errors; nothing was saved.")),
 }
 
 

@@ -6,4 +6,14 @@ from flask import Blueprint
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
-from tracker.api import auth, console, courseware, openapi, units, users  # noqa: E402, F401
+from tracker.api import (  # noqa: E402, F401  (routes register)
+    archive,
+    auth,
+    console,
+    courseware,
+    openapi,
+    records,
+    trainings,
+    units,
+    users,
+)

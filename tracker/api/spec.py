@@ -67,7 +67,7 @@ def endpoint(
                 kwargs["upload"] = _uploaded(upload)
             result = view(*args, **kwargs)
             if response is not None:
-                result = response.model_validate(result).model_dump(mode="json")
+                result = response.model_validate(result).model_dump(mode="json", by_alias=True)
             return result, status
 
         wrapper.api_doc = doc  # type: ignore[attr-defined]

@@ -1,17 +1,27 @@
 """Persistence models (SQLAlchemy 2, typed). State only: the rules live in `tracker.core`."""
 
 from tracker.models.accounts import ROLES, Unit, User
+from tracker.models.audit import AuditEntry
 from tracker.models.base import Base, utcnow
 from tracker.models.courseware import Courseware
 from tracker.models.ledger import ItemProgress, OnlineYearTotal, SessionCredit, WatchSession
+from tracker.models.records import RECORD_KINDS, LearningRecord, RecordEvidence
+from tracker.models.trainings import Training, TrainingMaterial, TrainingParticipant
 
 __all__ = [
+    "RECORD_KINDS",
     "ROLES",
+    "AuditEntry",
     "Base",
     "Courseware",
     "ItemProgress",
+    "LearningRecord",
     "OnlineYearTotal",
+    "RecordEvidence",
     "SessionCredit",
+    "Training",
+    "TrainingMaterial",
+    "TrainingParticipant",
     "Unit",
     "User",
     "WatchSession",

@@ -1,0 +1,220 @@
+"""The yearly archive: caps per calendar year, chronological allocation, subjects, previews."""
+
+from __future__ import annotations
+
+import random
+from datetime import date
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tracker.config import PROJECT_ROOT
+from tracker.core.archive import (
+    Entry,
+    KindTotal,
+    chronological,
+    preview_claim,
+    subject_shortfalls,
+    summarize_year,
+)
+from tracker.core.rules import KINDS, SUBJECTS, hours_to_ms
+from tracker.rulesets import load_rule_sets
+
+H = hours_to_ms(1)
+RULES = load_rule_sets(PROJECT_ROOT / "rules")
+CAS = RULES["cas-2016"]
+CZ = RULES["changzhou-2011"]
+
+
+def day(month: int, dom: int = 1, year: int = 2016) -> date:
+    return date(year, month, dom)
+
+
+def test_the_2016_archive_of_seed_001() -> None:
+    """Seed 001: 92 h 10 min recorded, 54 h 10 min effective (self-study 48 h → 10 h)."""
+    entries = [
+        Entry("online", day(3), 10 * 60_000),
+        Entry("offline", day(5, 7), 44 * H),
+        Entry("self_study", day(6), 48 * H),
+    ]
+    archive = summarize_year(entries, 2016, CAS)
+    assert archive.raw_ms == 92 * H + 10 * 60_000
+    assert archive.effective_ms == 54 * H + 10 * 60_000
+    assert archive.by_kind["self_study"].effective_ms == 10 * H
+    assert archive.by_kind["offline"].effective_ms == 44 * H
+    cut = {cap.name: cap.cut_ms for cap in archive.caps}
+    assert cut == {"online": 0, "self_study": 38 * H}
+    assert archive.cap_for("self_study").reached
+    assert not archive.cap_for("external_online").reached
+
+
+@pytest.mark.parametrize(
+    ("entries", "expected"),
+    [
+        pytest.param(
+            [Entry("online", day(1), 30 * H), Entry("external_online", day(2), 30 * H)],
+            {"online": 30 * H, "external_online": 20 * H},
+            id="earlier online fills the cap first",
+        ),
+        pytest.param(
+            [Entry("online", day(2), 30 * H), Entry("external_online", day(1), 30 * H)],
+            {"online": 20 * H, "external_online": 30 * H},
+            id="earlier external online fills the cap first",
+        ),
+        pytest.param(
+            [Entry("external_online", day(1), 40 * H), Entry("online", day(1), 40 * H)],
+            {"online": 40 * H, "external_online": 10 * H},
+            id="same day: online before external online",
+        ),
+        pytest.param(
+            [Entry("self_study", day(1), 6 * H), Entry("self_study", day(2), 6 * H)],
+            {"self_study": 10 * H},
+            id="self-study at most 10 h",
+        ),
+        pytest.param(
+            [Entry("offline", day(1), 300 * H)],
+            {"offline": 300 * H},
+            id="offline has no cap",
+        ),
+        pytest.param(
+            [Entry("self_study", day(1), 48 * H), Entry("online", day(2), 60 * H)],
+            {"self_study": 10 * H, "online": 50 * H},
+            id="caps are independent",
+        ),
+    ],
+)
+def test_caps_are_filled_chronologically(entries: list[Entry], expected: dict[str, int]) -> None:
+    archive = summarize_year(entries, 2016, CAS)
+    assert {k: t.effective_ms for k, t in archive.by_kind.items() if t.count} == expected
+
+
+def test_entries_of_other_years_are_ignored() -> None:
+    entries = [Entry("self_study", date(2015, 12, 31), 10 * H), Entry("self_study", day(1), 4 * H)]
+    archive = summarize_year(entries, 2016, CAS)
+    assert archive.by_kind["self_study"] == KindTotal(4 * H, 4 * H, 1)
+    assert archive.year == 2016
+    assert archive.rule_set_id == "cas-2016"
+
+
+def test_no_caps_under_changzhou_and_subjects_are_measured() -> None:
+    entries = [
+        Entry("online", day(1), 60 * H, subject="public"),
+        Entry("offline", day(2), 12 * H, subject="professional"),
+        Entry("self_study", day(3), 20 * H),
+    ]
+    archive = summarize_year(entries, 2016, CZ)
+    assert archive.effective_ms == 92 * H
+    assert dict(archive.by_subject) == {"public": 60 * H, "professional": 12 * H}
+    assert dict(subject_shortfalls(archive, CZ)) == {"public": 0, "professional": 36 * H}
+    assert archive.caps == ()
+
+
+def test_subjects_count_only_their_effective_part() -> None:
+    entries = [Entry("self_study", day(1), 30 * H, subject="public")]
+    archive = summarize_year(entries, 2016, CAS)
+    assert archive.by_subject["public"] == 10 * H
+    assert dict(subject_shortfalls(archive, CAS)) == {}
+
+
+def test_items_keep_their_reference_and_effective_part() -> None:
+    entries = [
+        Entry("self_study", day(2), 8 * H, ref="b"),
+        Entry("self_study", day(1), 8 * H, ref="a"),
+    ]
+    items = summarize_year(entries, 2016, CAS).items
+    assert [(i.entry.ref, i.effective_ms) for i in items] == [("a", 8 * H), ("b", 2 * H)]
+
+
+@pytest.mark.parametrize(
+    ("existing", "kind", "claim_h", "counted_h", "room_h"),
+    [
+        pytest.param([], "self_study", 12, 10, 10, id="self-study claim above the cap"),
+        pytest.param([Entry("self_study", day(1), 4 * H)], "self_study", 8, 6, 6, id="partly"),
+        pytest.param([Entry("online", day(1), 50 * H)], "external_online", 3, 0, 0, id="full"),
+        pytest.param([Entry("online", day(1), 45 * H)], "external_online", 8, 5, 5, id="shared"),
+        pytest.param([Entry("self_study", day(1), 40 * H)], "offline", 8, 8, None, id="no cap"),
+        pytest.param(
+            [Entry("self_study", day(9), 8 * H)], "self_study", 8, 2, 2, id="earlier claim"
+        ),
+        pytest.param(
+            [Entry("self_study", date(2015, 5, 1), 10 * H)], "self_study", 8, 8, 10, id="last year"
+        ),
+    ],
+)
+def test_preview_of_a_claim(existing, kind, claim_h, counted_h, room_h) -> None:
+    preview = preview_claim(existing, CAS, kind, claim_h * H, day(6))
+    assert preview.counted_ms == counted_h * H
+    assert preview.not_counted_ms == (claim_h - counted_h) * H
+    assert (preview.cap.room_ms if preview.cap else None) == (
+        room_h * H if room_h is not None else None
+    )
+
+
+@pytest.mark.parametrize(
+    "make", [lambda: Entry("telepathy", day(1), H), lambda: Entry("online", day(1), -1)]
+)
+def test_bad_entries_are_refused(make) -> None:
+    with pytest.raises(ValueError, match=r"kind|negative"):
+        make()
+
+
+# --- properties -----------------------------------------------------------------------------
+
+entries_strategy = st.lists(
+    st.builds(
+        Entry,
+        kind=st.sampled_from(KINDS),
+        day=st.dates(min_value=date(2015, 12, 1), max_value=date(2017, 1, 31)),
+        raw_ms=st.integers(min_value=0, max_value=80 * H),
+        subject=st.sampled_from((None, *SUBJECTS)),
+    ),
+    max_size=30,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(entries=entries_strategy, rules=st.sampled_from((CAS, CZ)))
+def test_effective_never_exceeds_raw_or_caps(entries: list[Entry], rules) -> None:
+    archive = summarize_year(entries, 2016, rules)
+    for item in archive.items:
+        assert 0 <= item.effective_ms <= item.entry.raw_ms
+    for total in archive.by_kind.values():
+        assert 0 <= total.effective_ms <= total.raw_ms
+    for cap in archive.caps:
+        assert cap.effective_ms <= cap.cap_ms
+        assert cap.effective_ms == min(cap.cap_ms, cap.raw_ms)
+    assert archive.effective_ms <= archive.raw_ms
+    assert archive.raw_ms == sum(e.raw_ms for e in entries if e.day.year == 2016)
+    assert sum(archive.by_subject.values()) <= archive.effective_ms
+
+
+@settings(max_examples=100, deadline=None)
+@given(entries=entries_strategy, seed=st.integers(0, 2**16))
+def test_input_order_does_not_matter(entries: list[Entry], seed: int) -> None:
+    shuffled = list(entries)
+    random.Random(seed).shuffle(shuffled)
+    assert summarize_year(entries, 2016, CAS).by_kind == summarize_year(shuffled, 2016, CAS).by_kind
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    entries=entries_strategy,
+    kind=st.sampled_from(KINDS),
+    raw_ms=st.integers(min_value=0, max_value=80 * H),
+    on=st.dates(min_value=date(2016, 1, 1), max_value=date(2016, 12, 31)),
+)
+def test_preview_counts_what_the_archive_then_gains(entries, kind, raw_ms, on) -> None:
+    preview = preview_claim(entries, CAS, kind, raw_ms, on)
+    assert 0 <= preview.counted_ms <= raw_ms
+    after = summarize_year([*entries, Entry(kind, on, raw_ms)], 2016, CAS)
+    assert after.effective_ms == summarize_year(entries, 2016, CAS).effective_ms + (
+        preview.counted_ms
+    )
+    if preview.cap is not None:
+        assert preview.counted_ms == min(raw_ms, max(0, preview.cap.cap_ms - preview.cap.raw_ms))
+
+
+def test_chronological_is_stable_for_equal_keys() -> None:
+    first, second = Entry("offline", day(1), H, ref="1"), Entry("offline", day(1), H, ref="2")
+    assert chronological([first, second]) == [first, second]

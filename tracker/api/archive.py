@@ -1,0 +1,42 @@
+"""The archive of recorded time, and compliance reports per unit."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tracker.api import bp
+from tracker.api.schemas_archive import ArchiveOut, ArchiveQuery, ReportQuery, UnitReportOut
+from tracker.api.spec import endpoint
+from tracker.auth import current_principal
+from tracker.errors import fail
+from tracker.exports.document import archive_document, report_document
+from tracker.services.archive import build_archive, this_year
+from tracker.services.reports import unit_report
+
+
+@bp.get("/archive")
+@endpoint(
+    "An employee's recorded time per year, raw and effective (admins may pass user_id)",
+    query=ArchiveQuery,
+    response=ArchiveOut,
+    errors=("bad_period", "user_not_found", "forbidden"),
+)
+def archive(query: ArchiveQuery) -> dict[str, Any]:
+    principal = current_principal()
+    user_id = query.user_id or principal.id
+    if user_id != principal.id and principal.role != "admin":
+        fail("forbidden")
+    return archive_document(build_archive(user_id, query.from_, query.to))
+
+
+@bp.get("/reports/units/<int:unit_id>")
+@endpoint(
+    "Compliance of a unit (and the units below it) for one year",
+    query=ReportQuery,
+    response=UnitReportOut,
+    roles=("admin",),
+    errors=("unit_not_found",),
+)
+def unit_compliance(unit_id: int, query: ReportQuery) -> dict[str, Any]:
+    year = query.year or this_year()
+    return report_document(unit_report(unit_id, year, query.sort, query.order == "desc"))

@@ -1,0 +1,1 @@
+"""Turning archives and reports into JSON documents, CSV, XLSX and PDF."""

@@ -1,0 +1,158 @@
+"""Compliance per unit and year: everyone's completed, effective and remaining time."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import select
+
+from tracker.core.archive import subject_shortfalls, summarize_year
+from tracker.core.rules import RuleSet
+from tracker.errors import fail
+from tracker.extensions import db
+from tracker.models import Unit, User
+from tracker.services.archive import gather, unit_members
+from tracker.services.rules import rule_sets
+
+SORT_KEYS = ("name", "unit", "total", "effective", "remaining", "compliant")
+
+
+@dataclass(frozen=True)
+class MemberRow:
+    """One employee's year."""
+
+    user_id: int
+    username: str
+    display_name: str
+    unit: str
+    role: str
+    rule_set: str
+    total_ms: int
+    effective_ms: int
+    target_ms: int
+    shortfalls: dict[str, int]
+
+    @property
+    def remaining_ms(self) -> int:
+        return max(0, self.target_ms - self.effective_ms)
+
+    @property
+    def compliant(self) -> bool:
+        return self.remaining_ms == 0 and not any(self.shortfalls.values())
+
+    def public(self) -> dict[str, Any]:
+        """The row as the API shows it (durations in seconds)."""
+        return {
+            "user_id": self.user_id,
+            "username": self.username,
+            "display_name": self.display_name,
+            "unit": self.unit,
+            "role": self.role,
+            "rule_set": self.rule_set,
+            "total_s": self.total_ms / 1000,
+            "effective_s": self.effective_ms / 1000,
+            "target_s": self.target_ms / 1000,
+            "remaining_s": self.remaining_ms / 1000,
+            "compliant": self.compliant,
+            "subject_shortfalls_s": {k: v / 1000 for k, v in self.shortfalls.items()},
+        }
+
+
+@dataclass(frozen=True)
+class MonthPoint:
+    """Where the unit stood at the end of one month."""
+
+    month: int
+    average_effective_ms: int
+    reached_target: int
+
+
+@dataclass(frozen=True)
+class UnitReport:
+    """A unit's year."""
+
+    unit_id: int
+    unit: str
+    year: int
+    rows: tuple[MemberRow, ...]
+    months: tuple[MonthPoint, ...]
+
+    @property
+    def compliant_count(self) -> int:
+        return sum(row.compliant for row in self.rows)
+
+
+def _rules_by_unit() -> dict[int | None, RuleSet]:
+    """Each unit's effective rule set (its own, else its nearest ancestor's, else default)."""
+
+    sets, default = rule_sets(), rule_sets()[current_app.config["RULE_SET"]]
+    units = {u.id: u for u in db.session.scalars(select(Unit))}
+
+    def resolve(unit_id: int | None) -> RuleSet:
+        while unit_id is not None:
+            unit = units[unit_id]
+            if unit.rule_set_id:
+                return sets[unit.rule_set_id]
+            unit_id = unit.parent_id
+        return default
+
+    return {unit_id: resolve(unit_id) for unit_id in [None, *units]}
+
+
+def unit_report(
+    unit_id: int, year: int, sort: str = "name", descending: bool = False
+) -> UnitReport:
+    """Every active member of the unit (and units below it) for `year`."""
+    unit = db.session.get(Unit, unit_id)
+    if unit is None:
+        fail("unit_not_found")
+    members = unit_members(unit_id)
+    found = gather(members, [year])
+    rules = _rules_by_unit()
+    names = dict(db.session.execute(select(Unit.id, Unit.name)).all())
+    rows, cumulative = [], []
+    for user in db.session.scalars(select(User).where(User.id.in_(members))):
+        rule_set = rules[user.unit_id]
+        summary = summarize_year(found.entries.get(user.id, []), year, rule_set)
+        rows.append(
+            MemberRow(
+                user.id,
+                user.username,
+                user.display_name,
+                names.get(user.unit_id, ""),
+                user.role,
+                rule_set.id,
+                summary.raw_ms,
+                summary.effective_ms,
+                rule_set.target_for(user.role),
+                dict(subject_shortfalls(summary, rule_set)),
+            )
+        )
+        by_month = [0] * 13
+        for counted in summary.items:
+            by_month[counted.entry.day.month] += counted.effective_ms
+        running = 0
+        cumulative.append([running := running + ms for ms in by_month[1:]])
+    months = tuple(
+        MonthPoint(
+            month,
+            sum(c[month - 1] for c in cumulative) // max(len(cumulative), 1),
+            sum(c[month - 1] >= row.target_ms for c, row in zip(cumulative, rows, strict=True)),
+        )
+        for month in range(1, 13)
+    )
+    return UnitReport(unit.id, unit.name, year, tuple(_sorted(rows, sort, descending)), months)
+
+
+def _sorted(rows: list[MemberRow], sort: str, descending: bool) -> list[MemberRow]:
+    keys = {
+        "name": lambda r: (r.display_name or r.username).lower(),
+        "unit": lambda r: (r.unit, r.username),
+        "total": lambda r: r.total_ms,
+        "effective": lambda r: r.effective_ms,
+        "remaining": lambda r: r.remaining_ms,
+        "compliant": lambda r: (r.compliant, r.remaining_ms),
+    }
+    return sorted(rows, key=keys.get(sort, keys["name"]), reverse=descending)
