@@ -122,6 +122,7 @@ def _register_blueprints(app: Flask) -> None:
     from tracker import cli, web
     from tracker.api import bp as api
     from tracker.errors_http import register_error_handlers
+    from tracker.exports import labels
     from tracker.extensions import socketio
     from tracker.formatting import clock, day, duration
     from tracker.security import install_origin_check
@@ -131,6 +132,11 @@ def _register_blueprints(app: Flask) -> None:
     app.add_template_filter(clock, "clock")
     app.add_template_filter(day, "day")
     app.add_template_global(get_locale, "get_locale")
+    app.add_template_filter(labels.hours, "hours")
+    app.add_template_global(labels.kind_label, "kind_label")
+    app.add_template_global(labels.subject_label, "subject_label")
+    app.add_template_global(labels.cap_reason, "cap_reason")
+    app.add_template_global(labels.banner, "archive_banner")
     app.register_blueprint(api)
     app.register_blueprint(web.bp)
     register_error_handlers(app)

@@ -259,3 +259,24 @@ def test_live_view_and_usage(client, admin, make_user, make_courseware, connect,
             "watching_now": 1,
         }
     ]
+
+
+def test_audit_log_records_who_changed_what(client, admin, make_user):
+    item = client.post(
+        "/api/v1/courseware", json={"title": "t", "kind": "video", "hours_limit": 2}, headers=admin
+    ).json
+    client.patch(f"/api/v1/courseware/{item['id']}", json={"hours_limit": 1.5}, headers=admin)
+    client.patch(f"/api/v1/courseware/{item['id']}", json={"hours_limit": 1.5}, headers=admin)
+    user_id = make_user("ann")
+    client.patch(f"/api/v1/users/{user_id}", json={"active": False}, headers=admin)
+    log = client.get("/api/v1/audit", headers=admin).json
+    assert [(e["action"], e["actor"]) for e in log["items"]] == [
+        ("user.update", "root"),
+        ("courseware.update", "root"),
+        ("courseware.create", "root"),
+    ]
+    limit_change = log["items"][1]["detail"]
+    assert limit_change == {"old": {"hours_limit": 2.0}, "new": {"hours_limit": 1.5}}
+    assert log["items"][0]["detail"]["new"] == {"active": False}
+    only_courseware = client.get("/api/v1/audit?target_type=courseware", headers=admin).json
+    assert only_courseware["total"] == 2

@@ -201,3 +201,14 @@ def test_start_page_filters_the_catalogue(client, make_user, make_courseware, co
     assert "科研诚信文档" in unfinished
     assert "安全生产视频" in client.get("/").text.split("<h1>")[0]  # under recent learning
     assert "安全生产视频" not in unfinished.split("<h1>")[1]
+
+
+def test_audit_page_shows_limit_changes(admin_client, make_courseware, app):
+    item = make_courseware(hours_limit=2)
+    admin_client.post(
+        f"/admin/courseware/{item}",
+        data={"title": "Item", "kind": "video", "hours_limit": "0.5", "source_url": "/x.webm"},
+    )
+    page = admin_client.get("/admin/audit", headers=ZH).text
+    assert "courseware.update" in page
+    assert "hours_limit: 2.0 → 0.5" in page

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from tracker.api import bp
-from tracker.api.schemas import LiveList, UsageList
+from tracker.api.schemas import AuditPage, AuditQuery, LiveList, UsageList
 from tracker.api.spec import endpoint
-from tracker.services import console
+from tracker.services import audit, console
 
 
 @bp.get("/live")
@@ -22,3 +22,18 @@ def live() -> list[dict[str, Any]]:
 )
 def courseware_usage() -> list[dict[str, Any]]:
     return [row.public() for row in console.courseware_stats()]
+
+
+@bp.get("/audit")
+@endpoint(
+    "The audit log of administrative actions, newest first",
+    query=AuditQuery,
+    response=AuditPage,
+    roles=("admin",),
+)
+def audit_log(query: AuditQuery) -> dict[str, Any]:
+    entries, total = audit.recent_entries(query.limit, query.offset, query.target_type)
+    return {
+        "items": [{**e.__dict__, "at": e.at.isoformat()} for e in entries],
+        "total": total,
+    }

@@ -37,7 +37,7 @@ def get_item(courseware_id: int) -> dict[str, Any]:
     roles=("admin",),
 )
 def create_item(body: CoursewareCreate) -> dict[str, Any]:
-    return catalogue.create_courseware(body.model_dump()).public()
+    return catalogue.create_courseware(body.model_dump(), current_principal().id).public()
 
 
 @bp.patch("/courseware/<int:courseware_id>")
@@ -49,4 +49,5 @@ def create_item(body: CoursewareCreate) -> dict[str, Any]:
     errors=("courseware_not_found",),
 )
 def patch_item(courseware_id: int, body: CoursewarePatch) -> dict[str, Any]:
-    return catalogue.update_courseware(courseware_id, body.model_dump(exclude_unset=True)).public()
+    fields = body.model_dump(exclude_unset=True)
+    return catalogue.update_courseware(courseware_id, fields, current_principal().id).public()

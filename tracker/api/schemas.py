@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, RootModel, Strict, model_validator
 
@@ -239,3 +239,33 @@ class CoursewareUsage(BaseModel):
 
 class UsageList(RootModel[list[CoursewareUsage]]):
     """Usage of every courseware."""
+
+
+class AuditQuery(BaseModel):
+    """Which part of the audit log."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    target_type: Annotated[str, Field(max_length=32)] | None = None
+    limit: Annotated[int, Field(ge=1, le=500)] = 100
+    offset: Annotated[int, Field(ge=0)] = 0
+
+
+class AuditEntryOut(BaseModel):
+    """One administrative action."""
+
+    id: int
+    actor_id: int | None
+    actor: str
+    action: str
+    target_type: str
+    target_id: str
+    detail: dict[str, Any]
+    at: str
+
+
+class AuditPage(BaseModel):
+    """One page of the audit log, newest first."""
+
+    items: list[AuditEntryOut]
+    total: int

@@ -7,6 +7,7 @@ from typing import Any
 from tracker.api import bp
 from tracker.api.schemas import UnitCreate, UnitList, UnitOut, UnitPatch
 from tracker.api.spec import endpoint
+from tracker.auth import current_principal
 from tracker.services import units
 
 
@@ -30,7 +31,8 @@ def list_units() -> list[dict[str, Any]]:
     errors=("unit_not_found", "unit_name_taken", "unknown_rule_set"),
 )
 def create_unit(body: UnitCreate) -> dict[str, Any]:
-    return _unit(units.create_unit(body.name, body.parent_id, body.rule_set))
+    actor = current_principal().id
+    return _unit(units.create_unit(body.name, body.parent_id, body.rule_set, actor))
 
 
 @bp.patch("/units/<int:unit_id>")
@@ -42,5 +44,5 @@ def create_unit(body: UnitCreate) -> dict[str, Any]:
     errors=("unit_not_found", "unit_name_taken", "unit_cycle", "unknown_rule_set"),
 )
 def patch_unit(unit_id: int, body: UnitPatch) -> dict[str, Any]:
-    units.update_unit(unit_id, body.model_dump(exclude_unset=True))
+    units.update_unit(unit_id, body.model_dump(exclude_unset=True), current_principal().id)
     return _unit(unit_id)

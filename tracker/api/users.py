@@ -30,7 +30,7 @@ from tracker.services.accounts import create_user
     errors=("username_taken",),
 )
 def create_user_view(body: UserCreate) -> dict[str, Any]:
-    principal = create_user(**body.model_dump())
+    principal = create_user(**body.model_dump(), actor_id=current_principal().id)
     return users.get_user(principal.id).public()
 
 
@@ -71,7 +71,7 @@ def patch_user(user_id: int, body: UserPatch) -> dict[str, Any]:
     errors=("bad_csv",),
 )
 def import_users(upload: bytes) -> dict[str, Any]:
-    result = users.import_users(upload)
+    result = users.import_users(upload, current_principal().id)
     return {"created": result.created, "updated": result.updated}
 
 

@@ -13,6 +13,7 @@ from tracker.errors import fail
 from tracker.extensions import db
 from tracker.models import Unit, User
 from tracker.services import transaction
+from tracker.services.audit import log_action
 from tracker.services.rules import rule_sets
 
 
@@ -71,15 +72,29 @@ def save_user(
 
 
 def create_user(
-    username: str, password: str, role: str, unit: str | None = None, display_name: str = ""
+    username: str,
+    password: str,
+    role: str,
+    unit: str | None = None,
+    display_name: str = "",
+    actor_id: int | None = None,
 ) -> Principal:
     """Create a new user; `username_taken` if the name exists."""
     if db.session.scalar(select(User.id).where(User.username == username)) is not None:
         fail("username_taken")
     try:
-        return save_user(username, password, role, unit, display_name)
+        principal = save_user(username, password, role, unit, display_name)
     except IntegrityError:  # created by a concurrent request after our check
         fail("username_taken")
+    with transaction():
+        log_action(
+            actor_id,
+            "user.create",
+            "user",
+            principal.id,
+            new={"username": username, "role": role, "unit": unit},
+        )
+    return principal
 
 
 def _matches(password_hash: str, password: str) -> bool:

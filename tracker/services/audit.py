@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from tracker.extensions import db
 from tracker.models import AuditEntry, User
@@ -51,16 +51,31 @@ def entries_for(target_type: str, target_id: object) -> list[AuditView]:
         .where(AuditEntry.target_type == target_type, AuditEntry.target_id == str(target_id))
         .order_by(AuditEntry.at, AuditEntry.id)
     )
-    return [
-        AuditView(
-            id=entry.id,
-            actor_id=entry.actor_id,
-            actor=username or "",
-            action=entry.action,
-            target_type=entry.target_type,
-            target_id=entry.target_id,
-            detail=dict(entry.detail or {}),
-            at=entry.at,
-        )
-        for entry, username in rows
-    ]
+    return [_view(entry, username) for entry, username in rows]
+
+
+def recent_entries(
+    limit: int = 100, offset: int = 0, target_type: str | None = None
+) -> tuple[list[AuditView], int]:
+    """One page of the log, newest first, and how many entries match in all."""
+    query = select(AuditEntry, User.username).outerjoin(User, User.id == AuditEntry.actor_id)
+    if target_type:
+        query = query.where(AuditEntry.target_type == target_type)
+    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = db.session.execute(
+        query.order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(limit).offset(offset)
+    )
+    return [_view(entry, username) for entry, username in rows], total
+
+
+def _view(entry: AuditEntry, username: str | None) -> AuditView:
+    return AuditView(
+        id=entry.id,
+        actor_id=entry.actor_id,
+        actor=username or "",
+        action=entry.action,
+        target_type=entry.target_type,
+        target_id=entry.target_id,
+        detail=dict(entry.detail or {}),
+        at=entry.at,
+    )

@@ -18,6 +18,7 @@ from tracker.errors import fail
 from tracker.extensions import db
 from tracker.models import Courseware, ItemProgress, WatchSession
 from tracker.services import transaction
+from tracker.services.audit import log_action
 
 
 @dataclass(frozen=True)
@@ -121,25 +122,46 @@ def get_courseware(
     return _view(item, progress.credited_ms if progress else 0)
 
 
-def create_courseware(fields: dict[str, Any]) -> CoursewareView:
+def create_courseware(fields: dict[str, Any], actor_id: int | None = None) -> CoursewareView:
     """Add an item to the catalogue."""
     with transaction():
         item = Courseware(**_columns(fields))
         db.session.add(item)
         db.session.flush()
+        log_action(actor_id, "courseware.create", "courseware", item.id, new=_plain(fields))
         return _view(item)
 
 
-def update_courseware(courseware_id: int, fields: dict[str, Any]) -> CoursewareView:
+def update_courseware(
+    courseware_id: int, fields: dict[str, Any], actor_id: int | None = None
+) -> CoursewareView:
     """Change an item; a new hour limit applies to future credit only."""
     with transaction():
-        item = db.session.get(Courseware, courseware_id)
+        item = db.session.get(Courseware, courseware_id, with_for_update=True)
         if item is None:
             fail("courseware_not_found")
+        old = {name: _plain(getattr(item, name)) for name in fields}
         for name, value in _columns(fields).items():
             setattr(item, name, value)
+        new = {name: _plain(getattr(item, name)) for name in fields}
+        changed = [name for name in fields if old[name] != new[name]]
+        if changed:
+            log_action(
+                actor_id,
+                "courseware.update",
+                "courseware",
+                item.id,
+                old={n: old[n] for n in changed},
+                new={n: new[n] for n in changed},
+            )
         db.session.flush()
         return _view(item)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return float(value) if isinstance(value, Decimal) else value
 
 
 def _columns(fields: dict[str, Any]) -> dict[str, Any]:

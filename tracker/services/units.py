@@ -11,6 +11,7 @@ from tracker.errors import fail
 from tracker.extensions import db
 from tracker.models import Unit, User
 from tracker.services import transaction
+from tracker.services.audit import log_action
 from tracker.services.rules import rule_sets
 
 
@@ -89,23 +90,36 @@ def _check(
         ancestor = parent.parent_id
 
 
-def create_unit(name: str, parent_id: int | None = None, rule_set_id: str | None = None) -> int:
+def create_unit(
+    name: str,
+    parent_id: int | None = None,
+    rule_set_id: str | None = None,
+    actor_id: int | None = None,
+) -> int:
     """Add a unit to the tree; its id."""
     with transaction():
         _check(name, parent_id, rule_set_id)
         unit = Unit(name=name, parent_id=parent_id, rule_set_id=rule_set_id)
         db.session.add(unit)
         db.session.flush()
+        log_action(
+            actor_id,
+            "unit.create",
+            "unit",
+            unit.id,
+            new={"name": name, "parent_id": parent_id, "rule_set": rule_set_id},
+        )
         return unit.id
 
 
-def update_unit(unit_id: int, fields: dict[str, Any]) -> None:
+def update_unit(unit_id: int, fields: dict[str, Any], actor_id: int | None = None) -> None:
     """Rename, move or change the rule set of a unit."""
     with transaction():
         unit = db.session.get(Unit, unit_id)
         if unit is None:
             fail("unit_not_found")
         _check(fields.get("name"), fields.get("parent_id"), fields.get("rule_set"), unit_id)
+        log_action(actor_id, "unit.update", "unit", unit_id, new=fields)
         for key, column in (
             ("name", "name"),
             ("parent_id", "parent_id"),

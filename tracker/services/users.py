@@ -18,6 +18,7 @@ from tracker.live.fanout import announce_ended
 from tracker.models import Unit, User
 from tracker.services import transaction
 from tracker.services.accounts import ensure_unit, hash_password
+from tracker.services.audit import log_action
 from tracker.services.player import end_user_sessions
 from tracker.services.rules import rule_set_for
 
@@ -108,6 +109,7 @@ def update_user(user_id: int, fields: dict[str, Any], actor: Principal) -> UserV
             fields.get("active") is False or fields.get("role", "admin") != "admin"
         ):
             fail("cannot_change_self")
+        before = _audited(user)
         if "unit_id" in fields:
             user.unit_id = _existing_unit_id(fields["unit_id"])
         for name in ("display_name", "role"):
@@ -121,10 +123,30 @@ def update_user(user_id: int, fields: dict[str, Any], actor: Principal) -> UserV
             user.token_version += 1  # every token and cookie session of the user stops working
             if not user.active:
                 ended = end_user_sessions(user.id, reason="disabled")
+        after = _audited(user) | ({"password": "changed"} if fields.get("password") else {})
+        changed = sorted(k for k in after if before.get(k) != after[k])
+        if changed:
+            log_action(
+                actor.id,
+                "user.update",
+                "user",
+                user.id,
+                old={k: before.get(k) for k in changed},
+                new={k: after[k] for k in changed},
+            )
         db.session.flush()
         view = _view(user)
     announce_ended(ended, "account_disabled")
     return view
+
+
+def _audited(user: User) -> dict[str, Any]:
+    return {
+        "display_name": user.display_name,
+        "role": user.role,
+        "unit_id": user.unit_id,
+        "active": user.active,
+    }
 
 
 def _existing_unit_id(unit_id: int | None) -> int | None:
@@ -163,7 +185,7 @@ class UserRow(BaseModel):
     unit: Annotated[str, Field(max_length=200)] | None = None
 
 
-def import_users(data: bytes) -> ImportResult:
+def import_users(data: bytes, actor_id: int | None = None) -> ImportResult:
     """Create or update users from CSV; all rows are saved, or none if any row is bad."""
     rows = list(csv.DictReader(io.StringIO(_decode(data))))
     problems: list[dict[str, Any]] = []
@@ -207,7 +229,17 @@ def import_users(data: bytes) -> ImportResult:
             user.display_name = item.display_name or user.display_name or ""
             if item.unit:
                 user.unit = ensure_unit(item.unit)
-    return ImportResult(created=len(parsed) - len(existing), updated=len(existing))
+        result = ImportResult(created=len(parsed) - len(existing), updated=len(existing))
+        log_action(
+            actor_id,
+            "user.import",
+            "user",
+            "*",
+            created=result.created,
+            updated=result.updated,
+            usernames=sorted(seen),
+        )
+    return result
 
 
 def me(user_id: int) -> dict[str, Any]:

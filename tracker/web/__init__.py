@@ -6,4 +6,4 @@ from flask import Blueprint
 
 bp = Blueprint("web", __name__)
 
-from tracker.web import admin, learning, pages, player  # noqa: E402, F401  (routes register)
+from tracker.web import admin, archive, learning, pages, player  # noqa: E402, F401

@@ -12,7 +12,7 @@ from flask_login import login_required
 
 from tracker.auth import current_principal
 from tracker.errors import TrackerError, fail
-from tracker.services import console, users
+from tracker.services import audit, console, users
 from tracker.services import courseware as catalogue
 from tracker.services import units as org
 from tracker.services.accounts import create_user
@@ -85,9 +85,12 @@ def admin_users(status: int = 200) -> Any:
 def admin_user_create() -> Any:
     try:
         form = parse_form(NewUserForm, request.form)
-        principal = create_user(form.username, form.password, form.role, None, form.display_name)
+        actor = current_principal()
+        principal = create_user(
+            form.username, form.password, form.role, None, form.display_name, actor.id
+        )
         if form.unit_id is not None:
-            users.update_user(principal.id, {"unit_id": form.unit_id}, current_principal())
+            users.update_user(principal.id, {"unit_id": form.unit_id}, actor)
     except TrackerError as error:
         _flash_error(error)
         return admin_users(status=error.status)
@@ -102,7 +105,7 @@ def admin_user_import() -> Any:
     try:
         if upload is None or not upload.filename:
             fail("bad_payload", _("Choose a CSV file to import."))
-        result = users.import_users(upload.read())
+        result = users.import_users(upload.read(), current_principal().id)
     except TrackerError as error:
         _flash_error(error)
         return admin_users(status=error.status)
@@ -150,9 +153,9 @@ def admin_unit_save(unit_id: int | None = None) -> Any:
     try:
         form = parse_form(UnitForm, request.form)
         if unit_id is None:
-            org.create_unit(form.name, form.parent_id, form.rule_set)
+            org.create_unit(form.name, form.parent_id, form.rule_set, current_principal().id)
         else:
-            org.update_unit(unit_id, form.model_dump())
+            org.update_unit(unit_id, form.model_dump(), current_principal().id)
     except TrackerError as error:
         _flash_error(error)
         return admin_units(status=error.status)
@@ -191,9 +194,9 @@ def admin_courseware_save(courseware_id: int | None = None) -> Any:
         if not fields["source_url"]:
             fail("bad_payload", _("Upload a file or give its address."))
         if courseware_id is None:
-            courseware_id = catalogue.create_courseware(fields).id
+            courseware_id = catalogue.create_courseware(fields, current_principal().id).id
         else:
-            catalogue.update_courseware(courseware_id, fields)
+            catalogue.update_courseware(courseware_id, fields, current_principal().id)
     except TrackerError as error:
         _flash_error(error)
         if courseware_id is None:
@@ -201,3 +204,14 @@ def admin_courseware_save(courseware_id: int | None = None) -> Any:
         return admin_courseware_item(courseware_id, status=error.status)
     flash(_("Saved."), "ok")
     return redirect(url_for("web.admin_courseware_item", courseware_id=courseware_id))
+
+
+@bp.get("/admin/audit")
+@admin_page
+def admin_audit() -> Any:
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    entries, total = audit.recent_entries(
+        PAGE_SIZE, (page - 1) * PAGE_SIZE, request.args.get("target_type") or None
+    )
+    pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
+    return render_template("admin/audit.html", entries=entries, page=page, pages=pages)

@@ -17,8 +17,10 @@ from flask_login import login_required, login_user, logout_user
 
 from tracker.auth import current_principal
 from tracker.errors import TrackerError
+from tracker.exports.document import archive_document
 from tracker.services import courseware as catalogue
 from tracker.services.accounts import authenticate
+from tracker.services.archive import build_archive
 from tracker.web import bp
 
 
@@ -70,8 +72,11 @@ def index() -> Any:
         subject=subject if subject in ("public", "professional") else None,
         unfinished=request.args.get("unfinished") == "1",
     )
+    year = archive_document(build_archive(principal.id, None, None))
     return render_template(
         "index.html",
+        year=year,
+        online_cap=next((c for c in year["years"][0]["caps"] if "online" in c["kinds"]), None),
         items=catalogue.list_courseware(principal.id, where=where),
         recent=catalogue.recent_learning(principal.id),
         filters=where,

@@ -1,0 +1,114 @@
+"""The archive page, its print view, PDF, CSV and XLSX show the API's figures exactly."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import UTC, datetime
+
+import pytest
+from openpyxl import load_workbook
+from pypdf import PdfReader
+
+from tests.integration.conftest import PASSWORD
+from tests.integration.test_archive_api import approved_record, attended_training, watch
+
+EN = {"Accept-Language": "en"}
+H = 3600
+
+
+@pytest.fixture
+def seeded(client, make_user, auth_headers, make_courseware, connect, clock):
+    """Seed 001's year: online 0 h 10, offline 44 h, self-study 48 h (10 h effective)."""
+    make_user("root", role="admin")
+    admin = auth_headers("root")
+    ann_id = make_user("ann")
+    ann = auth_headers("ann")
+    clock.now = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
+    watch(connect, clock, make_courseware(hours_limit=1, title="Integrity"), 600)
+    attended_training(client, admin, ann_id, 5.5, "2026-04-10")
+    approved_record(client, ann, admin, "self_study", 48, "2026-05-20")
+    client.post("/login", data={"username": "ann", "password": PASSWORD})
+    return client.get("/api/v1/archive?from=2026-01&to=2026-12", headers=ann).json
+
+
+QUERY = "?from=2026-01&to=2026-12"
+
+
+def test_page_shows_the_api_figures(client, seeded):
+    page = client.get("/archive" + QUERY, headers=EN).text
+    assert f'data-effective-s="{seeded["effective_s"]}"' in page
+    assert f'data-total-s="{seeded["total_s"]}"' in page
+    assert "In 2026 you have completed 54 h 10 min; 45 h 50 min more reach the 100 h 0 min" in page
+    assert "On-the-job self-study count at most 10 h 0 min a year" in page
+
+
+def test_print_view_is_the_same_archive_without_navigation(client, seeded):
+    page = client.get("/archive/print" + QUERY, headers=EN).text
+    assert 'class="printable"' in page
+    assert 'class="filters' not in page
+    assert f'data-effective-s="{seeded["effective_s"]}"' in page
+
+
+def test_csv_has_the_api_figures(client, seeded):
+    response = client.get("/archive/export.csv" + QUERY, headers=EN)
+    assert response.headers["Content-Disposition"].endswith('.csv"')
+    rows = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig"))))
+    summary = {row[0]: row for row in rows if row}
+    assert float(summary["Effective"][2]) == seeded["effective_s"]
+    assert float(summary["Total duration"][2]) == seeded["total_s"]
+    header = rows.index(next(r for r in rows if r and r[0] == "Kind" and "Title" in r))
+    items = rows[header + 1 :]
+    assert len(items) == len(seeded["items"])
+    assert sum(float(r[11]) for r in items) == seeded["effective_s"]
+
+
+def test_xlsx_has_the_api_figures(client, seeded):
+    response = client.get("/archive/export.xlsx" + QUERY, headers=EN)
+    book = load_workbook(io.BytesIO(response.data))
+    summary = {row[0]: row for row in book["Summary"].iter_rows(values_only=True)}
+    assert summary["Effective"][2] == seeded["effective_s"]
+    assert summary["Remaining"][2] == seeded["remaining_s"]
+    assert summary["On-the-job self-study"][4] == seeded["by_kind"]["self_study"]["effective_s"]
+    items = list(book["Items"].iter_rows(values_only=True))[1:]
+    assert sum(row[9] for row in items) == seeded["total_s"]
+
+
+def test_pdf_has_the_api_figures(client, seeded):
+    response = client.get("/archive/export.pdf" + QUERY, headers=EN)
+    assert response.mimetype == "application/pdf"
+    text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(response.data)).pages)
+    text = " ".join(text.split())
+    assert "Total duration 92 h 10 min, effective 54 h 10 min." in text
+    assert "45 h 50 min more reach the 100 h 0 min target" in text
+    assert "On-the-job self-study count at most 10 h 0 min a year" in text
+
+
+def test_chinese_pdf_uses_a_cjk_font(client, seeded):
+    response = client.get("/archive/export.pdf" + QUERY, headers={"Accept-Language": "zh-CN"})
+    page = PdfReader(io.BytesIO(response.data)).pages[0]
+    fonts = page["/Resources"]["/Font"]
+    assert "/STSong-Light" in {str(fonts[name].get_object()["/BaseFont"]) for name in fonts}
+
+
+def test_learners_cannot_export_someone_elses_archive(client, seeded, make_user):
+    other = make_user("bob")
+    for path in ("/archive", "/archive/export.pdf", "/archive/export.csv"):
+        assert client.get(f"{path}?user_id={other}").status_code == 403
+
+
+def test_unit_report_page_and_xlsx_match_the_api(app, client, make_user, auth_headers):
+    make_user("root", role="admin")
+    admin = auth_headers("root")
+    unit = client.post("/api/v1/units", json={"name": "信息中心"}, headers=admin).json
+    ann_id = make_user("ann", unit="信息中心")
+    make_user("bob", unit="信息中心")
+    attended_training(client, admin, ann_id, 13, "2026-03-01")
+    api = client.get(f"/api/v1/reports/units/{unit['id']}?year=2026", headers=admin).json
+    client.post("/login", data={"username": "root", "password": PASSWORD})
+    page = client.get(f"/admin/reports?unit_id={unit['id']}&year=2026", headers=EN).text
+    assert "1 of 2 employees have met their target" in page
+    assert "<svg" in page
+    response = client.get(f"/admin/reports/export.xlsx?unit_id={unit['id']}&year=2026", headers=EN)
+    rows = list(load_workbook(io.BytesIO(response.data)).active.iter_rows(values_only=True))[1:]
+    assert [(r[0], r[10]) for r in rows] == [(r["username"], r["effective_s"]) for r in api["rows"]]

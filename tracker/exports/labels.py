@@ -1,0 +1,54 @@
+"""Human labels of archive terms, in the current language (shared by pages and exports)."""
+
+from __future__ import annotations
+
+from flask_babel import gettext as _
+
+from tracker.formatting import duration
+
+
+def kind_label(kind: str) -> str:
+    """The name of a kind of learning."""
+    return {
+        "online": _("Online (this site)"),
+        "external_online": _("External online"),
+        "offline": _("Offline training"),
+        "self_study": _("On-the-job self-study"),
+    }.get(kind, kind)
+
+
+def subject_label(subject: str | None) -> str:
+    """The name of a subject."""
+    return {"public": _("Public subject"), "professional": _("Professional subject")}.get(
+        subject or "", ""
+    )
+
+
+def hours(seconds: float) -> str:
+    """A duration in seconds as hours and minutes."""
+    return duration(seconds * 1000)
+
+
+def cap_reason(cap: dict) -> str:
+    """Why part of a kind does not count: the cap of its group."""
+    kinds = "、".join(kind_label(k) for k in cap["kinds"])
+    return _("%(kinds)s count at most %(cap)s a year", kinds=kinds, cap=hours(cap["cap_s"]))
+
+
+def banner(doc: dict) -> str:
+    """ "In 2026 you have completed 54 h 10 min; 45 h 50 min more reach the 100 h target"."""
+    period = doc["from"][:4] if doc["from"][:4] == doc["to"][:4] else f"{doc['from']}–{doc['to']}"
+    if doc["remaining_s"] > 0:
+        return _(
+            "In %(period)s you have completed %(done)s; %(left)s more reach the %(target)s target.",
+            period=period,
+            done=hours(doc["effective_s"]),
+            left=hours(doc["remaining_s"]),
+            target=hours(doc["target_s"]),
+        )
+    return _(
+        "In %(period)s you have completed %(done)s and reached the %(target)s target.",
+        period=period,
+        done=hours(doc["effective_s"]),
+        target=hours(doc["target_s"]),
+    )

@@ -1,0 +1,113 @@
+"""The archive as an A4 PDF, drawn server-side with ReportLab."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from flask_babel import gettext as _
+from reportlab.lib import colors
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+from tracker.core.rules import KINDS
+from tracker.exports.labels import banner, cap_reason, hours, kind_label
+
+# A CID font every PDF reader can show for Chinese without embedding a font file.
+FONT = "STSong-Light"
+
+
+def _styles() -> tuple[ParagraphStyle, ParagraphStyle, ParagraphStyle]:
+    if FONT not in pdfmetrics.getRegisteredFontNames():
+        pdfmetrics.registerFont(UnicodeCIDFont(FONT))
+    body = ParagraphStyle("body", fontName=FONT, fontSize=9.5, leading=13)
+    title = ParagraphStyle("title", parent=body, fontSize=16, leading=22, spaceAfter=4)
+    heading = ParagraphStyle("heading", parent=body, fontSize=11.5, leading=16, spaceBefore=8)
+    return title, heading, body
+
+
+def _table(rows: list[list[Any]], widths: list[float], body: ParagraphStyle) -> Table:
+    cells = [[Paragraph(str(value), body) for value in row] for row in rows]
+    table = Table(cells, colWidths=widths, repeatRows=1)
+    table.setStyle(
+        TableStyle(
+            [
+                ("GRID", (0, 0), (-1, -1), 0.4, colors.grey),
+                ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8eef5")),
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+            ]
+        )
+    )
+    return table
+
+
+def archive_pdf(doc: dict[str, Any]) -> bytes:
+    """The archive document as a printable A4 PDF."""
+    title, heading, body = _styles()
+    user = doc["user"]
+    story: list[Any] = [
+        Paragraph(_("Continuing-education archive"), title),
+        Paragraph(
+            f"{user['display_name'] or user['username']} ({user['username']}) · "
+            f"{user['unit'] or ''} · {doc['from']} – {doc['to']} · {doc['rule_set']}",
+            body,
+        ),
+        Spacer(1, 4 * mm),
+        Paragraph(banner(doc), heading),
+        Paragraph(
+            _(
+                "Total duration %(total)s, effective %(effective)s.",
+                total=hours(doc["total_s"]),
+                effective=hours(doc["effective_s"]),
+            ),
+            body,
+        ),
+    ]
+    kinds = [[_("Kind"), _("Duration"), _("Effective"), _("Items")]] + [
+        [
+            kind_label(k),
+            hours(doc["by_kind"][k]["raw_s"]),
+            hours(doc["by_kind"][k]["effective_s"]),
+            doc["by_kind"][k]["count"],
+        ]
+        for k in KINDS
+    ]
+    story += [
+        Paragraph(_("By kind"), heading),
+        _table(kinds, [60 * mm, 35 * mm, 35 * mm, 20 * mm], body),
+    ]
+    reasons = [cap_reason(c) for y in doc["years"] for c in y["caps"] if c["cut_s"] > 0]
+    story += [Paragraph("· " + reason, body) for reason in dict.fromkeys(reasons)]
+    items = [
+        [_("Title"), _("Kind"), _("Start"), _("End"), _("Organiser"), _("Duration"), _("Effective")]
+    ] + [
+        [
+            i["title"],
+            kind_label(i["kind"]),
+            i["start_date"],
+            i["end_date"],
+            i["organizer"],
+            hours(i["raw_s"]),
+            hours(i["effective_s"]),
+        ]
+        for i in doc["items"]
+    ]
+    story += [
+        Paragraph(_("Items"), heading),
+        _table(items, [50 * mm, 24 * mm, 20 * mm, 20 * mm, 26 * mm, 22 * mm, 22 * mm], body),
+    ]
+    out = io.BytesIO()
+    SimpleDocTemplate(
+        out,
+        pagesize=A4,
+        leftMargin=14 * mm,
+        rightMargin=14 * mm,
+        topMargin=14 * mm,
+        bottomMargin=14 * mm,
+        title=_("Continuing-education archive"),
+    ).build(story)
+    return out.getvalue()

@@ -1,0 +1,98 @@
+"""The archive pages: an employee's record with print and exports, and unit reports."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, render_template, request
+from flask_login import login_required
+
+from tracker.auth import current_principal
+from tracker.errors import fail
+from tracker.exports.document import archive_document, report_document
+from tracker.exports.pdf import archive_pdf
+from tracker.exports.tables import archive_csv, archive_xlsx, report_xlsx
+from tracker.services import units as org
+from tracker.services.archive import build_archive, this_year
+from tracker.services.reports import SORT_KEYS, unit_report
+from tracker.web import bp
+from tracker.web.admin import admin_page
+
+EXPORTS = {
+    "csv": (archive_csv, "text/csv; charset=utf-8"),
+    "xlsx": (archive_xlsx, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    "pdf": (archive_pdf, "application/pdf"),
+}
+
+
+def _document() -> dict[str, Any]:
+    principal = current_principal()
+    user_id = request.args.get("user_id", type=int) or principal.id
+    if user_id != principal.id and principal.role != "admin":
+        fail("forbidden")
+    return archive_document(
+        build_archive(user_id, request.args.get("from") or None, request.args.get("to") or None)
+    )
+
+
+@bp.get("/archive")
+@login_required
+def archive_page() -> Any:
+    return render_template("archive.html", doc=_document(), printable=False)
+
+
+@bp.get("/archive/print")
+@login_required
+def archive_print() -> Any:
+    return render_template("archive.html", doc=_document(), printable=True)
+
+
+@bp.get("/archive/export.<fmt>")
+@login_required
+def archive_export(fmt: str) -> Any:
+    if fmt not in EXPORTS:
+        fail("not_found")
+    render, mimetype = EXPORTS[fmt]
+    doc = _document()
+    name = f"archive-{doc['user']['username']}-{doc['from']}-{doc['to']}.{fmt}"
+    return Response(
+        render(doc),
+        mimetype=mimetype,
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+def _report() -> dict[str, Any] | None:
+    unit_id = request.args.get("unit_id", type=int)
+    if unit_id is None:
+        return None
+    sort = request.args.get("sort", "name")
+    return report_document(
+        unit_report(
+            unit_id,
+            request.args.get("year", type=int) or this_year(),
+            sort if sort in SORT_KEYS else "name",
+            request.args.get("order") == "desc",
+        )
+    )
+
+
+@bp.get("/admin/reports")
+@admin_page
+def admin_reports() -> Any:
+    return render_template(
+        "admin/reports.html", report=_report(), units=org.list_units(), year=this_year()
+    )
+
+
+@bp.get("/admin/reports/export.xlsx")
+@admin_page
+def admin_report_export() -> Any:
+    doc = _report()
+    if doc is None:
+        fail("unit_not_found")
+    return Response(
+        report_xlsx(doc),
+        mimetype=EXPORTS["xlsx"][1],
+        headers={"Content-Disposition": f'attachment; filename="report-{doc["year"]}.xlsx"'},
+    )
