@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
 from typing import Any
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import login_required
 
 from tracker.auth import current_principal
 from tracker.errors import TrackerError, fail
@@ -18,22 +15,10 @@ from tracker.services import units as org
 from tracker.services.accounts import create_user
 from tracker.services.rules import rule_sets
 from tracker.web import bp
+from tracker.web.access import admin_page
 from tracker.web.forms import CoursewareForm, EditUserForm, NewUserForm, UnitForm, parse_form
 
 PAGE_SIZE = 50
-
-
-def admin_page(view: Callable[..., Any]) -> Callable[..., Any]:
-    """Log in first; then only admins may see the page."""
-
-    @wraps(view)
-    @login_required
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        if current_principal().role != "admin":
-            fail("forbidden")
-        return view(*args, **kwargs)
-
-    return wrapper
 
 
 def _flash_error(error: TrackerError) -> None:

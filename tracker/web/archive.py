@@ -16,7 +16,7 @@ from tracker.services import units as org
 from tracker.services.archive import build_archive, this_year
 from tracker.services.reports import SORT_KEYS, unit_report
 from tracker.web import bp
-from tracker.web.admin import admin_page
+from tracker.web.access import admin_page
 
 EXPORTS = {
     "csv": (archive_csv, "text/csv; charset=utf-8"),

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
 from typing import Any, get_args
 
 from flask import Response, flash, redirect, render_template, request, url_for
@@ -35,6 +33,7 @@ from tracker.services.uploads import (
     send_stored,
 )
 from tracker.web import bp
+from tracker.web.access import admin_page
 
 RECORD_KINDS: tuple[str, ...] = get_args(RecordKind)
 MATERIAL_KINDS: tuple[str, ...] = get_args(MaterialKind)
@@ -67,19 +66,6 @@ LABELS = {
     "note": _l("Reason"),
     "decision": _l("Decision"),
 }
-
-
-def admin_only(view: Callable[..., Any]) -> Callable[..., Any]:
-    """Log in first; then only admins may see the page."""
-
-    @wraps(view)
-    @login_required
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        if current_principal().role != "admin":
-            fail("forbidden")
-        return view(*args, **kwargs)
-
-    return wrapper
 
 
 # --- reading forms --------------------------------------------------------------------------
@@ -241,13 +227,13 @@ def _training_form(
 
 
 @bp.get("/trainings/new")
-@admin_only
+@admin_page
 def training_new() -> Any:
     return _training_form()
 
 
 @bp.post("/trainings/new")
-@admin_only
+@admin_page
 def training_create() -> Any:
     body, problems = _validated(TrainingCreate, _values(request.form, ("enrolment_open",)))
     if problems:
@@ -258,13 +244,13 @@ def training_create() -> Any:
 
 
 @bp.get("/trainings/<int:training_id>/edit")
-@admin_only
+@admin_page
 def training_edit(training_id: int) -> Any:
     return _training_form(trainings.get_training(current_principal(), training_id))
 
 
 @bp.post("/trainings/<int:training_id>/edit")
-@admin_only
+@admin_page
 def training_update(training_id: int) -> Any:
     training = trainings.get_training(current_principal(), training_id)
     body, problems = _validated(TrainingCreate, _values(request.form, ("enrolment_open",)))
@@ -276,7 +262,7 @@ def training_update(training_id: int) -> Any:
 
 
 @bp.post("/trainings/<int:training_id>/materials")
-@admin_only
+@admin_page
 def training_material_upload(training_id: int) -> Any:
     kind = request.form.get("kind", "")
     try:
@@ -294,7 +280,7 @@ def training_material_upload(training_id: int) -> Any:
 
 
 @bp.get("/trainings/<int:training_id>/materials/<int:material_id>")
-@admin_only
+@admin_page
 def training_material(training_id: int, material_id: int) -> Any:
     material = trainings.get_material(training_id, material_id)
     return send_stored(material.stored_name, material.filename, material.content_type)
@@ -313,13 +299,13 @@ def _attendance_page(training_id: int, problems: list[str] | None = None, status
 
 
 @bp.get("/trainings/<int:training_id>/attendance")
-@admin_only
+@admin_page
 def training_attendance(training_id: int) -> Any:
     return _attendance_page(training_id)
 
 
 @bp.post("/trainings/<int:training_id>/attendance")
-@admin_only
+@admin_page
 def training_attendance_save(training_id: int) -> Any:
     username = request.form.get("username", "").strip()
     values = _values(request.form)
@@ -353,7 +339,7 @@ def training_attendance_save(training_id: int) -> Any:
 
 
 @bp.post("/trainings/<int:training_id>/attendance/csv")
-@admin_only
+@admin_page
 def training_attendance_csv(training_id: int) -> Any:
     try:
         upload = read_upload(request.files.get("file"), CSV)
@@ -367,7 +353,7 @@ def training_attendance_csv(training_id: int) -> Any:
 
 
 @bp.get("/trainings/<int:training_id>/attendance.csv")
-@admin_only
+@admin_page
 def training_attendance_template(training_id: int) -> Any:
     text = trainings.attendance_template(training_id)
     return Response(
@@ -451,13 +437,13 @@ def _review_page(problems: list[str] | None = None, status: int = 200) -> Any:
 
 
 @bp.get("/learning/review")
-@admin_only
+@admin_page
 def review_queue() -> Any:
     return _review_page()
 
 
 @bp.post("/learning/review/<int:record_id>")
-@admin_only
+@admin_page
 def review_submit(record_id: int) -> Any:
     values = _values(request.form)
     if values.get("decision") == "reject" and not values.get("note"):

@@ -1,0 +1,25 @@
+"""Who may see a page."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from flask_login import login_required
+
+from tracker.auth import current_principal
+from tracker.errors import fail
+
+
+def admin_page(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Log in first; then only admins may see the page."""
+
+    @wraps(view)
+    @login_required
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if current_principal().role != "admin":
+            fail("forbidden")
+        return view(*args, **kwargs)
+
+    return wrapper
