@@ -110,6 +110,20 @@ def make_courseware(app: Flask) -> Callable[..., int]:
     return create
 
 
+@pytest.fixture
+def admin(make_user: Callable[..., int], auth_headers: Callable[[str], dict[str, str]]) -> dict:
+    """Bearer headers of an admin called root."""
+    make_user("root", role="admin")
+    return auth_headers("root")
+
+
+@pytest.fixture
+def learner(make_user: Callable[..., int], auth_headers: Callable[[str], dict[str, str]]) -> dict:
+    """Bearer headers of a learner called ann."""
+    make_user("ann")
+    return auth_headers("ann")
+
+
 def token_for(client: FlaskClient, username: str) -> str:
     response = client.post("/api/v1/auth/token", json={"username": username, "password": PASSWORD})
     assert response.status_code == 200, response.json

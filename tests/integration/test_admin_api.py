@@ -10,12 +10,6 @@ from tracker.extensions import db
 from tracker.models import Unit, User
 
 
-@pytest.fixture
-def admin(make_user, auth_headers):
-    make_user("root", role="admin")
-    return auth_headers("root")
-
-
 def users_count(app) -> int:
     with app.app_context():
         return db.session.scalar(select(func.count()).select_from(User))

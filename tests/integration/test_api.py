@@ -13,18 +13,6 @@ from tracker.extensions import db
 from tracker.models import Courseware, User
 
 
-@pytest.fixture
-def admin(make_user, auth_headers):
-    make_user("root", role="admin")
-    return auth_headers("root")
-
-
-@pytest.fixture
-def learner(make_user, auth_headers):
-    make_user("ann")
-    return auth_headers("ann")
-
-
 def count(app, model) -> int:
     with app.app_context():
         return db.session.scalar(select(func.count()).select_from(model))

@@ -12,12 +12,6 @@ H = 3600
 
 
 @pytest.fixture
-def admin(make_user, auth_headers):
-    make_user("root", role="admin")
-    return auth_headers("root")
-
-
-@pytest.fixture
 def ann(make_user, auth_headers):
     make_user("ann")
     return auth_headers("ann")

@@ -38,18 +38,6 @@ BASE = {
 
 
 @pytest.fixture
-def admin(make_user, auth_headers):
-    make_user("root", role="admin")
-    return auth_headers("root")
-
-
-@pytest.fixture
-def learner(make_user, auth_headers):
-    make_user("ann")
-    return auth_headers("ann")
-
-
-@pytest.fixture
 def other(make_user, auth_headers):
     make_user("bob")
     return auth_headers("bob")
