@@ -24,6 +24,7 @@ DEFAULTS: dict[str, object] = {
     "ASYNC_MODE": None,  # unset: gevent when installed, else threading
     "AUTO_MIGRATE": True,
     "MEDIA_DIR": None,  # unset: instance/media
+    "MAX_CONTENT_LENGTH": 2 * 1024**3,  # the largest request (a courseware video upload)
     "BABEL_DEFAULT_LOCALE": "zh_CN",
     "BABEL_TRANSLATION_DIRECTORIES": str(PROJECT_ROOT / "tracker" / "translations"),
     "LANGUAGES": ["zh_CN", "en"],

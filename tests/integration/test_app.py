@@ -186,3 +186,12 @@ def test_configured_origins_may_post(make_app, database_url, make_user):
         headers={"Origin": "https://portal.example"},
     )
     assert response.status_code == 200
+
+
+def test_oversized_request_is_a_clear_413(make_app, database_url):
+    app = make_app(database_url, MAX_CONTENT_LENGTH=1024)
+    response = app.test_client().post(
+        "/api/v1/auth/token", data="x" * 4096, content_type="application/json"
+    )
+    assert response.status_code == 413
+    assert response.json["error"] == "too_large"
