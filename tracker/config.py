@@ -14,6 +14,7 @@ DEFAULTS: dict[str, object] = {
     "RULE_SET": "cas-2016",
     "RULES_DIR": str(PROJECT_ROOT / "rules"),
     "HEARTBEAT_INTERVAL_S": 15,
+    "IDLE_MINUTES": 5,  # a document page asks "still studying?" after this long without input
     "TIMEZONE": "Asia/Shanghai",
     "HOST": "127.0.0.1",
     "PORT": 5000,

@@ -58,8 +58,8 @@ def seed_demo() -> list[str]:
     ]
 
 
-def _make_video(path: Path) -> str | None:
-    """A 5-minute test-pattern WebM made with the ffmpeg that imageio-ffmpeg ships."""
+def _make_video(path: Path, seconds: int = 300) -> str | None:
+    """A 5-minute WebM lecture stand-in (title, running clock, progress bar, a soft chime)."""
     if path.exists():
         return None
     try:
@@ -68,36 +68,69 @@ def _make_video(path: Path) -> str | None:
         ffmpeg = imageio_ffmpeg.get_ffmpeg_exe()
     except (ImportError, RuntimeError):
         return "imageio-ffmpeg is not installed: the demo video is missing"
-    subprocess.run(
-        [
-            ffmpeg,
-            "-hide_banner",
-            "-loglevel",
-            "error",
-            "-y",
-            "-f",
-            "lavfi",
-            "-i",
-            "testsrc2=size=640x360:rate=15:duration=300",
-            "-f",
-            "lavfi",
-            "-i",
-            "sine=frequency=330:duration=300",
-            "-c:v",
-            "libvpx",
-            "-b:v",
-            "120k",
-            "-deadline",
-            "realtime",
-            "-cpu-used",
-            "8",
-            "-c:a",
-            "libvorbis",
-            "-shortest",
-            str(path),
-        ],
-        check=True,
+    import tempfile
+
+    # The first font found draws the text; only a CJK font can draw the Chinese title.
+    cjk_fonts = (
+        "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+        "/usr/share/fonts/noto-cjk/NotoSansCJK-Regular.ttc",
+        "/usr/share/fonts/google-noto-cjk/NotoSansCJK-Regular.ttc",
+        "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
+        "/System/Library/Fonts/PingFang.ttc",
+        "C:/Windows/Fonts/msyh.ttc",
     )
+    latin_fonts = (
+        "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
+        "/usr/share/fonts/TTF/DejaVuSans.ttf",
+        "/System/Library/Fonts/Helvetica.ttc",
+        "C:/Windows/Fonts/arial.ttf",
+    )
+    fonts = [(Path(f), True) for f in cjk_fonts] + [(Path(f), False) for f in latin_fonts]
+    font, cjk = next(((f, c) for f, c in fonts if f.is_file()), (None, False))
+
+    def option(value: Path) -> str:
+        # ffmpeg filter arguments escape ':' and '\\'; the quotes guard the filtergraph.
+        return "'" + value.as_posix().replace("\\", "\\\\").replace(":", "\\:") + "'"
+
+    with tempfile.TemporaryDirectory() as tmp:
+        lines = [
+            *([("科研诚信与学术规范", 34, "white", "(w-tw)/2", "64")] if cjk else []),
+            ("Research integrity - demo courseware", 20, "white@0.85", "(w-tw)/2", "116"),
+            ("%{pts:gmtime:0:%M\\:%S}", 72, "white", "(w-tw)/2", "160"),
+            ("Part %{eif:floor(t/60)+1:d} of 5", 18, "white@0.8", "w-tw-24", "h-44"),
+        ]
+        draw = []
+        for index, (text, size, colour, x, y) in enumerate(lines if font else []):
+            text_file = Path(tmp) / f"line{index}.txt"
+            text_file.write_text(text, encoding="utf-8")
+            draw.append(
+                f"drawtext=fontfile={option(font)}:textfile={option(text_file)}"
+                f":fontsize={size}:fontcolor={colour}:x={x}:y={y}"
+            )
+        background = "color=c=0x0e4a8a:" if font else "testsrc2="  # testsrc2 moves: no text needed
+        graph = ",".join([f"[0][1]overlay=x='-W+W*t/{seconds}':y=H-h", *draw]) + "[v]"
+        partial = path.with_name(f".{path.name}.part")
+        subprocess.run(
+            [
+                ffmpeg,
+                *("-hide_banner", "-loglevel", "error", "-y"),
+                *("-f", "lavfi", "-i", f"{background}s=640x360:r=6:d={seconds}"),
+                *("-f", "lavfi", "-i", f"color=c=white:s=640x8:r=6:d={seconds}"),
+                # A soft chime every ten seconds, so that playing is audible too.
+                *(
+                    "-f",
+                    "lavfi",
+                    "-i",
+                    f"aevalsrc='0.12*sin(2*PI*660*t)*exp(-5*mod(t,10))':s=24000:d={seconds}",
+                ),
+                *("-filter_complex", graph, "-map", "[v]", "-map", "2"),
+                *("-c:v", "libvpx-vp9", "-b:v", "120k", "-deadline", "realtime"),
+                *("-cpu-used", "8", "-row-mt", "1", "-c:a", "libopus", "-b:a", "32k"),
+                *("-f", "webm", str(partial)),
+            ],
+            check=True,
+        )
+        partial.replace(path)
     return None
 
 
@@ -109,7 +142,7 @@ def _make_pdf(path: Path, pages: int = 5) -> None:
     kids = []
     for number in range(1, pages + 1):
         content = (
-            f"BT /F1 28 Tf 72 700 Td (Continuing education - slide {number} of {pages}) Tj "
+            f"BT /F1 28 Tf 72 480 Td (Continuing education - slide {number} of {pages}) Tj "
             f"0 -48 Td /F1 16 Tf (Demo document for the learning-time tracker.) Tj ET"
         )
         objects.append(f"<< /Length {len(content)} >>\nstream\n{content}\nendstream")

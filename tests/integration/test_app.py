@@ -195,3 +195,12 @@ def test_oversized_request_is_a_clear_413(make_app, database_url):
     )
     assert response.status_code == 413
     assert response.json["error"] == "too_large"
+
+
+def test_uploads_are_not_served_as_plain_media(app, client, make_user, tmp_path):
+    make_user("ann")
+    client.post("/login", data={"username": "ann", "password": PASSWORD})
+    secret = tmp_path / "media" / "uploads" / "evidence" / "abc.pdf"
+    secret.parent.mkdir(parents=True)
+    secret.write_bytes(b"%PDF-1.4 private")
+    assert client.get("/media/uploads/evidence/abc.pdf").status_code == 404
