@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any, TypeVar
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
@@ -16,6 +19,8 @@ from tracker.services import transaction
 from tracker.services.audit import log_action
 from tracker.services.rules import rule_sets
 
+T = TypeVar("T")
+
 
 def _hasher() -> PasswordHasher:
     return current_app.extensions["tracker.password_hasher"]
@@ -29,9 +34,19 @@ def _decoy_hash() -> str:
     return cache[0]
 
 
+def _off_the_event_loop(work: Callable[..., T], *args: Any) -> T:
+    # Argon2 burns CPU for a tenth of a second; under gevent that would stall every socket
+    # of the process, so it runs in gevent's thread pool there (the C code drops the GIL).
+    from gevent import get_hub, monkey
+
+    if monkey.is_module_patched("threading"):
+        return get_hub().threadpool.apply(work, args)
+    return work(*args)
+
+
 def hash_password(password: str) -> str:
     """An Argon2id hash of `password`."""
-    return _hasher().hash(password)
+    return _off_the_event_loop(_hasher().hash, password)
 
 
 def ensure_unit(name: str, parent: Unit | None = None, rule_set_id: str | None = None) -> Unit:
@@ -99,7 +114,7 @@ def create_user(
 
 def _matches(password_hash: str, password: str) -> bool:
     try:
-        return _hasher().verify(password_hash, password)
+        return _off_the_event_loop(_hasher().verify, password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
 

@@ -260,8 +260,9 @@ def open_session(principal: Principal, courseware_id: int, socket_id: str | None
             if not lapsed:
                 superseded.append(other.id)
         clock = open_clock(item.kind, now)
+        session_id = uuid4().hex
         session = WatchSession(
-            id=uuid4().hex,
+            id=session_id,
             user_id=user.id,
             courseware_id=item.id,
             opened_at=now,
@@ -278,10 +279,11 @@ def open_session(principal: Principal, courseware_id: int, socket_id: str | None
         standing = ledger.standing()
         view = ledger.view(standing, now)
         status = status_of(False, standing, view.year)
-    announce_superseded(superseded, item.id)
+    # After the commit, only plain values: touching ORM objects now would reload them.
+    announce_superseded(superseded, courseware_id)
     _store().drop(*superseded)
-    _presence(session.id, user.id, item.id, status)
-    return OpenResult(session.id, interval / 1000, status, view, tuple(superseded))
+    _presence(session_id, principal.id, courseware_id, status)
+    return OpenResult(session_id, interval / 1000, status, view, tuple(superseded))
 
 
 def _live_session(user: User, session_id: str) -> WatchSession:
@@ -349,14 +351,16 @@ def _advance(
             standing = ledger.standing()
             view = ledger.view(standing, now)
             status = status_of(session.was_live, standing, view.year)
+        ended, courseware_id = session.ended_at is not None, session.courseware_id
+    # After the commit, only plain values: touching ORM objects now would reload them.
     if error is not None:
         if error == "session_expired":
             _store().drop(session_id)
         fail(error)
-    if session.ended_at is not None:
+    if ended:
         _store().drop(session_id)
     else:
-        _presence(session_id, user.id, item.id, status)
+        _presence(session_id, principal.id, courseware_id, status)
     credit = outcome.credit if outcome and outcome.accepted else NO_CREDIT
     return BeatResult(
         session_id=session_id,
