@@ -15,6 +15,7 @@ import json
 import os
 import random
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
@@ -40,6 +41,7 @@ HOST = "127.0.0.1"
 PASSWORD = "bench-password-0"
 ADMIN = "bench-admin"
 CLK_TCK = os.sysconf("SC_CLK_TCK")
+CORES = os.cpu_count() or 1
 
 
 # ---------------------------------------------------------------- command line
@@ -57,6 +59,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--redis-url", help="Redis URL; default: in-process live store")
     parser.add_argument("--ack-timeout", type=float, default=10, help="s to wait for one ack")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
+    parser.add_argument("--server-log", type=Path, help="keep the server's output in this file")
     args = parser.parse_args(argv)
     if args.viewers < 1 or args.duration <= 0 or args.period <= 0 or args.warmup < 0:
         parser.error("--viewers, --duration and --period must be positive, --warmup >= 0")
@@ -85,7 +88,7 @@ def postgres_schema(url: str) -> Iterator[str]:
     """Create a private schema, yield a URL whose connections use it, drop it afterwards."""
     import sqlalchemy as sa
 
-    schema = f"bench_{uuid.uuid4().hex[:12]}"
+    schema = f"heartbeats_{uuid.uuid4().hex[:12]}"
     engine = sa.create_engine(url)
     try:
         with engine.begin() as connection:
@@ -101,7 +104,7 @@ def postgres_schema(url: str) -> Iterator[str]:
 @contextlib.contextmanager
 def redis_prefix(url: str | None) -> Iterator[str]:
     """A private key prefix; its keys are deleted afterwards."""
-    prefix = f"bench-{uuid.uuid4().hex[:12]}"
+    prefix = f"heartbeats-{uuid.uuid4().hex[:12]}"
     try:
         yield prefix
     finally:
@@ -193,7 +196,9 @@ def create_admin(env: dict[str, str]) -> None:
     """Create the admin account with the flask CLI."""
     command = [sys.executable, "-m", "flask", "--app", "wsgi", "create-user", ADMIN]
     command += ["--password", PASSWORD, "--role", "admin"]
-    subprocess.run(command, cwd=ROOT, env=env, check=True, capture_output=True, timeout=120)
+    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    if done.returncode != 0:
+        raise RuntimeError(f"create-user failed: {done.stderr.strip()[-2000:]}")
 
 
 def log_tail(path: Path, lines: int = 30) -> str:
@@ -224,7 +229,9 @@ async def login(http: aiohttp.ClientSession, username: str) -> str:
     return (await post(http, "/auth/token", {"username": username, "password": PASSWORD}))["token"]
 
 
-async def learner_token(http: aiohttp.ClientSession, admin: str, name: str, gate: Any) -> str:
+async def learner_token(
+    http: aiohttp.ClientSession, admin: str, name: str, gate: asyncio.Semaphore
+) -> str:
     """Create learner `name` as admin and log in as it."""
     async with gate:
         body = {"username": name, "password": PASSWORD, "role": "learner"}
@@ -383,17 +390,33 @@ async def beat_loop(viewer: Viewer, first: float, plan: Plan) -> None:
     await asyncio.gather(*pending)
 
 
-def process_cpu_s(pid: int) -> float:
-    """CPU seconds (user + system) that process `pid` has used."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+SERVICES = {"postgres", "redis-server"}
+
+
+def process_cpu_s(pid: int | str) -> float:
+    """CPU seconds (user + system) that process `pid` has used (0 if it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
     return (int(fields[11]) + int(fields[12])) / CLK_TCK
 
 
-def machine_cpu() -> tuple[float, float]:
-    """(busy, total) jiffies of all cores since boot."""
+def services_cpu_s() -> dict[int, float]:
+    """CPU seconds of every PostgreSQL and Redis process on the machine, by pid."""
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):
+                if (entry / "comm").read_text().strip() in SERVICES:
+                    found[int(entry.name)] = process_cpu_s(entry.name)
+    return found
+
+
+def machine_busy_s() -> float:
+    """CPU seconds all cores together spent busy (not idle, not waiting for I/O) since boot."""
     values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
-    idle = values[3] + values[4]
-    return sum(values) - idle, sum(values)
+    return (sum(values) - values[3] - values[4]) / CLK_TCK
 
 
 @dataclass(frozen=True)
@@ -402,28 +425,37 @@ class CpuSnapshot:
 
     server_s: float
     client_s: float
-    machine: tuple[float, float]
+    services_s: dict[int, float]
+    machine_s: float
 
     @classmethod
     def take(cls, server_pid: int) -> CpuSnapshot:
         """Read the counters now."""
-        return cls(process_cpu_s(server_pid), time.process_time(), machine_cpu())
+        server, client = process_cpu_s(server_pid), time.process_time()
+        return cls(server, client, services_cpu_s(), machine_busy_s())
+
+
+def cpu_use(before: CpuSnapshot, after: CpuSnapshot, span: float) -> dict[str, float]:
+    """CPU use between two snapshots in % of one core; "other" is the rest of the machine."""
+    services = sum(s - before.services_s.get(pid, 0.0) for pid, s in after.services_s.items())
+    used = {
+        "server_cpu_pct": after.server_s - before.server_s,
+        "client_cpu_pct": after.client_s - before.client_s,
+        "db_cpu_pct": services,
+        "machine_cpu_pct": after.machine_s - before.machine_s,
+    }
+    used["other_cpu_pct"] = used["machine_cpu_pct"] - sum(
+        used[k] for k in ("server_cpu_pct", "client_cpu_pct", "db_cpu_pct")
+    )
+    return {key: 100 * seconds / span for key, seconds in used.items()}
 
 
 async def cpu_during(window: Window, server_pid: int) -> dict[str, float]:
-    """CPU use over the window: server and client in % of one core, machine in % of all."""
+    """CPU use over the measured window."""
     await asyncio.sleep(max(0.0, window.start - time.perf_counter()))
     before = CpuSnapshot.take(server_pid)
     await asyncio.sleep(max(0.0, window.end - time.perf_counter()))
-    after = CpuSnapshot.take(server_pid)
-    span = window.end - window.start
-    busy = after.machine[0] - before.machine[0]
-    total = after.machine[1] - before.machine[1]
-    return {
-        "server_cpu_pct": 100 * (after.server_s - before.server_s) / span,
-        "client_cpu_pct": 100 * (after.client_s - before.client_s) / span,
-        "machine_cpu_pct": 100 * busy / total if total else 0.0,
-    }
+    return cpu_use(before, CpuSnapshot.take(server_pid), window.end - window.start)
 
 
 async def drive(
@@ -455,6 +487,12 @@ def percentile(sorted_values: list[float], pct: float) -> float:
     return sorted_values[min(rank, len(sorted_values)) - 1]
 
 
+def cpu_per_beat_ms(cpu: dict[str, float], span: float, tally: Tally) -> float:
+    """Server CPU per acked heartbeat; meaningful only while the server keeps up."""
+    acks = tally.acks_in_window
+    return cpu["server_cpu_pct"] / 100 * span * 1000 / acks if acks else 0.0
+
+
 def summarize(
     args: argparse.Namespace, tally: Tally, cpu: dict[str, float], viewers: int
 ) -> dict[str, Any]:
@@ -478,6 +516,7 @@ def summarize(
         "error_kinds": dict(tally.errors),
         "not_accepted": tally.not_accepted,
         "credited_s_per_s": round(tally.credited_s / args.duration, 1),
+        "server_cpu_ms_per_beat": round(cpu_per_beat_ms(cpu, args.duration, tally), 2),
         "statuses": dict(tally.statuses),
         **{k: round(v, 1) for k, v in cpu.items()},
     }
@@ -497,11 +536,19 @@ def render(result: dict[str, Any]) -> str:
         ("not accepted", str(result["not_accepted"])),
         ("credited s/s", f"{result['credited_s_per_s']:.1f}"),
         ("client send lag p99", f"{result['send_lag_p99_ms']:.1f} ms"),
-        ("cpu server/client", f"{result['server_cpu_pct']:.0f}% / {result['client_cpu_pct']:.0f}%"),
-        ("cpu machine (all cores)", f"{result['machine_cpu_pct']:.0f}%"),
+        ("cpu server / client / pg+redis", cpu_line(result)),
+        ("server cpu per heartbeat", f"{result['server_cpu_ms_per_beat']:.1f} ms"),
+        ("cpu whole machine", f"{result['machine_cpu_pct']:.0f}% of {100 * CORES}%"),
+        ("cpu of other processes", f"{result['other_cpu_pct']:.0f}%"),
     ]
     width = max(len(k) for k, _ in rows)
     return "\n".join(f"{k:<{width}}  {v}" for k, v in rows)
+
+
+def cpu_line(result: dict[str, Any]) -> str:
+    """Server, client and database CPU in % of one core."""
+    parts = (result[f"{k}_cpu_pct"] for k in ("server", "client", "db"))
+    return " / ".join(f"{p:.0f}%" for p in parts)
 
 
 def log(message: str) -> None:
@@ -522,14 +569,16 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         env = server_env(args, db_url, prefix, Path(tmp))
         base_url = f"http://{HOST}:{env['TRACKER_PORT']}"
         log_path = Path(tmp) / "server.log"
-        with running_server(env, log_path) as server:
-            try:
+        try:
+            with running_server(env, log_path) as server:
                 return measure(args, env, base_url, server)
-            except BaseException:
-                tail = log_tail(log_path)
-                if tail:
-                    log(f"server log tail:\n{tail}")
-                raise
+        except Exception:
+            if tail := log_tail(log_path):
+                log(f"server log tail:\n{tail}")
+            raise
+        finally:
+            if args.server_log and log_path.exists():
+                shutil.copyfile(log_path, args.server_log)
 
 
 def measure(
@@ -551,9 +600,12 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # run the clean-ups on SIGTERM too
     try:
         result = run(args)
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, asyncio.CancelledError):  # Ctrl-C may surface as either
         log("interrupted; server stopped")
         return 130
+    except (RuntimeError, OSError, subprocess.SubprocessError, aiohttp.ClientError) as exc:
+        log(f"failed: {type(exc).__name__}: {exc}")
+        return 1
     print(json.dumps(result, indent=2) if args.json else render(result))
     return 0
 
