@@ -11,9 +11,11 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from flask_socketio.test_client import SocketIOTestClient
+from sqlalchemy import func, select
 
 from tracker import create_app
 from tracker.extensions import db, socketio
+from tracker.models import User
 from tracker.services.accounts import save_user
 from tracker.services.courseware import create_courseware
 
@@ -122,6 +124,26 @@ def learner(make_user: Callable[..., int], auth_headers: Callable[[str], dict[st
     """Bearer headers of a learner called ann."""
     make_user("ann")
     return auth_headers("ann")
+
+
+def count(app: Flask, model: Any, *where: Any) -> int:
+    """How many rows of `model` (matching `where`) the database holds."""
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(model).where(*where))
+
+
+def user_id(app: Flask, username: str) -> int:
+    """The id of the user called `username`."""
+    with app.app_context():
+        return db.session.scalar(select(User.id).where(User.username == username))
+
+
+def assert_error(response: Any, status: int, code: str) -> None:
+    """The response is the API error `code` with that status and a message for people."""
+    assert response.status_code == status, response.json
+    assert response.json["error"] == code
+    assert isinstance(response.json["message"], str)
+    assert response.json["message"]
 
 
 def token_for(client: FlaskClient, username: str) -> str:

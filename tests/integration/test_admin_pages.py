@@ -5,9 +5,9 @@ from __future__ import annotations
 import io
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from tests.integration.conftest import INTERVAL_S, PASSWORD
+from tests.integration.conftest import INTERVAL_S, PASSWORD, count
 from tracker.extensions import db
 from tracker.models import Courseware, User
 
@@ -24,11 +24,6 @@ def admin_client(client, make_user):
     make_user("root", role="admin")
     log_in(client, "root")
     return client
-
-
-def count(app, model) -> int:
-    with app.app_context():
-        return db.session.scalar(select(func.count()).select_from(model))
 
 
 @pytest.mark.parametrize(

@@ -6,24 +6,9 @@ import re
 
 import pytest
 from openapi_spec_validator import validate
-from sqlalchemy import func, select
 
-from tests.integration.conftest import PASSWORD
-from tracker.extensions import db
+from tests.integration.conftest import PASSWORD, assert_error, count
 from tracker.models import Courseware, User
-
-
-def count(app, model) -> int:
-    with app.app_context():
-        return db.session.scalar(select(func.count()).select_from(model))
-
-
-def assert_error(response, status: int, code: str) -> None:
-    assert response.status_code == status, response.json
-    assert response.json["error"] == code
-    assert isinstance(response.json["message"], str)
-    assert response.json["message"]
-
 
 # --- authentication -------------------------------------------------------------------------
 

@@ -8,9 +8,9 @@ from pathlib import Path
 from uuid import uuid4
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from tests.integration.conftest import PASSWORD
+from tests.integration.conftest import PASSWORD, assert_error, count, user_id
 from tracker.extensions import db
 from tracker.models import (
     AuditEntry,
@@ -18,7 +18,6 @@ from tracker.models import (
     RecordEvidence,
     SessionCredit,
     Unit,
-    User,
     WatchSession,
 )
 from tracker.services import transaction
@@ -41,22 +40,6 @@ BASE = {
 def other(make_user, auth_headers):
     make_user("bob")
     return auth_headers("bob")
-
-
-def user_id(app, username: str) -> int:
-    with app.app_context():
-        return db.session.scalar(select(User.id).where(User.username == username))
-
-
-def count(app, model, *where) -> int:
-    with app.app_context():
-        return db.session.scalar(select(func.count()).select_from(model).where(*where))
-
-
-def assert_error(response, status: int, code: str) -> None:
-    assert response.status_code == status, response.json
-    assert response.json["error"] == code
-    assert response.json["message"]
 
 
 def file_record(client, headers, **changes) -> dict:

@@ -6,9 +6,9 @@ import io
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from tests.integration.conftest import PASSWORD
+from tests.integration.conftest import PASSWORD, assert_error, count, user_id
 from tracker.extensions import db
 from tracker.models import AuditEntry, Training, TrainingMaterial, TrainingParticipant, Unit
 from tracker.services import transaction
@@ -29,24 +29,6 @@ BASE = {
 @pytest.fixture
 def ann_id(app, learner):
     return user_id(app, "ann")
-
-
-def user_id(app, username: str) -> int:
-    from tracker.models import User
-
-    with app.app_context():
-        return db.session.scalar(select(User.id).where(User.username == username))
-
-
-def count(app, model, *where) -> int:
-    with app.app_context():
-        return db.session.scalar(select(func.count()).select_from(model).where(*where))
-
-
-def assert_error(response, status: int, code: str) -> None:
-    assert response.status_code == status, response.json
-    assert response.json["error"] == code
-    assert response.json["message"]
 
 
 def create(client, headers, **changes) -> dict:
