@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, TypeVar
-
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
@@ -19,8 +16,6 @@ from tracker.services import transaction
 from tracker.services.audit import log_action
 from tracker.services.rules import rule_sets
 
-T = TypeVar("T")
-
 
 def _hasher() -> PasswordHasher:
     return current_app.extensions["tracker.password_hasher"]
@@ -34,19 +29,9 @@ def _decoy_hash() -> str:
     return cache[0]
 
 
-def _off_the_event_loop(work: Callable[..., T], *args: Any) -> T:
-    # Argon2 burns CPU for a tenth of a second; under gevent that would stall every socket
-    # of the process, so it runs in gevent's thread pool there (the C code drops the GIL).
-    from gevent import get_hub, monkey
-
-    if monkey.is_module_patched("threading"):
-        return get_hub().threadpool.apply(work, args)
-    return work(*args)
-
-
 def hash_password(password: str) -> str:
     """An Argon2id hash of `password`."""
-    return _off_the_event_loop(_hasher().hash, password)
+    return _hasher().hash(password)
 
 
 def ensure_unit(name: str, parent: Unit | None = None, rule_set_id: str | None = None) -> Unit:
@@ -114,7 +99,7 @@ def create_user(
 
 def _matches(password_hash: str, password: str) -> bool:
     try:
-        return _off_the_event_loop(_hasher().verify, password_hash, password)
+        return _hasher().verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
 
