@@ -30,10 +30,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import aiohttp
 import socketio
+from pg_schema import private_schema
 
 ROOT = Path(__file__).resolve().parent.parent
 NAMESPACE = "/player"
@@ -77,28 +77,10 @@ def database_url(given: str | None, workdir: Path) -> Iterator[str]:
     if given is None:
         yield f"sqlite:///{workdir / 'bench.db'}"
     elif given.startswith("postgresql"):
-        with postgres_schema(given) as url:
+        with private_schema(given, "heartbeats") as url:
             yield url
     else:
         yield given
-
-
-@contextlib.contextmanager
-def postgres_schema(url: str) -> Iterator[str]:
-    """Create a private schema, yield a URL whose connections use it, drop it afterwards."""
-    import sqlalchemy as sa
-
-    schema = f"heartbeats_{uuid.uuid4().hex[:12]}"
-    engine = sa.create_engine(url)
-    try:
-        with engine.begin() as connection:
-            connection.execute(sa.text(f'create schema "{schema}"'))
-        sep = "&" if "?" in url else "?"
-        yield f"{url}{sep}options={quote(f'-csearch_path={schema}')}"
-    finally:
-        with engine.begin() as connection:
-            connection.execute(sa.text(f'drop schema if exists "{schema}" cascade'))
-        engine.dispose()
 
 
 @contextlib.contextmanager

@@ -216,3 +216,80 @@ def test_unit_report(app, client, admin, make_user, auth_headers):
         f"/api/v1/reports/units/{units['信息中心']}?year=2026", headers=admin
     ).json
     assert [r["username"] for r in only_dept["rows"]] == ["ann"]
+
+
+def test_unit_report_agrees_with_every_members_archive(
+    app, client, admin, make_user, auth_headers, make_courseware, connect, clock
+):
+    """One code path for one person and for a unit: the same figures, caps cut the same way."""
+    from tracker.services import transaction
+    from tracker.services.accounts import ensure_unit
+
+    with app.app_context(), transaction():
+        top = ensure_unit("兰州分院")
+        ensure_unit("研究所", parent=top)
+        ensure_unit("常州分中心", parent=top, rule_set_id="changzhou-2011")
+    ids = {
+        "ann": make_user("ann", unit="研究所"),
+        "lee": make_user("lee", role="leader", unit="研究所"),
+        "chen": make_user("chen", unit="常州分中心"),
+        "bob": make_user("bob", unit="兰州分院"),
+    }
+    owners = {name: auth_headers(name) for name in ids}
+    clock.now = datetime(2026, 4, 1, 1, 0, tzinfo=UTC)
+    first, second = make_courseware(title="甲", hours_limit=1), make_courseware(title="乙")
+    watch(connect, clock, first, 600)
+    watch(connect, clock, second, 300)  # the same day: a tie only the entries' values break
+    for name in ("ann", "lee", "chen"):
+        # Same-day claims of different subjects, together above the online and self-study caps.
+        approved_record(client, owners[name], admin, "external_online", 30, "2026-06-30")
+        approved_record(
+            client, owners[name], admin, "external_online", 30, "2026-06-30", subject="public"
+        )
+        approved_record(
+            client, owners[name], admin, "self_study", 8, "2026-07-01", subject="professional"
+        )
+        approved_record(
+            client, owners[name], admin, "self_study", 8, "2026-07-01", subject="public"
+        )
+        attended_training(client, admin, ids[name], 3, "2026-09-15", subject="professional")
+    attended_training(client, admin, ids["bob"], 13, "2026-02-01")
+    approved_record(client, owners["bob"], admin, "self_study", 2, "2025-12-31")  # another year
+
+    units = {u["name"]: u["id"] for u in client.get("/api/v1/units", headers=admin).json}
+    report = client.get(f"/api/v1/reports/units/{units['兰州分院']}?year=2026", headers=admin).json
+    assert report["members"] == 4
+    reached = [0] * 12
+    for row in report["rows"]:
+        doc = client.get(
+            f"/api/v1/archive?user_id={row['user_id']}&from=2026-01&to=2026-12", headers=admin
+        ).json
+        (year,) = doc["years"]
+        assert (row["total_s"], row["effective_s"], row["target_s"]) == (
+            doc["total_s"],
+            doc["effective_s"],
+            doc["target_s"],
+        )
+        assert (row["remaining_s"], row["compliant"], row["rule_set"]) == (
+            doc["remaining_s"],
+            doc["compliant"],
+            doc["rule_set"],
+        )
+        assert row["subject_shortfalls_s"] == year["subject_shortfalls_s"]
+        by_month = [0.0] * 12
+        for item in doc["items"]:
+            day = item["start_date"] if item["source"] == "courseware" else item["end_date"]
+            by_month[int(day[5:7]) - 1] += item["effective_s"]
+        running = 0.0
+        for month in range(12):
+            running += by_month[month]
+            reached[month] += running >= doc["target_s"]
+    assert [m["reached_target"] for m in report["months"]] == reached
+    assert reached[1] == 1  # bob's 104 h of February
+    ann = client.get(f"/api/v1/archive?user_id={ids['ann']}", headers=admin).json
+    assert ann["effective_s"] == 50 * H + 10 * H + 24 * H  # the online and self-study caps
+    # On one day, entries without a subject count first, then by subject's name.
+    assert ann["by_subject"] == {
+        "public": {"effective_s": 50 * H - 900 - 30 * H + 2 * H},
+        "professional": {"effective_s": 8 * H + 24 * H},
+    }

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 from sqlalchemy import func, select, update
@@ -359,11 +359,14 @@ def test_session_across_new_year_credits_each_year(app, ann, video, connect, clo
     assert ack["year"]["year"] == 2027
     assert ack["year"]["online_effective_s"] == 10
     with app.app_context():
-        rows = db.session.execute(select(SessionCredit.year, SessionCredit.raw_ms)).all()
+        rows = db.session.execute(
+            select(SessionCredit.year, SessionCredit.day, SessionCredit.raw_ms)
+        ).all()
         totals = dict(
             db.session.execute(select(OnlineYearTotal.year, OnlineYearTotal.raw_ms)).all()
         )
-    assert sorted(rows) == [(2026, 10_000), (2027, 10_000)]
+    # Each year's part is dated within its year: the local opening day, then 1 January.
+    assert sorted(rows) == [(2026, date(2026, 12, 31), 10_000), (2027, date(2027, 1, 1), 10_000)]
     assert totals == {2026: 10_000, 2027: 10_000}
 
 

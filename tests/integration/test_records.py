@@ -88,6 +88,7 @@ def watched(app, username: str, year: int, hours: float, make_courseware) -> Non
                 year=year,
                 user_id=uid,
                 courseware_id=courseware_id,
+                day=at.date(),
                 raw_ms=round(hours * H),
                 effective_ms=round(hours * H),
             )

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
 from tests.unit.conftest import SHANGHAI
-from tracker.core.calendar import split_by_year, year_of
+from tracker.core.calendar import credit_day, split_by_year, year_of
 
 
 @pytest.mark.parametrize(
@@ -32,3 +32,22 @@ def test_year_is_local_not_utc() -> None:
         (2026, 5_000),
         (2027, 5_000),
     )
+
+
+@pytest.mark.parametrize(
+    ("opened", "year", "day"),
+    [
+        pytest.param(datetime(2026, 3, 4, 20, 0, tzinfo=UTC), 2026, date(2026, 3, 5), id="local"),
+        pytest.param(
+            datetime(2026, 12, 31, 15, 30, tzinfo=UTC),
+            2026,
+            date(2026, 12, 31),
+            id="new year's eve",
+        ),
+        pytest.param(
+            datetime(2026, 12, 31, 15, 30, tzinfo=UTC), 2027, date(2027, 1, 1), id="ran into 2027"
+        ),
+    ],
+)
+def test_credit_day_is_the_local_opening_day_within_the_year(opened, year, day) -> None:
+    assert credit_day(opened, year, SHANGHAI) == day

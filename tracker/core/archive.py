@@ -3,7 +3,8 @@
 # Every piece of recorded time is an `Entry`. For one calendar year, `summarize_year` keeps
 # all of it as raw time and decides what is effective: a kind in a cap group counts until the
 # group's cap is reached, earlier learning first (on the same day: online before external
-# online). Time above a cap stays raw but is not effective.
+# online). Time above a cap stays raw but is not effective. `total_year` gives the same
+# figures without the per-entry detail, for reports over thousands of people.
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from types import MappingProxyType
+from typing import NamedTuple
 
 from tracker.core.rules import KINDS, SUBJECTS, RuleSet
 
@@ -18,21 +20,19 @@ from tracker.core.rules import KINDS, SUBJECTS, RuleSet
 _SAME_DAY_ORDER = {kind: rank for rank, kind in enumerate(KINDS)}
 
 
-@dataclass(frozen=True)
-class Entry:
+class Entry(NamedTuple):
     """A piece of recorded time: its kind, the day it was completed, its raw length."""
+
+    # Named tuples rather than frozen dataclasses, here and for the totals below: a unit report
+    # makes one per person and item, hundreds of thousands of them, and tuples are several
+    # times cheaper to make. `summarize_year` and `total_year` refuse an unknown kind or a
+    # negative length.
 
     kind: str
     day: date
     raw_ms: int
     subject: str | None = None
-    ref: str = ""  # where it came from (e.g. "record:12"), for the caller's own use
-
-    def __post_init__(self) -> None:
-        if self.kind not in _SAME_DAY_ORDER:
-            raise ValueError(f"unknown kind {self.kind!r}")
-        if self.raw_ms < 0:
-            raise ValueError("raw_ms must not be negative")
+    ref: str = ""  # where it came from (e.g. "record:12"); orders entries of one day and kind
 
 
 @dataclass(frozen=True)
@@ -43,8 +43,7 @@ class Counted:
     effective_ms: int
 
 
-@dataclass(frozen=True)
-class KindTotal:
+class KindTotal(NamedTuple):
     """Raw and effective time of one kind, and how many entries it has."""
 
     raw_ms: int = 0
@@ -52,8 +51,7 @@ class KindTotal:
     count: int = 0
 
 
-@dataclass(frozen=True)
-class CapUse:
+class CapUse(NamedTuple):
     """How much of a cap group's yearly allowance the year used, and what it cut."""
 
     name: str
@@ -79,15 +77,15 @@ class CapUse:
 
 
 @dataclass(frozen=True)
-class YearArchive:
-    """One calendar year of a user's learning under a rule set."""
+class YearTotals:
+    """One calendar year of a user's learning under a rule set, in totals."""
 
     year: int
     rule_set_id: str
     by_kind: Mapping[str, KindTotal]
     by_subject: Mapping[str, int]
+    by_month: tuple[int, ...]  # effective time completed in each month, January first
     caps: tuple[CapUse, ...]
-    items: tuple[Counted, ...]
 
     @property
     def raw_ms(self) -> int:
@@ -102,6 +100,13 @@ class YearArchive:
     def cap_for(self, kind: str) -> CapUse | None:
         """The use of the cap group that limits `kind`, if any."""
         return next((cap for cap in self.caps if kind in cap.kinds), None)
+
+
+@dataclass(frozen=True)
+class YearArchive(YearTotals):
+    """The year's totals and every entry of it with how much of it counted."""
+
+    items: tuple[Counted, ...]
 
 
 @dataclass(frozen=True)
@@ -121,71 +126,89 @@ class ClaimPreview:
         return self.raw_ms - self.counted_ms
 
 
+def _chronological_key(entry: Entry) -> tuple[date, int, str, int, str]:
+    try:
+        rank = _SAME_DAY_ORDER[entry.kind]
+    except KeyError:
+        raise ValueError(f"unknown kind {entry.kind!r}") from None
+    return entry.day, rank, entry.subject or "", entry.raw_ms, entry.ref
+
+
 def chronological(entries: Iterable[Entry]) -> list[Entry]:
-    """Entries in the order caps are filled: by day, then online before external online."""
-    return sorted(entries, key=lambda e: (e.day, _SAME_DAY_ORDER[e.kind]))
+    """Entries in the order caps are filled: by day, then online before external online.
 
-
-def _allocate(entries: list[Entry], rules: RuleSet) -> tuple[Counted, ...]:
-    room = {group.name: group.cap_ms for group in rules.caps}
-    counted = []
-    for entry in entries:
-        group = rules.cap_group(entry.kind)
-        effective = entry.raw_ms if group is None else min(entry.raw_ms, room[group.name])
-        if group is not None:
-            room[group.name] -= effective
-        counted.append(Counted(entry, effective))
-    return tuple(counted)
-
-
-def _by_kind(items: tuple[Counted, ...]) -> Mapping[str, KindTotal]:
-    totals = {kind: KindTotal() for kind in KINDS}
-    for item in items:
-        total = totals[item.entry.kind]
-        totals[item.entry.kind] = KindTotal(
-            total.raw_ms + item.entry.raw_ms,
-            total.effective_ms + item.effective_ms,
-            total.count + 1,
-        )
-    return MappingProxyType(totals)
-
-
-def _by_subject(items: tuple[Counted, ...]) -> Mapping[str, int]:
-    totals = dict.fromkeys(SUBJECTS, 0)
-    for item in items:
-        if item.entry.subject in totals:
-            totals[item.entry.subject] += item.effective_ms
-    return MappingProxyType(totals)
-
-
-def _cap_uses(by_kind: Mapping[str, KindTotal], rules: RuleSet) -> tuple[CapUse, ...]:
-    return tuple(
-        CapUse(
-            name=group.name,
-            kinds=group.kinds,
-            cap_ms=group.cap_ms,
-            raw_ms=sum(by_kind[kind].raw_ms for kind in group.kinds),
-            effective_ms=sum(by_kind[kind].effective_ms for kind in group.kinds),
-        )
-        for group in rules.caps
-    )
+    Entries of one day and kind follow by subject, length and ref: the order, and so what the
+    caps cut, depends on the entries alone, never on the order they were given in.
+    """
+    return sorted(entries, key=_chronological_key)
 
 
 def summarize_year(entries: Iterable[Entry], year: int, rules: RuleSet) -> YearArchive:
     """The archive of `year`: entries completed in other years are ignored."""
-    items = _allocate(chronological(e for e in entries if e.day.year == year), rules)
-    by_kind = _by_kind(items)
-    return YearArchive(
+    items: list[Counted] = []
+    totals = _count(entries, year, rules, items)
+    return YearArchive(**vars(totals), items=tuple(items))
+
+
+def total_year(entries: Iterable[Entry], year: int, rules: RuleSet) -> YearTotals:
+    """The totals of `year` as `summarize_year` has them, without the per-entry items."""
+    return _count(entries, year, rules, None)
+
+
+def _count(
+    entries: Iterable[Entry], year: int, rules: RuleSet, items: list[Counted] | None
+) -> YearTotals:
+    # One pass in chronological order. It runs once per person in a unit report (hundreds of
+    # thousands of entries), so it accumulates in locals rather than building values per entry.
+    group_of = rules.cap_groups
+    room = {group.name: group.cap_ms for group in rules.caps}
+    raw = dict.fromkeys(KINDS, 0)
+    effective = dict.fromkeys(KINDS, 0)
+    count = dict.fromkeys(KINDS, 0)
+    by_subject = dict.fromkeys(SUBJECTS, 0)
+    by_month = [0] * 12
+    chosen = [e for e in entries if e.day.year == year]
+    chosen.sort(key=_chronological_key)
+    for entry in chosen:
+        kind, day, ms, subject, _ = entry
+        if ms < 0:
+            raise ValueError(f"raw_ms must not be negative: {entry!r}")
+        group = group_of.get(kind)
+        if group is None:
+            counted = ms
+        else:
+            left = room[group.name]
+            counted = ms if ms < left else left
+            room[group.name] = left - counted
+        raw[kind] += ms
+        effective[kind] += counted
+        count[kind] += 1
+        if subject in by_subject:
+            by_subject[subject] += counted
+        by_month[day.month - 1] += counted
+        if items is not None:
+            items.append(Counted(entry, counted))
+    by_kind = {kind: KindTotal(raw[kind], effective[kind], count[kind]) for kind in KINDS}
+    return YearTotals(
         year=year,
         rule_set_id=rules.id,
-        by_kind=by_kind,
-        by_subject=_by_subject(items),
-        caps=_cap_uses(by_kind, rules),
-        items=items,
+        by_kind=MappingProxyType(by_kind),
+        by_subject=MappingProxyType(by_subject),
+        by_month=tuple(by_month),
+        caps=tuple(
+            CapUse(
+                group.name,
+                group.kinds,
+                group.cap_ms,
+                sum([raw[kind] for kind in group.kinds]),
+                sum([effective[kind] for kind in group.kinds]),
+            )
+            for group in rules.caps
+        ),
     )
 
 
-def subject_shortfalls(archive: YearArchive, rules: RuleSet) -> Mapping[str, int]:
+def subject_shortfalls(archive: YearTotals, rules: RuleSet) -> Mapping[str, int]:
     """Per subject with a minimum in `rules`, the effective time still missing (0 if met)."""
     return MappingProxyType(
         {

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, tzinfo
+from datetime import date, datetime, timedelta, tzinfo
 
 
 def year_of(at: datetime, tz: tzinfo) -> int:
     """The calendar year `at` falls in, in time zone `tz`."""
     return at.astimezone(tz).year
+
+
+def credit_day(opened_at: datetime, year: int, tz: tzinfo) -> date:
+    """The day a session opened at `opened_at` is dated by in `year`: its local opening day,
+    or 1 January when it ran into `year` from the year before."""
+    return max(opened_at.astimezone(tz).date(), date(year, 1, 1))
 
 
 def split_by_year(end: datetime, duration_ms: int, tz: tzinfo) -> tuple[tuple[int, int], ...]:

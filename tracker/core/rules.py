@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from types import MappingProxyType
 
 MS_PER_HOUR = 3_600_000
@@ -47,7 +48,12 @@ class RuleSet:
 
     def cap_group(self, kind: str) -> CapGroup | None:
         """The cap group that limits `kind`, if any."""
-        return next((group for group in self.caps if kind in group.kinds), None)
+        return self.cap_groups.get(kind)
+
+    @cached_property
+    def cap_groups(self) -> Mapping[str, CapGroup]:
+        """The cap group of each kind that has one."""
+        return MappingProxyType({kind: group for group in self.caps for kind in group.kinds})
 
     def training_hours(self, days: float) -> float:
         """Hours a training of `days` days is worth (half days allowed)."""

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Boolean, Float, ForeignKey, Index, Integer, String
+from sqlalchemy import BigInteger, Boolean, Date, Float, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tracker.models.base import Base, UTCDateTime
@@ -36,12 +36,17 @@ class SessionCredit(Base):
     """The part of a session's credit that fell into one calendar year: the ledger entry."""
 
     __tablename__ = "session_credits"
-    __table_args__ = (Index("ix_session_credits_user_year", "user_id", "year"),)
+    # Year first: a unit report reads one year of everybody; one person's years are a few
+    # probes of the same index.
+    __table_args__ = (Index("ix_session_credits_year_user", "year", "user_id"),)
 
     session_id: Mapped[str] = mapped_column(ForeignKey("watch_sessions.id"), primary_key=True)
     year: Mapped[int] = mapped_column(Integer, primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     courseware_id: Mapped[int] = mapped_column(ForeignKey("courseware.id"))
+    # The local day the session began counting in this year (its opening day, or 1 January
+    # for a session that ran into the year): the day the archive dates its time by.
+    day: Mapped[date] = mapped_column(Date)
     raw_ms: Mapped[int] = mapped_column(BigInteger, default=0)
     effective_ms: Mapped[int] = mapped_column(BigInteger, default=0)
 

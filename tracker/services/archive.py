@@ -1,20 +1,21 @@
 """The archive: recorded time per employee and year, raw and effective, from the ledger.
 
 One code path gathers the entries of one employee or of a whole unit (three set-based
-queries, whatever the number of people), and the pure core (`tracker.core.archive`)
-applies the rule set's yearly caps. Every figure is computed from the ledger on each call.
+queries, whatever the number of people; on SQLite three per 10,000 people), and the pure
+core (`tracker.core.archive`) applies the rule set's yearly caps. Every figure is computed
+from the ledger on each call.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import Select, extract, func, select
+from sqlalchemy import BigInteger, ColumnElement, Row, Select, and_, cast, func, select
 
 from tracker.core.archive import Entry, YearArchive, summarize_year
 from tracker.core.rules import KINDS, SUBJECTS, RuleSet
@@ -74,102 +75,166 @@ def _local_day(at: datetime) -> date:
     return at.astimezone(current_app.extensions["tracker.timezone"]).date()
 
 
-def gather(users: Select[Any] | list[int], years: Iterable[int]) -> Gathered:
-    """Every credited entry of `users` (ids, or a select of ids) in `years`."""
-    years = sorted(set(years))
+def gather(who: ColumnElement[bool], years: range, sources: bool = True) -> Gathered:
+    """Every credited entry in `years` of the users that `who`, a condition on `User`, selects.
+
+    Without `sources`, only the entries are gathered (all a unit report needs).
+    """
     found = Gathered()
-    _online(found, users, years)
-    _records(found, users, years)
-    _trainings(found, users, years)
+    if years:
+        _online(found, who, years, sources)
+        _records(found, who, years, sources)
+        _trainings(found, who, years, sources)
     return found
 
 
-def _online(found: Gathered, users: Select[Any] | list[int], years: list[int]) -> None:
-    # One entry per courseware and year: dated by the first session of that year.
-    rows = db.session.execute(
+def rows_of(statement: Select[Any]) -> Sequence[Row[Any]]:
+    """The rows of `statement` as plain tuples: Core, without the ORM's per-row work (which
+    cost more than the queries in a unit report). Pending changes are flushed first, as
+    `Session.execute` would."""
+    if db.session.autoflush:
+        db.session.flush()
+    return db.session.connection().execute(statement).all()
+
+
+def _dates(years: range) -> tuple[date, date]:
+    return date(years[0], 1, 1), date(years[-1], 12, 31)
+
+
+# The queries below return their rows grouped by person (ORDER BY user_id): a person's entries
+# then lie together in memory, which made building and counting a unit's a third faster.
+
+
+def _online(found: Gathered, who: ColumnElement[bool], years: range, sources: bool) -> None:
+    # One entry per courseware and year, dated by the first day it was watched in that year.
+    # Only the archive table needs the sessions (for the last day watched): a unit report reads
+    # the year's credits alone.
+    sc = SessionCredit
+    statement = (
         select(
-            SessionCredit.user_id,
-            SessionCredit.year,
-            Courseware,
-            func.sum(SessionCredit.raw_ms),
-            func.min(WatchSession.opened_at),
-            func.max(WatchSession.last_beat_at),
+            sc.user_id,
+            sc.year,
+            sc.courseware_id,
+            cast(func.sum(sc.raw_ms), BigInteger),
+            func.min(sc.day),
         )
-        .join(WatchSession, WatchSession.id == SessionCredit.session_id)
-        .join(Courseware, Courseware.id == SessionCredit.courseware_id)
-        .where(SessionCredit.user_id.in_(users), SessionCredit.year.in_(years))
-        .group_by(SessionCredit.user_id, SessionCredit.year, Courseware.id)
-        .having(func.sum(SessionCredit.raw_ms) > 0)
-    ).all()
-    for user_id, year, item, raw_ms, first, last in rows:
-        start = max(_local_day(first), date(year, 1, 1))
-        end = min(_local_day(last), date(year, 12, 31))
-        ref = f"courseware:{item.id}:{year}"
-        found.add(
-            user_id,
-            Entry("online", start, int(raw_ms), item.subject, ref),
-            Source(ref, "courseware", item.id, "online", item.title, start, end, item.subject),
-        )
-
-
-def _records(found: Gathered, users: Select[Any] | list[int], years: list[int]) -> None:
-    records = db.session.scalars(
-        select(LearningRecord).where(
-            LearningRecord.user_id.in_(users),
-            LearningRecord.status == "approved",
-            extract("year", LearningRecord.end_date).in_(years),
-        )
+        .join(User, User.id == sc.user_id)
+        .where(who, sc.year.in_(years))
+        .group_by(sc.user_id, sc.year, sc.courseware_id)
+        .having(func.sum(sc.raw_ms) > 0)
+        .order_by(sc.user_id)
     )
-    for r in records:
-        kind, ref = RECORD_KIND[r.kind], f"record:{r.id}"
-        found.add(
-            r.user_id,
-            Entry(kind, r.end_date, r.approved_ms or 0, r.subject, ref),
-            Source(
-                ref,
-                "record",
-                r.id,
-                kind,
-                r.title,
-                r.start_date,
-                r.end_date,
-                r.subject,
-                organizer=r.organizer,
-                location=r.location,
-                record_kind=r.kind,
-            ),
+    if sources:
+        statement = statement.join(WatchSession, WatchSession.id == sc.session_id).add_columns(
+            func.max(WatchSession.last_beat_at)
+        )
+    rows = rows_of(statement)
+    if not rows:
+        return
+    items = {
+        item.id: item
+        for item in rows_of(
+            select(Courseware.id, Courseware.title, Courseware.subject).where(
+                Courseware.id.in_(sorted({row[2] for row in rows}))
+            )
+        )
+    }
+    entries = found.entries
+    if not sources:
+        # A unit's hundred thousand rows: no refs (the totals do not depend on them).
+        subjects = {item_id: item.subject for item_id, item in items.items()}
+        for user_id, _, item_id, raw_ms, day in rows:
+            entries[user_id].append(Entry("online", day, raw_ms, subjects[item_id]))
+        return
+    tz = current_app.extensions["tracker.timezone"]
+    for user_id, year, item_id, raw_ms, day, last_beat in rows:
+        item, ref = items[item_id], f"courseware:{item_id}:{year}"
+        entries[user_id].append(Entry("online", day, raw_ms, item.subject, ref))
+        end = min(last_beat.astimezone(tz).date(), date(year, 12, 31))
+        found.sources[ref] = Source(
+            ref, "courseware", item_id, "online", item.title, day, end, item.subject
         )
 
 
-def _trainings(found: Gathered, users: Select[Any] | list[int], years: list[int]) -> None:
-    rows = db.session.execute(
-        select(TrainingParticipant.user_id, TrainingParticipant.credited_ms, Training)
-        .join(Training, Training.id == TrainingParticipant.training_id)
-        .where(
-            TrainingParticipant.user_id.in_(users),
-            TrainingParticipant.status == "confirmed",
-            TrainingParticipant.credited_ms > 0,
-            extract("year", Training.end_date).in_(years),
+def _records(found: Gathered, who: ColumnElement[bool], years: range, sources: bool) -> None:
+    lr = LearningRecord
+    detail = (lr.title, lr.start_date, lr.organizer, lr.location) if sources else ()
+    records = rows_of(
+        select(lr.id, lr.user_id, lr.kind, lr.subject, lr.end_date, lr.approved_ms, *detail)
+        .join(User, User.id == lr.user_id)
+        .where(who, lr.status == "approved", lr.end_date.between(*_dates(years)))
+        .order_by(lr.user_id)
+    )
+    entries = found.entries
+    if not sources:
+        for _, user_id, record_kind, subject, end_date, approved_ms in records:
+            kind = RECORD_KIND[record_kind]
+            entries[user_id].append(Entry(kind, end_date, approved_ms or 0, subject))
+        return
+    for record_id, user_id, record_kind, subject, end_date, approved_ms, *more in records:
+        kind, ref = RECORD_KIND[record_kind], f"record:{record_id}"
+        entries[user_id].append(Entry(kind, end_date, approved_ms or 0, subject, ref))
+        title, start_date, organizer, location = more
+        found.sources[ref] = Source(
+            ref,
+            "record",
+            record_id,
+            kind,
+            title,
+            start_date,
+            end_date,
+            subject,
+            organizer=organizer,
+            location=location,
+            record_kind=record_kind,
         )
-    ).all()
-    for user_id, credited_ms, t in rows:
-        ref = f"training:{t.id}"
-        found.add(
-            user_id,
-            Entry("offline", t.end_date, credited_ms, t.subject, ref),
-            Source(
-                ref,
-                "training",
-                t.id,
-                "offline",
-                t.title,
-                t.start_date,
-                t.end_date,
-                t.subject,
-                t.category,
-                t.organizer,
-                t.location,
-            ),
+
+
+def _trainings(found: Gathered, who: ColumnElement[bool], years: range, sources: bool) -> None:
+    tr, tp = Training, TrainingParticipant
+    credited = (tp.status == "confirmed", tp.credited_ms > 0)
+    in_years = tr.end_date.between(*_dates(years))
+    entries = found.entries
+    if not sources:
+        # A unit: the years' trainings first, then their participants. Joined in one query,
+        # PostgreSQL read every participation ever recorded instead of those trainings' own.
+        held = {t.id: t for t in rows_of(select(tr.id, tr.subject, tr.end_date).where(in_years))}
+        if not held:
+            return
+        attendance = rows_of(
+            select(tp.user_id, tp.credited_ms, tp.training_id)
+            .join(User, User.id == tp.user_id)
+            .where(who, *credited, tp.training_id.in_(sorted(held)))
+            .order_by(tp.user_id)
+        )
+        for user_id, credited_ms, training_id in attendance:
+            _, subject, end_date = held[training_id]
+            entries[user_id].append(Entry("offline", end_date, credited_ms, subject))
+        return
+    detail = (tr.title, tr.start_date, tr.category, tr.organizer, tr.location)
+    rows = rows_of(
+        select(tp.user_id, tp.credited_ms, tr.id, tr.subject, tr.end_date, *detail)
+        .join(tr, tr.id == tp.training_id)
+        .join(User, User.id == tp.user_id)
+        .where(who, *credited, in_years)
+        .order_by(tp.user_id)
+    )
+    for user_id, credited_ms, training_id, subject, end_date, *more in rows:
+        ref = f"training:{training_id}"
+        entries[user_id].append(Entry("offline", end_date, credited_ms, subject, ref))
+        title, start_date, category, organizer, location = more
+        found.sources[ref] = Source(
+            ref,
+            "training",
+            training_id,
+            "offline",
+            title,
+            start_date,
+            end_date,
+            subject,
+            category,
+            organizer,
+            location,
         )
 
 
@@ -329,7 +394,7 @@ def build_archive(user_id: int, start: str | None, end: str | None) -> Archive:
         fail("user_not_found")
     period = months(start, end, _local_day(current_app.extensions["tracker.clock"]()))
     rules = rule_set_for(user)
-    found = gather([user.id], period.years)
+    found = gather(User.id == user.id, period.years)
     years, items = [], []
     for year in period.years:
         summary = summarize_year(found.entries.get(user.id, []), year, rules)
@@ -353,11 +418,14 @@ def _shortfalls(items: list[ArchiveItem], rules: RuleSet) -> dict[str, int]:
     return {s: max(0, m - done.get(s, 0)) for s, m in rules.subject_minimums_ms.items()}
 
 
-def unit_members(unit_id: int) -> Select[Any]:
-    """The ids of the active users of a unit and of every unit below it."""
+def unit_members(unit_id: int) -> ColumnElement[bool]:
+    """The active users of a unit and of every unit below it, as a condition on `User`."""
+    # The units as a list of ids, not as a recursive subquery: PostgreSQL cannot estimate a
+    # recursive CTE, and planned an institute's report as if for the whole organisation.
     tree = select(Unit.id).where(Unit.id == unit_id).cte(recursive=True)
     tree = tree.union_all(select(Unit.id).where(Unit.parent_id == tree.c.id))
-    return select(User.id).where(User.unit_id.in_(select(tree.c.id)), User.active.is_(True))
+    units = db.session.scalars(select(tree.c.id)).all()
+    return and_(User.unit_id.in_(units), User.active.is_(True))
 
 
 def this_year() -> int:

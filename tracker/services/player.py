@@ -11,7 +11,7 @@ from flask import current_app
 from sqlalchemy import select, update
 
 from tracker.auth import Principal
-from tracker.core.calendar import year_of
+from tracker.core.calendar import credit_day, year_of
 from tracker.core.crediting import (
     NO_CREDIT,
     Beat,
@@ -180,6 +180,7 @@ class _Ledger:
                     year=part.year,
                     user_id=session.user_id,
                     courseware_id=session.courseware_id,
+                    day=credit_day(session.opened_at, part.year, _tz()),
                     raw_ms=0,
                     effective_ms=0,
                 )

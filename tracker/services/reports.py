@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import accumulate
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 
-from tracker.core.archive import subject_shortfalls, summarize_year
+from tracker.core.archive import subject_shortfalls, total_year
 from tracker.core.rules import RuleSet
 from tracker.errors import fail
 from tracker.extensions import db
 from tracker.models import Unit, User
-from tracker.services.archive import gather, unit_members
+from tracker.services import large_read
+from tracker.services.archive import gather, rows_of, unit_members
 from tracker.services.rules import rule_sets
 
 SORT_KEYS = ("name", "unit", "total", "effective", "remaining", "compliant")
@@ -108,14 +110,32 @@ def unit_report(
     unit = db.session.get(Unit, unit_id)
     if unit is None:
         fail("unit_not_found")
-    members = unit_members(unit_id)
-    found = gather(members, [year])
+    with large_read():
+        # Only the rows leave: the entries are freed before the garbage collector runs again.
+        rows, cumulative = _member_rows(unit_members(unit_id), year)
+    months = tuple(
+        MonthPoint(
+            month,
+            sum(c[month - 1] for c in cumulative) // max(len(cumulative), 1),
+            sum(c[month - 1] >= row.target_ms for c, row in zip(cumulative, rows, strict=True)),
+        )
+        for month in range(1, 13)
+    )
+    return UnitReport(unit.id, unit.name, year, tuple(_sorted(rows, sort, descending)), months)
+
+
+def _member_rows(who: ColumnElement[bool], year: int) -> tuple[list[MemberRow], list[list[int]]]:
+    """Each member's year, and their effective time to the end of each month."""
     rules = _rules_by_unit()
     names = dict(db.session.execute(select(Unit.id, Unit.name)).all())
+    members = rows_of(
+        select(User.id, User.username, User.display_name, User.role, User.unit_id).where(who)
+    )
+    entries = gather(who, range(year, year + 1), sources=False).entries
     rows, cumulative = [], []
-    for user in db.session.scalars(select(User).where(User.id.in_(members))):
+    for user in members:
         rule_set = rules[user.unit_id]
-        summary = summarize_year(found.entries.get(user.id, []), year, rule_set)
+        summary = total_year(entries.get(user.id, ()), year, rule_set)
         rows.append(
             MemberRow(
                 user.id,
@@ -130,20 +150,8 @@ def unit_report(
                 dict(subject_shortfalls(summary, rule_set)),
             )
         )
-        by_month = [0] * 13
-        for counted in summary.items:
-            by_month[counted.entry.day.month] += counted.effective_ms
-        running = 0
-        cumulative.append([running := running + ms for ms in by_month[1:]])
-    months = tuple(
-        MonthPoint(
-            month,
-            sum(c[month - 1] for c in cumulative) // max(len(cumulative), 1),
-            sum(c[month - 1] >= row.target_ms for c, row in zip(cumulative, rows, strict=True)),
-        )
-        for month in range(1, 13)
-    )
-    return UnitReport(unit.id, unit.name, year, tuple(_sorted(rows, sort, descending)), months)
+        cumulative.append(list(accumulate(summary.by_month)))
+    return rows, cumulative
 
 
 def _sorted(rows: list[MemberRow], sort: str, descending: bool) -> list[MemberRow]:
