@@ -914,7 +914,8 @@ def render(result: dict[str, Any]) -> str:
             else "generated earlier (--existing)"
         ),
         f"machine   {result['cpus']} cores, load average {result['load_before']} before, "
-        f"{result['load_after']} after",
+        f"{result['load_after']} after; Python speed {result['python_speed_before_s']} s before, "
+        f"{result['python_speed_after_s']} s after (10**7 squares summed; smaller is faster)",
         "",
         f"{'measurement':38} {'n':>3} {'p50':>9} {'p95':>9} {'max':>9}  note",
     ]
@@ -934,6 +935,14 @@ def load() -> str:
     return " ".join(f"{v:.2f}" for v in os.getloadavg())
 
 
+def python_speed() -> float:
+    """Seconds this machine takes right now for a fixed pure-Python loop (10**7 squares
+    summed): shared machines vary by half from hour to hour, and this tells runs apart."""
+    started = time.perf_counter()
+    sum(i * i for i in range(10**7))
+    return round(time.perf_counter() - started, 2)
+
+
 def run(args: argparse.Namespace) -> dict[str, Any]:
     this_year = datetime.now(UTC).year
     years = list(range(this_year - args.years, this_year))
@@ -943,6 +952,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "repeat": args.repeat,
         "cpus": os.cpu_count(),
         "load_before": load(),
+        "python_speed_before_s": python_speed(),
     }
     place = (
         contextlib.nullcontext(args.database_url)
@@ -974,6 +984,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 db.session.remove()
                 db.engine.dispose()
     result["load_after"] = load()
+    result["python_speed_after_s"] = python_speed()
     return result
 
 

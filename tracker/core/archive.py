@@ -160,8 +160,9 @@ def _count(
 ) -> YearTotals:
     # One pass in chronological order. It runs once per person in a unit report (hundreds of
     # thousands of entries), so it accumulates in locals rather than building values per entry.
-    group_of = rules.cap_groups
-    room = {group.name: group.cap_ms for group in rules.caps}
+    room: dict[str, list[int]] = {}  # kind -> [what its cap group still admits this year]
+    for group in rules.caps:
+        room.update(dict.fromkeys(group.kinds, [group.cap_ms]))
     raw = dict.fromkeys(KINDS, 0)
     effective = dict.fromkeys(KINDS, 0)
     count = dict.fromkeys(KINDS, 0)
@@ -173,13 +174,12 @@ def _count(
         kind, day, ms, subject, _ = entry
         if ms < 0:
             raise ValueError(f"raw_ms must not be negative: {entry!r}")
-        group = group_of.get(kind)
-        if group is None:
+        left = room.get(kind)
+        if left is None:
             counted = ms
         else:
-            left = room[group.name]
-            counted = ms if ms < left else left
-            room[group.name] = left - counted
+            counted = ms if ms < left[0] else left[0]
+            left[0] -= counted
         raw[kind] += ms
         effective[kind] += counted
         count[kind] += 1
