@@ -162,7 +162,9 @@ def _count(
     # thousands of entries), so it accumulates in locals rather than building values per entry.
     room: dict[str, list[int]] = {}  # kind -> [what its cap group still admits this year]
     for group in rules.caps:
-        room.update(dict.fromkeys(group.kinds, [group.cap_ms]))
+        shared = [group.cap_ms]  # one cell for all the group's kinds
+        for kind in group.kinds:
+            room[kind] = shared
     raw = dict.fromkeys(KINDS, 0)
     effective = dict.fromkeys(KINDS, 0)
     count = dict.fromkeys(KINDS, 0)
