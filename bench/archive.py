@@ -5,7 +5,7 @@ N employees, courseware, and per employee and year: viewing sessions with their 
 running totals, self-reported records, training participations), then times `build_archive`,
 `archive_document`, `unit_report` and the two HTTP endpoints in-process. It is a script, not a
 test: nothing in it asserts a time. Run `python bench/archive.py --help`; results and how to
-read them: docs/benchmarks-archive.md.
+read them: docs/benchmarks.md (the archive and unit reports).
 """
 
 from __future__ import annotations
