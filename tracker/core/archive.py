@@ -23,7 +23,7 @@ _SAME_DAY_ORDER = {kind: rank for rank, kind in enumerate(KINDS)}
 class Entry(NamedTuple):
     """A piece of recorded time: its kind, the day it was completed, its raw length."""
 
-    # Named tuples rather than frozen dataclasses, here and for the totals below: a unit report
+    # Named tuples rather than frozen dataclasses, here and for kind totals and cap uses: a report
     # makes one per person and item, hundreds of thousands of them, and tuples are several
     # times cheaper to make. `summarize_year` and `total_year` refuse an unknown kind or a
     # negative length.

@@ -129,7 +129,9 @@ def _member_rows(who: ColumnElement[bool], year: int) -> tuple[list[MemberRow], 
     rules = _rules_by_unit()
     names = dict(db.session.execute(select(Unit.id, Unit.name)).all())
     members = rows_of(
-        select(User.id, User.username, User.display_name, User.role, User.unit_id).where(who)
+        select(User.id, User.username, User.display_name, User.role, User.unit_id)
+        .where(who)
+        .order_by(User.id)  # people of one name stay in one order, whatever the sort
     )
     entries = gather(who, range(year, year + 1), sources=False).entries
     rows, cumulative = [], []
