@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from flask import current_app
+from flask import Flask, current_app
 from sqlalchemy import BigInteger, ColumnElement, Row, Select, and_, cast, func, select
 
 from tracker.core.archive import Entry, YearArchive, summarize_year
@@ -30,6 +31,7 @@ from tracker.models import (
     User,
     WatchSession,
 )
+from tracker.services import large_read
 from tracker.services.rules import rule_set_for
 
 RECORD_KIND = {
@@ -76,11 +78,31 @@ def gather(who: ColumnElement[bool], years: range, sources: bool = True) -> Gath
     Without `sources`, only the entries are gathered (all a unit report needs).
     """
     found = Gathered()
-    if years:
+    if not years:
+        return found
+    if sources or db.session.get_bind().dialect.name != "postgresql":
         _online(found, who, years, sources)
         _records(found, who, years, sources)
         _trainings(found, who, years, sources)
+        return found
+    # A unit on PostgreSQL: grouping the year's credits is the longest read, so the server works
+    # on it over a second connection while this one reads the records and trainings. (SQLite
+    # serialises transactions, and one person's reads are short.)
+    online = Gathered()
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="report") as pool:
+        aside = pool.submit(_beside, current_app._get_current_object(), online, who, years)
+        _records(found, who, years, sources)
+        _trainings(found, who, years, sources)
+        aside.result()
+    for user_id, entries in online.entries.items():
+        found.entries[user_id].extend(entries)
     return found
+
+
+def _beside(app: Flask, found: Gathered, who: ColumnElement[bool], years: range) -> None:
+    """A unit's online entries, read in an app context (so a session) of its own."""
+    with app.app_context(), large_read():
+        _online(found, who, years, sources=False)
 
 
 def rows_of(statement: Select[Any]) -> Sequence[Row[Any]]:
