@@ -5,13 +5,13 @@ Revises: 0002
 Create Date: 2026-12-01 21:30:00
 
 """
-from datetime import date
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from alembic import op
 from flask import current_app
 
+from tracker.core.calendar import credit_day
 from tracker.models.base import UTCDateTime
 
 revision = "0003"
@@ -41,7 +41,7 @@ def upgrade():
 
 
 def _date_existing_credits(timezone: str) -> None:
-    """day = the session's local opening day, or 1 January of the credit's year if later."""
+    """day = `credit_day`: the session's local opening day, or 1 January of a later year."""
     bind = op.get_bind()
     if bind.dialect.name == "postgresql":
         bind.execute(
@@ -59,10 +59,10 @@ def _date_existing_credits(timezone: str) -> None:
             sessions, sessions.c.id == credits.c.session_id
         )
     ).all()
-    updates = []
-    for session_id, year, opened_at in rows:
-        local = opened_at.astimezone(tz).date()
-        updates.append({"s": session_id, "y": year, "d": max(local, date(year, 1, 1))})
+    updates = [
+        {"s": session_id, "y": year, "d": credit_day(opened_at, year, tz)}
+        for session_id, year, opened_at in rows
+    ]
     if updates:
         bind.execute(
             credits.update()
