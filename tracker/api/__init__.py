@@ -11,6 +11,7 @@ from tracker.api import (  # noqa: E402, F401  (routes register)
     auth,
     console,
     courseware,
+    exams,
     openapi,
     records,
     trainings,

@@ -117,6 +117,16 @@ class Mark:
         return self.points if self.correct else 0
 
 
+def percent_of(earned: int, possible: int) -> float:
+    """Points earned as a percentage of those possible, to two decimals."""
+    return round(100 * earned / possible, 2) if possible else 0.0
+
+
+def passes(earned: int, possible: int, pass_mark: int) -> bool:
+    """Whether the points reach the pass mark (in percent), compared exactly in whole numbers."""
+    return possible > 0 and earned * 100 >= pass_mark * possible
+
+
 @dataclass(frozen=True)
 class Score:
     """The outcome of an attempt: points earned of those possible, and each question's mark."""
@@ -129,12 +139,12 @@ class Score:
     @property
     def percent(self) -> float:
         """The score in percent, to two decimals."""
-        return round(100 * self.earned / self.possible, 2) if self.possible else 0.0
+        return percent_of(self.earned, self.possible)
 
     @property
     def passed(self) -> bool:
-        """At least the pass mark (compared exactly, in whole numbers)."""
-        return self.possible > 0 and self.earned * 100 >= self.pass_mark * self.possible
+        """At least the pass mark."""
+        return passes(self.earned, self.possible, self.pass_mark)
 
     @property
     def wrong(self) -> tuple[int, ...]:
