@@ -42,8 +42,7 @@ def new_number(kind: str, year: int) -> str:
 def normalize_number(text: str) -> str | None:
     """A number as typed (spaces, lower case, O for 0) in its printed form, if it is one."""
     cleaned = re.sub(r"\s+", "", text).upper()
-    head, _, tail = cleaned.partition("-")
-    number = f"{head}-{tail.translate(_CONFUSABLE)}"
+    number = cleaned[:2] + cleaned[2:].translate(_CONFUSABLE)
     return number if _NUMBER.match(number) else None
 
 
