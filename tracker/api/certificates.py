@@ -7,7 +7,7 @@ from typing import Any
 from flask import Response, url_for
 
 from tracker.api import bp
-from tracker.api.schemas_exams import (
+from tracker.api.schemas_assessment import (
     CertificateList,
     CertificateOut,
     CertificateQuery,
