@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
 from tests.integration.conftest import assert_error, count, user_id
 from tracker.extensions import db
-from tracker.models import ExamAttempt, ExamQuestion, ItemProgress
+from tracker.models import Certificate, ExamAttempt, ExamQuestion, ItemProgress
 from tracker.services.exams.results import exam_results
 
 QUESTIONS = [
@@ -375,3 +376,29 @@ def test_question_count_draws_from_the_bank(app, client, admin, learner):
     attempt = start(client, learner, exam_id)
     assert len(attempt["questions"]) == 2
     assert count(app, ExamQuestion) == 3
+
+
+def test_racing_starts_and_hand_ins_make_one_attempt_and_one_score(app, client, admin, learner):
+    """Two tabs press "begin" together, then "hand in" together: one attempt, scored once."""
+    exam_id = make_exam(client, admin)
+    key = key_of(client, admin, exam_id)
+
+    def together(call):
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            return [f.result() for f in [pool.submit(call) for _ in range(2)]]
+
+    started = together(
+        lambda: app.test_client().post(f"/api/v1/exams/{exam_id}/attempts", headers=learner)
+    )
+    assert [r.status_code for r in started] == [200, 200]
+    assert started[0].json["id"] == started[1].json["id"]
+    attempt = started[0].json
+    body = {"answers": answers(attempt, key)}
+    handed = together(
+        lambda: app.test_client().post(
+            f"/api/v1/attempts/{attempt['id']}/submit", json=body, headers=learner
+        )
+    )
+    assert sorted(r.status_code for r in handed) == [200, 409]
+    assert count(app, ExamAttempt) == 1
+    assert count(app, Certificate) == 1
