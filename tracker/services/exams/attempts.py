@@ -153,7 +153,18 @@ def my_exam(user_id: int, exam_id: int) -> MyExam:
     """A published exam with where the user stands."""
     exam = load_exam(exam_id, published_only=True)
     close_overdue(user_id, exam_id)
-    attempts = _attempts(exam_id, user_id)
+    return _mine(user_id, exam)
+
+
+def my_exams(user_id: int) -> list[MyExam]:
+    """Every published exam with where the user stands."""
+    close_overdue(user_id)
+    exams = db.session.scalars(select(Exam).where(Exam.published.is_(True)).order_by(Exam.id))
+    return [_mine(user_id, exam) for exam in list(exams)]
+
+
+def _mine(user_id: int, exam: Exam) -> MyExam:
+    attempts = _attempts(exam.id, user_id)
     finished = [a for a in attempts if a.status != "open"]
     best = max(
         finished, key=lambda a: (bool(a.passed), percent_of(a.earned, a.possible)), default=None
@@ -164,14 +175,8 @@ def my_exam(user_id: int, exam_id: int) -> MyExam:
         best=Outcome(best.earned, best.possible, bool(best.passed)) if best else None,
         open_attempt_id=next((a.id for a in attempts if a.status == "open"), None),
         last_attempt_id=attempts[-1].id if attempts else None,
-        certificate=_certificate_of(user_id, exam_id),
+        certificate=_certificate_of(user_id, exam.id),
     )
-
-
-def my_exams(user_id: int) -> list[MyExam]:
-    """Every published exam with where the user stands."""
-    ids = db.session.scalars(select(Exam.id).where(Exam.published.is_(True)).order_by(Exam.id))
-    return [my_exam(user_id, exam_id) for exam_id in list(ids)]
 
 
 # --- one attempt ----------------------------------------------------------------------------
