@@ -60,6 +60,35 @@ ERRORS: dict[str, tuple[int, Any]] = {
     ),
     "record_not_pending": (409, _l("Evidence can only be added while the record is pending.")),
     "bad_file": (400, _l("This file is empty or of a type that is not accepted.")),
+    "exam_not_found": (404, _l("This exam does not exist or is not published.")),
+    "question_not_found": (404, _l("This question does not exist.")),
+    "attempt_not_found": (404, _l("This exam attempt does not exist.")),
+    "certificate_not_found": (404, _l("There is no certificate with this number.")),
+    "exam_exists": (409, _l("This courseware item already has an exam.")),
+    "exam_locked": (
+        409,
+        _l("People have already taken this exam: its questions can no longer be changed."),
+    ),
+    "exam_not_ready": (
+        409,
+        _l("An exam needs questions (at least as many as it draws) before it is published."),
+    ),
+    "exam_too_long": (400, _l("An exam can hold at most 200 questions.")),
+    "bad_sheet": (400, _l("The question sheet has errors; nothing was saved.")),
+    "exam_passed": (409, _l("You have already passed this exam.")),
+    "no_attempts_left": (409, _l("You have used all attempts at this exam.")),
+    "item_not_completed": (
+        409,
+        _l("This exam opens once the courseware item's hours are fully credited."),
+    ),
+    "attempt_closed": (409, _l("This attempt has already been handed in.")),
+    "attempt_expired": (
+        409,
+        _l("Time is up: this attempt was handed in with the answers saved before the deadline."),
+    ),
+    "answer_refused": (400, _l("An answer does not fit the questions of this attempt.")),
+    "certificate_revoked": (409, _l("This certificate has already been revoked.")),
+    "not_taken": (403, _l("You can evaluate only what you have finished or attended.")),
 }
 
 

@@ -9,8 +9,11 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 from tracker.api import (  # noqa: E402, F401  (routes register)
     archive,
     auth,
+    certificates,
     console,
     courseware,
+    evaluations,
+    exams,
     openapi,
     records,
     trainings,

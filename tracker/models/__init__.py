@@ -3,7 +3,10 @@
 from tracker.models.accounts import ROLES, Unit, User
 from tracker.models.audit import AuditEntry
 from tracker.models.base import Base, utcnow
+from tracker.models.certificates import Certificate
 from tracker.models.courseware import Courseware
+from tracker.models.evaluations import Evaluation
+from tracker.models.exams import Exam, ExamAttempt, ExamChoice, ExamQuestion
 from tracker.models.ledger import ItemProgress, OnlineYearTotal, SessionCredit, WatchSession
 from tracker.models.records import RECORD_KINDS, LearningRecord, RecordEvidence
 from tracker.models.trainings import Training, TrainingMaterial, TrainingParticipant
@@ -13,7 +16,13 @@ __all__ = [
     "ROLES",
     "AuditEntry",
     "Base",
+    "Certificate",
     "Courseware",
+    "Evaluation",
+    "Exam",
+    "ExamAttempt",
+    "ExamChoice",
+    "ExamQuestion",
     "ItemProgress",
     "LearningRecord",
     "OnlineYearTotal",

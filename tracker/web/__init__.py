@@ -6,4 +6,14 @@ from flask import Blueprint
 
 bp = Blueprint("web", __name__)
 
-from tracker.web import admin, archive, learning, pages, player  # noqa: E402, F401
+from tracker.web import (  # noqa: E402, F401  (routes register)
+    admin,
+    archive,
+    certificates,
+    evaluations,
+    exams,
+    exams_admin,
+    learning,
+    pages,
+    player,
+)

@@ -1,0 +1,272 @@
+"""Request and response bodies of exams and attempts."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, Field, RootModel, Strict, StrictBool, model_validator
+
+from tracker.api.schemas_learning import Id, Subject, _In, _Query
+from tracker.core.exams import MAX_ATTEMPTS, MAX_CHOICES, MAX_POINTS, MAX_QUESTIONS, MIN_CHOICES
+
+QuestionKind = Literal["single", "multiple", "true_false"]
+Title = Annotated[str, Field(min_length=1, max_length=200)]
+Description = Annotated[str, Field(max_length=5000)]
+PassMark = Annotated[int, Strict(), Field(ge=1, le=100)]
+Minutes = Annotated[float, Strict(), Field(gt=0, le=600, allow_inf_nan=False)]
+Attempts = Annotated[int, Strict(), Field(ge=1, le=MAX_ATTEMPTS)]
+QuestionCount = Annotated[int, Strict(), Field(ge=1, le=MAX_QUESTIONS)]
+Hours = Annotated[float, Strict(), Field(ge=0, le=1000, allow_inf_nan=False)]
+
+
+# --- exams ----------------------------------------------------------------------------------
+
+
+class ExamSettings(_In):
+    """What an admin sets on an exam; every field optional, as in a change."""
+
+    title: Title | None = None
+    description: Description | None = None
+    subject: Subject | None = None
+    hours: Hours | None = None
+    pass_mark: PassMark | None = None
+    time_limit_minutes: Minutes | None = None
+    max_attempts: Attempts | None = None
+    question_count: QuestionCount | None = None
+    requires_completion: StrictBool | None = None
+    published: StrictBool | None = None
+
+
+class ExamCreate(_In):
+    """A new exam: on a courseware item (`courseware_id`) or stand-alone for a `subject`."""
+
+    title: Title
+    description: Description = ""
+    courseware_id: Id | None = None
+    subject: Subject | None = None
+    hours: Hours | None = None
+    pass_mark: PassMark = 60
+    time_limit_minutes: Minutes | None = None
+    max_attempts: Attempts = 3
+    question_count: QuestionCount | None = None
+    requires_completion: StrictBool = False
+    published: StrictBool = False
+
+    @model_validator(mode="after")
+    def _item_or_subject(self) -> ExamCreate:
+        if self.courseware_id is None and self.subject is None:
+            raise ValueError("a stand-alone exam needs a subject")
+        if self.courseware_id is None and self.requires_completion:
+            raise ValueError("requires_completion needs a courseware item")
+        return self
+
+
+class ExamPatch(ExamSettings):
+    """Changes to an exam; `null` clears the time limit, the drawn count, subject or hours."""
+
+    @model_validator(mode="after")
+    def _not_clearable(self) -> ExamPatch:
+        clearable = {"time_limit_minutes", "question_count", "subject", "hours"}
+        nulls = sorted(n for n in self.model_fields_set - clearable if getattr(self, n) is None)
+        if nulls:
+            raise ValueError(f"{', '.join(nulls)} cannot be null")
+        return self
+
+
+class ExamOut(BaseModel):
+    """An exam as the API shows it (bank size and lock for admins only)."""
+
+    id: int
+    title: str
+    description: str
+    courseware_id: int | None
+    courseware_title: str | None
+    subject: Subject | None
+    hours: float
+    pass_mark: int
+    time_limit_minutes: float | None
+    max_attempts: int
+    questions_per_attempt: int
+    requires_completion: bool
+    published: bool
+    question_count: int | None = None
+    bank_size: int | None = None
+    locked: bool | None = None
+
+
+class OutcomeOut(BaseModel):
+    """A finished attempt's score."""
+
+    earned: int
+    possible: int
+    percent: float
+    passed: bool
+
+
+class MyExamOut(ExamOut):
+    """An exam with where the caller stands."""
+
+    attempts_used: int
+    attempts_left: int
+    passed: bool
+    best: OutcomeOut | None
+    open_attempt_id: int | None
+    last_attempt_id: int | None
+    can_start: bool
+    refusal: Literal["exam_passed", "no_attempts_left", "item_not_completed"] | None
+    certificate: str | None
+
+
+class MyExamList(RootModel[list[MyExamOut]]):
+    """Published exams with the caller's standing on each."""
+
+
+class ExamList(RootModel[list[ExamOut]]):
+    """Every exam (admins)."""
+
+
+class ChoiceIn(_In):
+    """A choice of a single or multiple choice question."""
+
+    text: Annotated[str, Field(min_length=1, max_length=500)]
+    correct: StrictBool = False
+
+
+class QuestionIn(_In):
+    """A question: choices with their key, or for true/false just `answer`."""
+
+    kind: QuestionKind
+    text: Annotated[str, Field(min_length=1, max_length=2000)]
+    points: Annotated[int, Strict(), Field(ge=1, le=MAX_POINTS)] = 1
+    choices: Annotated[list[ChoiceIn], Field(max_length=MAX_CHOICES)] | None = None
+    answer: StrictBool | None = None
+
+    @model_validator(mode="after")
+    def _keyed(self) -> QuestionIn:
+        if self.kind == "true_false":
+            if self.answer is None or self.choices is not None:
+                raise ValueError("a true/false question has an answer and no choices")
+            return self
+        if self.answer is not None or not self.choices or len(self.choices) < MIN_CHOICES:
+            raise ValueError(f"give {MIN_CHOICES} to {MAX_CHOICES} choices and no answer")
+        right = sum(c.correct for c in self.choices)
+        if self.kind == "single" and right != 1:
+            raise ValueError("a single choice question has exactly one correct choice")
+        if right == 0:
+            raise ValueError("mark at least one choice correct")
+        return self
+
+
+class ChoiceOut(BaseModel):
+    """A choice with its key (admins)."""
+
+    id: int
+    text: str
+    correct: bool
+
+
+class QuestionOut(BaseModel):
+    """A question with its key (admins)."""
+
+    id: int
+    position: int
+    kind: QuestionKind
+    text: str
+    points: int
+    choices: list[ChoiceOut]
+    answer: bool | None = None
+
+
+class QuestionList(RootModel[list[QuestionOut]]):
+    """An exam's question bank (admins)."""
+
+
+class ImportOut(BaseModel):
+    """What a question import added."""
+
+    imported: int
+    bank_size: int
+
+
+class ImportQuery(_Query):
+    """`replace=true` empties the bank first."""
+
+    replace: bool = False
+
+
+# --- attempts -------------------------------------------------------------------------------
+
+ChoiceIds = Annotated[list[Id], Field(max_length=MAX_CHOICES)]
+QuestionKey = Annotated[int, Field(gt=0, lt=2**31)]  # JSON object keys are strings: "12"
+Answers = Annotated[dict[QuestionKey, ChoiceIds], Field(max_length=MAX_QUESTIONS)]
+
+
+class AnswersIn(_In):
+    """Answers by question id: the ids of the chosen choices (an empty list clears one)."""
+
+    answers: Answers
+
+
+class SubmitIn(_In):
+    """The last answers, handed in with the attempt (they replace saved ones per question)."""
+
+    answers: Answers = Field(default_factory=dict)
+
+
+class PaperChoiceOut(BaseModel):
+    """A choice as a learner sees it."""
+
+    id: int
+    text: str
+
+
+class PaperQuestionOut(BaseModel):
+    """A question of an attempt, without its key; `wrong` is set once mistakes are shown."""
+
+    question_id: int
+    kind: QuestionKind
+    text: str
+    points: int
+    choices: list[PaperChoiceOut]
+    chosen: list[int]
+    wrong: bool | None
+
+
+class AttemptOut(BaseModel):
+    """An attempt: its paper, the server's deadline and clock, and once finished its result."""
+
+    id: int
+    exam_id: int
+    exam_title: str
+    number: int
+    max_attempts: int
+    status: Literal["open", "submitted", "expired"]
+    started_at: datetime
+    deadline_at: datetime | None
+    finished_at: datetime | None
+    server_time: datetime
+    remaining_s: float | None
+    pass_mark: int
+    questions: list[PaperQuestionOut]
+    result: OutcomeOut | None
+    mistakes_shown: bool
+    certificate: str | None
+
+
+class AttemptRowOut(BaseModel):
+    """One attempt in an exam's results (admins)."""
+
+    id: int
+    user_id: int
+    username: str
+    display_name: str
+    number: int
+    status: Literal["open", "submitted", "expired"]
+    started_at: datetime
+    finished_at: datetime | None
+    result: OutcomeOut | None
+
+
+class AttemptRows(RootModel[list[AttemptRowOut]]):
+    """An exam's attempts, newest first."""

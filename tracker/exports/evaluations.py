@@ -1,0 +1,62 @@
+"""Evaluations as CSV or XLSX for admins."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+from flask_babel import gettext as _
+
+from tracker.exports.tables import _xlsx
+from tracker.services.evaluations import EvaluationRow
+
+
+def _table(rows: list[EvaluationRow]) -> tuple[list[str], list[list[Any]]]:
+    header = [
+        _("Kind"),
+        _("Title"),
+        _("Username"),
+        _("Name"),
+        _("Rating"),
+        _("Comment"),
+        _("Date"),
+    ]
+    body = [
+        [
+            _("Courseware") if r.evaluation.target == "courseware" else _("Training"),
+            r.target_title,
+            r.username,
+            r.display_name,
+            r.evaluation.rating,
+            r.evaluation.comment,
+            r.evaluation.updated_at.date().isoformat(),
+        ]
+        for r in rows
+    ]
+    return header, body
+
+
+def evaluations_csv(rows: list[EvaluationRow]) -> bytes:
+    """UTF-8 with a BOM, so spreadsheet programs show Chinese."""
+    header, body = _table(rows)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(header)
+    writer.writerows(body)
+    return out.getvalue().encode("utf-8-sig")
+
+
+def evaluations_xlsx(rows: list[EvaluationRow]) -> bytes:
+    """One sheet, one row per evaluation."""
+    header, body = _table(rows)
+    return _xlsx([(_("Evaluations"), header, body)])
+
+
+EXPORTS = {
+    "csv": (evaluations_csv, "text/csv; charset=utf-8"),
+    "xlsx": (
+        evaluations_xlsx,
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ),
+}

@@ -1,0 +1,1 @@
+"""Exams: authoring (settings, question bank, sheet import), attempts, and results."""

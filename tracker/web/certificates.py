@@ -1,0 +1,110 @@
+"""Certificate pages: the holder's list and downloads, admins' issuing and revoking, and the
+public verification page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import login_required
+
+from tracker.api.certificates import pdf_response
+from tracker.auth import current_principal
+from tracker.clock import this_year
+from tracker.errors import TrackerError, fail
+from tracker.services import certificates
+from tracker.services import units as org
+from tracker.web import bp
+from tracker.web.access import admin_page
+
+PAGE_SIZE = 100
+
+
+@bp.get("/certificates")
+@login_required
+def certificates_page() -> Any:
+    found, _total = certificates.list_certificates(current_principal().id)
+    return render_template("exams/certificates.html", certificates=found)
+
+
+@bp.get("/certificates/<number>.pdf")
+@login_required
+def certificate_file(number: str) -> Any:
+    found = certificates.verify(number)
+    principal = current_principal()
+    if found is None or (found.user_id != principal.id and principal.role != "admin"):
+        fail("certificate_not_found")
+    return pdf_response(found)
+
+
+@bp.get("/verify")
+@bp.get("/verify/<number>")
+def verify_page(number: str | None = None) -> Any:
+    """No login: whether a certificate is genuine and what it certifies, nothing more."""
+    number = (number or request.args.get("number") or "").strip()[:64]
+    found = certificates.verify(number) if number else None
+    return render_template("exams/verify.html", number=number, found=found)
+
+
+def _admin_page(status: int = 200) -> Any:
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    found, total = certificates.list_certificates(None, None, PAGE_SIZE, (page - 1) * PAGE_SIZE)
+    return render_template(
+        "exams/admin_certificates.html",
+        certificates=found,
+        page=page,
+        pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1),
+        units=org.list_units(),
+        year=this_year(),
+    ), status
+
+
+@bp.get("/admin/certificates")
+@admin_page
+def admin_certificates() -> Any:
+    return _admin_page()
+
+
+@bp.post("/admin/certificates/yearly")
+@admin_page
+def admin_certificates_yearly() -> Any:
+    unit_id = request.form.get("unit_id", type=int)
+    year = request.form.get("year", type=int)
+    if unit_id is None or year is None or not 2000 <= year <= 2100:
+        flash(_("Choose a unit and a year."), "error")
+        return _admin_page(400)
+    try:
+        issued, held, not_met = certificates.issue_yearly(current_principal().id, unit_id, year)
+    except TrackerError as error:
+        flash(str(error.message), "error")
+        return _admin_page(error.status)
+    flash(
+        _(
+            "%(issued)d certificates issued; %(held)d held one already; %(not_met)d did not "
+            "meet the target.",
+            issued=len(issued),
+            held=held,
+            not_met=not_met,
+        ),
+        "ok",
+    )
+    return redirect(url_for("web.admin_certificates"))
+
+
+@bp.post("/admin/certificates/<int:certificate_id>/revoke")
+@admin_page
+def admin_certificate_revoke(certificate_id: int) -> Any:
+    reason = request.form.get("reason", "").strip()
+    if not reason or len(reason) > 500:
+        flash(_("Give the reason for the revocation (at most 500 characters)."), "error")
+        return _admin_page(400)
+    try:
+        revoked = certificates.revoke(current_principal().id, certificate_id, reason)
+    except TrackerError as error:
+        if error.status == 404:
+            raise
+        flash(str(error.message), "error")
+        return _admin_page(error.status)
+    flash(_("Certificate %(n)s revoked.", n=revoked.number), "ok")
+    return redirect(url_for("web.admin_certificates"))
