@@ -14,6 +14,15 @@ DEFAULTS: dict[str, object] = {
     "RULE_SET": "cas-2016",
     "RULES_DIR": str(PROJECT_ROOT / "rules"),
     "HEARTBEAT_INTERVAL_S": 15,
+    # Fair shares of a server process (see docs/protocol.md, "Limits"): player events per
+    # second and burst per socket and per user, sockets per user, and the largest event.
+    "SOCKET_EVENTS_PER_S": 5,
+    "SOCKET_EVENT_BURST": 20,
+    "USER_EVENTS_PER_S": 10,
+    "USER_EVENT_BURST": 40,
+    "SOCKETS_PER_USER": 8,
+    "SOCKET_MAX_EVENT_BYTES": 1024,
+    "SOCKET_MAX_FRAME_BYTES": 1024**2,
     "IDLE_MINUTES": 5,  # a document page asks "still studying?" after this long without input
     "TIMEZONE": "Asia/Shanghai",
     "HOST": "127.0.0.1",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import asdict
 from functools import wraps
@@ -13,8 +14,9 @@ from flask_socketio import ConnectionRefusedError, Namespace, join_room
 from pydantic import ValidationError
 
 from tracker.auth import Principal, current_principal, principal_from_token
-from tracker.errors import TrackerError
+from tracker.errors import TrackerError, fail
 from tracker.live.fanout import session_room
+from tracker.live.limits import EventLimiter
 from tracker.services import player
 from tracker.services.player import BeatIn, BeatResult, LiveView
 from tracker.sockets.payloads import ClosePayload, HeartbeatPayload, OpenPayload
@@ -56,12 +58,26 @@ def _beat_in(payload: HeartbeatPayload) -> BeatIn:
     return BeatIn(**payload.model_dump())
 
 
+def _limiter() -> EventLimiter:
+    return current_app.extensions["tracker.limiter"]
+
+
+def _admit(data: Any) -> None:
+    """Refuse an event over its socket's or user's rate, or larger than a frame may be."""
+    if not _limiter().allow(request.sid):
+        fail("rate_limited")
+    # Measured as the JSON the client sent; a heartbeat is about 150 bytes.
+    if len(json.dumps(data, separators=(",", ":"))) > current_app.config["SOCKET_MAX_EVENT_BYTES"]:
+        fail("frame_too_large")
+
+
 def _acked(handler: Callable[..., dict[str, Any]]) -> Callable[..., dict[str, Any]]:
     """Turn every failure of an event into an error ack; a player never sees a crash."""
 
     @wraps(handler)
     def wrapper(self: PlayerNamespace, data: Any = None) -> dict[str, Any]:
         try:
+            _admit(data)
             return handler(self, data)
         except ValidationError as exc:
             details = [
@@ -88,9 +104,12 @@ class PlayerNamespace(Namespace):
             raise ConnectionRefusedError(
                 {"error": "unauthorized", "message": _("Please log in first.")}
             )
+        if not _limiter().attach(principal.id, request.sid):
+            raise ConnectionRefusedError(TrackerError("too_many_sockets").to_dict())
         session["principal"] = asdict(principal)
 
     def on_disconnect(self, *_reason: Any) -> None:
+        _limiter().detach(request.sid)
         player.detach_socket(request.sid)
 
     @staticmethod
