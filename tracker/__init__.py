@@ -63,6 +63,7 @@ def _init_extensions(app: Flask) -> None:
     from tracker.extensions import babel, db, login_manager, migrate, socketio
     from tracker.i18n import select_locale
     from tracker.live.limits import EventLimiter, Limits
+    from tracker.live.load import BusyPolicy, LoadGauge
     from tracker.live.store import InProcessLiveStore, RedisLiveStore
     from tracker.models import utcnow
     from tracker.rulesets import load_rule_sets
@@ -75,6 +76,16 @@ def _init_extensions(app: Flask) -> None:
     app.extensions["tracker.rule_sets"] = rule_sets
     app.extensions["tracker.timezone"] = ZoneInfo(app.config["TIMEZONE"])
     app.extensions["tracker.clock"] = utcnow
+    config = app.config
+    hold_s = config["BUSY_HOLD_S"] or 2 * float(config["HEARTBEAT_INTERVAL_S"])
+    app.extensions["tracker.load"] = LoadGauge(
+        BusyPolicy(
+            wait_s=float(config["BUSY_WAIT_MS"]) / 1000,
+            hold_s=float(hold_s),
+            stretch=float(config["BUSY_STRETCH"]),
+            retry_s=float(config["BUSY_RETRY_S"]),
+        )
+    )
     app.extensions["tracker.limiter"] = EventLimiter(
         Limits(
             socket_rate=float(app.config["SOCKET_EVENTS_PER_S"]),

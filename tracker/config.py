@@ -23,6 +23,18 @@ DEFAULTS: dict[str, object] = {
     "SOCKETS_PER_USER": 8,
     "SOCKET_MAX_EVENT_BYTES": 1024,
     "SOCKET_MAX_FRAME_BYTES": 1024**2,
+    # Group commit of heartbeats (docs/operations.md, "Load"): the most per batch, the most of
+    # one user per batch, and how long the first waits for company.
+    "CREDIT_BATCH_SIZE": 200,
+    "CREDIT_BATCH_PER_USER": 4,
+    "CREDIT_GATHER_MS": 2,
+    # Overload: busy when heartbeats waited longer than BUSY_WAIT_MS for their batch, for
+    # BUSY_HOLD_S after (default two intervals); then players are asked to beat BUSY_STRETCH
+    # times less often and new opens are refused with a retry hint of BUSY_RETRY_S to 2x that.
+    "BUSY_WAIT_MS": 100,
+    "BUSY_HOLD_S": None,
+    "BUSY_STRETCH": 2,
+    "BUSY_RETRY_S": 5,
     "IDLE_MINUTES": 5,  # a document page asks "still studying?" after this long without input
     "TIMEZONE": "Asia/Shanghai",
     "HOST": "127.0.0.1",

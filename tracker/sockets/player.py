@@ -50,6 +50,8 @@ def _beat_ack(result: BeatResult) -> dict[str, Any]:
         "accepted": result.accepted,
         "delta_s": _seconds(result.delta_ms),
         "raw_delta_s": _seconds(result.raw_delta_ms),
+        # Longer than at `open` while the server is busy: the player waits this long.
+        "heartbeat_interval_s": _seconds(result.heartbeat_interval_ms),
         **_view(result.view),
     }
 

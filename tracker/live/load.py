@@ -1,0 +1,48 @@
+"""How busy this server process is, judged by how long heartbeats wait to be credited."""
+
+from __future__ import annotations
+
+import random
+import threading
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class BusyPolicy:
+    """When a process counts as busy and what it asks of players then."""
+
+    wait_s: float  # a batch whose oldest heartbeat waited longer than this makes it busy
+    hold_s: float  # and it stays busy this long after the last such batch
+    stretch: float  # while busy, players are asked to beat this many times less often
+    retry_s: float  # new opens are refused with a hint to retry after about this long
+
+
+class LoadGauge:
+    """Busy or not, with hysteresis; times are the server clock's seconds, passed in."""
+
+    def __init__(self, policy: BusyPolicy) -> None:
+        self.policy = policy
+        self._lock = threading.Lock()
+        self._busy_until = float("-inf")
+        self.batches = 0
+        self.busy_batches = 0
+
+    def observe(self, waited_s: float, now: float) -> None:
+        """A batch began whose oldest request had waited `waited_s` seconds."""
+        with self._lock:
+            self.batches += 1
+            if waited_s > self.policy.wait_s:
+                self.busy_batches += 1
+                self._busy_until = max(self._busy_until, now + self.policy.hold_s)
+
+    def busy(self, now: float) -> bool:
+        """Whether the process is shedding load right now."""
+        return now < self._busy_until
+
+    def interval_ms(self, base_ms: int, now: float) -> int:
+        """The heartbeat interval to ask players for: longer while busy."""
+        return round(base_ms * self.policy.stretch) if self.busy(now) else base_ms
+
+    def retry_after_s(self) -> float:
+        """When a refused open should try again (spread out, so retries do not come at once)."""
+        return round(self.policy.retry_s * random.uniform(1.0, 2.0), 1)

@@ -1,0 +1,461 @@
+"""Crediting many heartbeats in one transaction: lock their users, read once, write once."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
+from typing import Any
+
+from sqlalchemy import Row, bindparam, insert, select, tuple_, update
+
+from tracker import clock
+from tracker.core.calendar import credit_day, year_of
+from tracker.core.crediting import (
+    NO_CREDIT,
+    Beat,
+    Credit,
+    SessionClock,
+    Standing,
+    Status,
+    evaluate_heartbeat,
+    is_lapsed,
+    restart_interval,
+    status_of,
+)
+from tracker.core.rules import hours_to_ms
+from tracker.errors import TrackerError
+from tracker.extensions import db
+from tracker.models import Courseware, ItemProgress, OnlineYearTotal, SessionCredit, User
+from tracker.models import WatchSession as WS
+from tracker.services.rules import rule_set_for
+
+ENDED_ERRORS = {
+    "superseded": "session_superseded",
+    "closed": "session_closed",
+    "expired": "session_expired",
+    "disabled": "account_disabled",
+}
+
+
+@dataclass(frozen=True)
+class BeatIn:
+    """A heartbeat as the client sent it (already validated)."""
+
+    session_id: str
+    seq: int
+    state: str
+    visible: bool
+    position: float
+    rate: float = 1.0
+
+    def stamped(self, at: datetime) -> Beat:
+        """The core's view of this heartbeat, received at `at` by the server's clock."""
+        return Beat(at, self.seq, self.state, self.visible, self.position, self.rate)
+
+
+@dataclass(frozen=True)
+class BeatRequest:
+    """One heartbeat or close to credit, stamped when the server received it."""
+
+    user_id: int
+    session_id: str
+    beat: BeatIn | None
+    socket_id: str | None
+    close: bool
+    received_at: datetime
+    next_interval_ms: int  # the interval the ack asks the player to wait before the next beat
+
+
+@dataclass(frozen=True)
+class LiveView:
+    """The totals a player shows: this item against its cap, this year against the cap."""
+
+    courseware_id: int
+    item_credited_ms: int
+    item_cap_ms: int
+    year: int
+    year_effective_ms: int
+    year_raw_ms: int
+    year_cap_ms: int | None
+
+
+@dataclass(frozen=True)
+class BeatResult:
+    """What a heartbeat or close did."""
+
+    session_id: str
+    user_id: int
+    courseware_id: int
+    status: Status
+    accepted: bool
+    delta_ms: int
+    raw_delta_ms: int
+    view: LiveView
+    ended: bool
+    heartbeat_interval_ms: int
+
+
+# ---------------------------------------------------------------- the rows a batch works on
+
+_SESSION_FIELDS = (
+    "last_beat_at",
+    "last_seq",
+    "last_position",
+    "was_live",
+    "socket_id",
+    "ended_at",
+    "end_reason",
+    "live_ms",
+    "raw_ms",
+    "effective_ms",
+    "interval_ms",
+)
+
+
+class SessionState:
+    """A watch_sessions row (with its item's kind and cap) as a batch reads and changes it."""
+
+    def __init__(self, row: Row[Any]) -> None:
+        self.id: str = row.id
+        self.user_id: int = row.user_id
+        self.courseware_id: int = row.courseware_id
+        self.opened_at: datetime = row.opened_at
+        self.kind: str = row.kind
+        self.item_cap_ms = hours_to_ms(float(row.hours_limit))
+        self.values = {name: getattr(row, name) for name in _SESSION_FIELDS}
+
+    def clock(self) -> SessionClock:
+        """Where the next interval of this session starts."""
+        v = self.values
+        return SessionClock(
+            self.kind, v["last_beat_at"], v["last_seq"], v["last_position"], v["was_live"]
+        )
+
+    def set_clock(self, clock_: SessionClock) -> None:
+        """Move the session's clock."""
+        self.values.update(
+            last_beat_at=clock_.last_at,
+            last_seq=clock_.last_seq,
+            last_position=clock_.last_position,
+            was_live=clock_.was_live,
+        )
+
+    def end(self, at: datetime, reason: str) -> None:
+        """End the session now."""
+        self.values.update(ended_at=at, end_reason=reason, was_live=False)
+
+    @property
+    def ended(self) -> bool:
+        """Whether the session is over."""
+        return self.values["ended_at"] is not None
+
+
+class RunningTotals:
+    """A user's running totals and ledger entries that one transaction checks and books into.
+
+    Loaded for many users at once; `book` changes them in memory and `write` stores what
+    changed with one statement per table. Correct only while the users' rows are locked.
+    """
+
+    def __init__(self, tz: tzinfo) -> None:
+        self.tz = tz
+        self.progress: dict[tuple[int, int], int] = {}
+        self.years: dict[int, dict[int, list[int]]] = {}  # user -> year -> [raw, effective]
+        self.credits: dict[tuple[str, int], list[int]] = {}  # (session, year) -> [raw, eff]
+        self._stored: set[tuple[str, object]] = set()
+        self._changed: set[tuple[str, object]] = set()
+        self._days: dict[tuple[str, int], Any] = {}
+
+    def load(
+        self,
+        items: Iterable[tuple[int, int]],
+        users_years: Iterable[tuple[int, int]],
+        sessions_years: Iterable[tuple[str, int]],
+    ) -> RunningTotals:
+        """Read the rows of these (user, item), (user, year) and (session, year) keys."""
+        items, users_years, sessions_years = set(items), set(users_years), set(sessions_years)
+        ip, oy, sc = ItemProgress.__table__, OnlineYearTotal.__table__, SessionCredit.__table__
+        if items:
+            for r in db.session.execute(
+                select(ip.c.user_id, ip.c.courseware_id, ip.c.credited_ms).where(
+                    tuple_(ip.c.user_id, ip.c.courseware_id).in_(list(items))
+                )
+            ):
+                self._seen("progress", (r.user_id, r.courseware_id))
+                self.progress[(r.user_id, r.courseware_id)] = r.credited_ms
+        if users_years:
+            for r in db.session.execute(
+                select(oy).where(tuple_(oy.c.user_id, oy.c.year).in_(list(users_years)))
+            ):
+                self._seen("years", (r.user_id, r.year))
+                self.years.setdefault(r.user_id, {})[r.year] = [r.raw_ms, r.effective_ms]
+        if sessions_years:
+            for r in db.session.execute(
+                select(sc.c.session_id, sc.c.year, sc.c.raw_ms, sc.c.effective_ms).where(
+                    tuple_(sc.c.session_id, sc.c.year).in_(list(sessions_years))
+                )
+            ):
+                self._seen("credits", (r.session_id, r.year))
+                self.credits[(r.session_id, r.year)] = [r.raw_ms, r.effective_ms]
+        return self
+
+    def _seen(self, table: str, key: object) -> None:
+        self._stored.add((table, key))
+
+    def standing(self, user_id: int, courseware_id: int, cap_ms: int, year_cap: int | None):
+        """The standing caps are checked against."""
+        return Standing(
+            item_credited_ms=self.progress.get((user_id, courseware_id), 0),
+            item_cap_ms=cap_ms,
+            year_effective_ms={y: t[1] for y, t in self.years.get(user_id, {}).items()},
+            year_cap_ms=year_cap,
+        )
+
+    def view(self, user_id: int, courseware_id: int, standing: Standing, now: datetime):
+        """What the player shows after this transaction."""
+        year = year_of(now, self.tz)
+        return LiveView(
+            courseware_id=courseware_id,
+            item_credited_ms=standing.item_credited_ms,
+            item_cap_ms=standing.item_cap_ms,
+            year=year,
+            year_effective_ms=standing.year_effective(year),
+            year_raw_ms=self.years.get(user_id, {}).get(year, [0, 0])[0],
+            year_cap_ms=standing.year_cap_ms,
+        )
+
+    def book(self, session: SessionState, credit: Credit) -> None:
+        """Add `credit` to the session, the item's progress, the years and the ledger."""
+        values = session.values
+        values["live_ms"] += credit.live_ms
+        values["raw_ms"] += credit.raw_ms
+        values["effective_ms"] += credit.effective_ms
+        if not credit.parts:
+            return
+        item = (session.user_id, session.courseware_id)
+        self.progress[item] = self.progress.get(item, 0) + credit.raw_ms
+        self._changed.add(("progress", item))
+        for part in credit.parts:
+            year_key, credit_key = (session.user_id, part.year), (session.id, part.year)
+            for row in (
+                self.years.setdefault(session.user_id, {}).setdefault(part.year, [0, 0]),
+                self.credits.setdefault(credit_key, [0, 0]),
+            ):
+                row[0] += part.raw_ms
+                row[1] += part.effective_ms
+            self._changed.update((("years", year_key), ("credits", credit_key)))
+            self._days[(session.id, part.year)] = (session, part.year)
+
+    def write(self) -> None:
+        """Store every changed total: updates for rows that existed, inserts for new ones."""
+        ip, oy, sc = ItemProgress.__table__, OnlineYearTotal.__table__, SessionCredit.__table__
+        old = self._changed & self._stored
+        new = self._changed - self._stored
+        _executemany(
+            update(ip)
+            .where(ip.c.user_id == bindparam("u"), ip.c.courseware_id == bindparam("c"))
+            .values(credited_ms=bindparam("ms")),
+            [{"u": u, "c": c, "ms": self.progress[(u, c)]} for t, (u, c) in old if t == "progress"],
+        )
+        _executemany(
+            insert(ip),
+            [
+                {"user_id": u, "courseware_id": c, "credited_ms": self.progress[(u, c)]}
+                for t, (u, c) in new
+                if t == "progress"
+            ],
+        )
+        _executemany(
+            update(oy)
+            .where(oy.c.user_id == bindparam("u"), oy.c.year == bindparam("y"))
+            .values(raw_ms=bindparam("raw"), effective_ms=bindparam("eff")),
+            [
+                {"u": u, "y": y, "raw": raw, "eff": eff}
+                for t, (u, y) in old
+                if t == "years"
+                for raw, eff in [self.years[u][y]]
+            ],
+        )
+        _executemany(
+            insert(oy),
+            [
+                {"user_id": u, "year": y, "raw_ms": r, "effective_ms": e}
+                for t, (u, y) in new
+                if t == "years"
+                for r, e in [self.years[u][y]]
+            ],
+        )
+        _executemany(
+            update(sc)
+            .where(sc.c.session_id == bindparam("s"), sc.c.year == bindparam("y"))
+            .values(raw_ms=bindparam("raw"), effective_ms=bindparam("eff")),
+            [
+                {"s": s, "y": y, "raw": self.credits[(s, y)][0], "eff": self.credits[(s, y)][1]}
+                for t, (s, y) in old
+                if t == "credits"
+            ],
+        )
+        _executemany(insert(sc), [self._new_credit(key) for t, key in new if t == "credits"])
+
+    def _new_credit(self, key: Any) -> dict[str, Any]:
+        session, year = self._days[key]
+        raw, effective = self.credits[key]
+        return {
+            "session_id": session.id,
+            "year": year,
+            "user_id": session.user_id,
+            "courseware_id": session.courseware_id,
+            "day": credit_day(session.opened_at, year, self.tz),
+            "raw_ms": raw,
+            "effective_ms": effective,
+        }
+
+
+def _executemany(statement: Any, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        db.session.execute(statement, rows)
+
+
+def year_cap_ms(user: User) -> int | None:
+    """The user's yearly cap on online time, if the rule set has one."""
+    group = rule_set_for(user).cap_group("online")
+    return group.cap_ms if group else None
+
+
+# ---------------------------------------------------------------- one batch
+
+
+def _lock_users(user_ids: Iterable[int]) -> dict[int, User]:
+    # Every crediting transaction locks its users' rows first, in id order, so opens,
+    # heartbeats and closes of one user never interleave and two batches never deadlock
+    # (SQLite serialises all writers anyway).
+    found = db.session.scalars(
+        select(User).where(User.id.in_(sorted(set(user_ids)))).order_by(User.id).with_for_update()
+    )
+    return {user.id: user for user in found if user.active}
+
+
+def _load_sessions(session_ids: Iterable[str]) -> dict[str, SessionState]:
+    ws, cw = WS.__table__, Courseware.__table__
+    query = (
+        select(ws, cw.c.kind, cw.c.hours_limit)
+        .join(cw, cw.c.id == ws.c.courseware_id)
+        .where(ws.c.id.in_(sorted(set(session_ids))))
+        .with_for_update(of=ws)
+    )
+    return {row.id: SessionState(row) for row in db.session.execute(query)}
+
+
+def _write_sessions(sessions: Iterable[SessionState]) -> None:
+    ws = WS.__table__
+    statement = (
+        update(ws)
+        .where(ws.c.id == bindparam("sid"))
+        .values({name: bindparam(f"v_{name}") for name in _SESSION_FIELDS})
+    )
+    _executemany(
+        statement,
+        [
+            {"sid": s.id, **{f"v_{name}": value for name, value in s.values.items()}}
+            for s in sessions
+        ],
+    )
+
+
+def credit_batch(
+    requests: Sequence[BeatRequest], base_interval_ms: int
+) -> list[BeatResult | TrackerError]:
+    """Credit every request in one transaction (the caller commits); a result or error each."""
+    tz = clock.timezone()
+    users = _lock_users(r.user_id for r in requests)
+    sessions = _load_sessions(r.session_id for r in requests)
+    caps = {user_id: year_cap_ms(user) for user_id, user in users.items()}
+    years = {year_of(r.received_at, tz) for r in requests}
+    for s in sessions.values():
+        years.add(year_of(s.values["last_beat_at"], tz))
+    totals = RunningTotals(tz).load(
+        ((s.user_id, s.courseware_id) for s in sessions.values()),
+        ((u, y) for u in users for y in years),
+        ((s, y) for s in sessions for y in years),
+    )
+    touched: dict[str, SessionState] = {}
+    outcomes: list[BeatResult | TrackerError] = []
+    for request in requests:
+        session = sessions.get(request.session_id)
+        try:
+            if request.user_id not in users:
+                raise TrackerError("account_disabled")
+            if session is None or session.user_id != request.user_id:
+                raise TrackerError("session_not_found")
+            touched[session.id] = session
+            outcomes.append(
+                _advance(session, request, totals, caps[request.user_id], base_interval_ms)
+            )
+        except TrackerError as error:
+            outcomes.append(error)
+    _write_sessions(touched.values())
+    totals.write()
+    return outcomes
+
+
+def _refusal(session: SessionState, now: datetime, interval_ms: int, close: bool) -> str | None:
+    """Why this session takes no more heartbeats (ending it if it lapsed), else None."""
+    if session.ended:
+        if close and session.values["end_reason"] == "closed":
+            return None  # closing twice is harmless
+        return ENDED_ERRORS.get(session.values["end_reason"] or "", "session_closed")
+    if is_lapsed(session.clock(), now, interval_ms):
+        session.end(now, "expired")
+        return None if close else "session_expired"
+    return None
+
+
+def _advance(
+    session: SessionState,
+    request: BeatRequest,
+    totals: RunningTotals,
+    year_cap: int | None,
+    base_interval_ms: int,
+) -> BeatResult:
+    now, beat = request.received_at, request.beat
+    # The lapse window and the longest creditable interval follow the interval this
+    # session was last asked to keep (longer while the server is busy).
+    interval = session.values["interval_ms"] or base_interval_ms
+    error = _refusal(session, now, interval, request.close)
+    if error is not None:
+        raise TrackerError(error)
+    standing = totals.standing(
+        session.user_id, session.courseware_id, session.item_cap_ms, year_cap
+    )
+    credit, accepted = NO_CREDIT, False
+    if beat is not None and not session.ended:
+        if session.values["socket_id"] != request.socket_id:
+            # A new socket (a reconnect) starts a fresh interval: the gap earns nothing.
+            session.set_clock(restart_interval(session.clock(), now))
+            session.values["socket_id"] = request.socket_id
+        outcome = evaluate_heartbeat(
+            session.clock(), beat.stamped(now), standing, interval, totals.tz
+        )
+        accepted = outcome.accepted
+        if accepted:
+            session.set_clock(outcome.clock)
+            totals.book(session, outcome.credit)
+            credit, standing = outcome.credit, outcome.standing
+    if request.close and not session.ended:
+        session.end(now, "closed")
+    if not session.ended:
+        session.values["interval_ms"] = request.next_interval_ms
+    view = totals.view(session.user_id, session.courseware_id, standing, now)
+    return BeatResult(
+        session_id=session.id,
+        user_id=session.user_id,
+        courseware_id=session.courseware_id,
+        status=status_of(session.values["was_live"], standing, view.year),
+        accepted=accepted,
+        delta_ms=credit.effective_ms,
+        raw_delta_ms=credit.raw_ms,
+        view=view,
+        ended=session.ended,
+        heartbeat_interval_ms=request.next_interval_ms,
+    )
