@@ -210,9 +210,11 @@ class Processes:
             server.wait_ready()
         return server
 
-    def nginx(self, name: str, server_ports: Sequence[int], workdir: Path) -> NginxProcess:
+    def nginx(
+        self, name: str, server_ports: Sequence[int], workdir: Path, port: int | None = None
+    ) -> NginxProcess:
         """Start nginx in front of `server_ports` and wait until it listens."""
-        proxy = NginxProcess(name, server_ports, workdir)
+        proxy = NginxProcess(name, server_ports, workdir, port)
         self.all.append(proxy)
         proxy.start()
         proxy.wait_ready()
@@ -273,8 +275,10 @@ def render_nginx(listen_port: int, server_ports: Sequence[int], workdir: Path) -
 class NginxProcess(ManagedProcess):
     """nginx in the foreground, proxying HTTP and websockets to tracker servers."""
 
-    def __init__(self, name: str, server_ports: Sequence[int], workdir: Path) -> None:
-        self.port = free_port()
+    def __init__(
+        self, name: str, server_ports: Sequence[int], workdir: Path, port: int | None = None
+    ) -> None:
+        self.port = port or free_port()
         self.workdir = workdir
         conf = render_nginx(self.port, server_ports, workdir)
         super().__init__(name, [NGINX, "-p", str(workdir), "-c", str(conf)], {})
