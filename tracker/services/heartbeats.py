@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import Any
 
-from sqlalchemy import Row, bindparam, insert, select, tuple_, update
+from sqlalchemy import Row, Table, select, text, tuple_
+from sqlalchemy.dialects import postgresql, sqlite
 
 from tracker import clock
 from tracker.core.calendar import credit_day, year_of
@@ -162,46 +164,31 @@ class RunningTotals:
         self.tz = tz
         self.progress: dict[tuple[int, int], int] = {}
         self.years: dict[int, dict[int, list[int]]] = {}  # user -> year -> [raw, effective]
-        self.credits: dict[tuple[str, int], list[int]] = {}  # (session, year) -> [raw, eff]
-        self._stored: set[tuple[str, object]] = set()
-        self._changed: set[tuple[str, object]] = set()
-        self._days: dict[tuple[str, int], Any] = {}
+        # What this transaction adds to ledger entries: (session, year) -> [raw, effective].
+        self.credits: dict[tuple[str, int], list[int]] = {}
+        self._changed_items: set[tuple[int, int]] = set()
+        self._changed_years: set[tuple[int, int]] = set()
+        self._sessions: dict[str, SessionState] = {}
 
     def load(
-        self,
-        items: Iterable[tuple[int, int]],
-        users_years: Iterable[tuple[int, int]],
-        sessions_years: Iterable[tuple[str, int]],
+        self, items: Iterable[tuple[int, int]], users_years: Iterable[tuple[int, int]]
     ) -> RunningTotals:
-        """Read the rows of these (user, item), (user, year) and (session, year) keys."""
-        items, users_years, sessions_years = set(items), set(users_years), set(sessions_years)
-        ip, oy, sc = ItemProgress.__table__, OnlineYearTotal.__table__, SessionCredit.__table__
+        """Read the running totals of these (user, item) and (user, year) keys."""
+        items, users_years = set(items), set(users_years)
+        ip, oy = ItemProgress.__table__, OnlineYearTotal.__table__
         if items:
             for r in db.session.execute(
                 select(ip.c.user_id, ip.c.courseware_id, ip.c.credited_ms).where(
                     tuple_(ip.c.user_id, ip.c.courseware_id).in_(list(items))
                 )
             ):
-                self._seen("progress", (r.user_id, r.courseware_id))
                 self.progress[(r.user_id, r.courseware_id)] = r.credited_ms
         if users_years:
             for r in db.session.execute(
                 select(oy).where(tuple_(oy.c.user_id, oy.c.year).in_(list(users_years)))
             ):
-                self._seen("years", (r.user_id, r.year))
                 self.years.setdefault(r.user_id, {})[r.year] = [r.raw_ms, r.effective_ms]
-        if sessions_years:
-            for r in db.session.execute(
-                select(sc.c.session_id, sc.c.year, sc.c.raw_ms, sc.c.effective_ms).where(
-                    tuple_(sc.c.session_id, sc.c.year).in_(list(sessions_years))
-                )
-            ):
-                self._seen("credits", (r.session_id, r.year))
-                self.credits[(r.session_id, r.year)] = [r.raw_ms, r.effective_ms]
         return self
-
-    def _seen(self, table: str, key: object) -> None:
-        self._stored.add((table, key))
 
     def standing(self, user_id: int, courseware_id: int, cap_ms: int, year_cap: int | None):
         """The standing caps are checked against."""
@@ -235,71 +222,39 @@ class RunningTotals:
             return
         item = (session.user_id, session.courseware_id)
         self.progress[item] = self.progress.get(item, 0) + credit.raw_ms
-        self._changed.add(("progress", item))
+        self._changed_items.add(item)
+        self._sessions[session.id] = session
         for part in credit.parts:
-            year_key, credit_key = (session.user_id, part.year), (session.id, part.year)
             for row in (
                 self.years.setdefault(session.user_id, {}).setdefault(part.year, [0, 0]),
-                self.credits.setdefault(credit_key, [0, 0]),
+                self.credits.setdefault((session.id, part.year), [0, 0]),
             ):
                 row[0] += part.raw_ms
                 row[1] += part.effective_ms
-            self._changed.update((("years", year_key), ("credits", credit_key)))
-            self._days[(session.id, part.year)] = (session, part.year)
+            self._changed_years.add((session.user_id, part.year))
 
     def write(self) -> None:
-        """Store every changed total: updates for rows that existed, inserts for new ones."""
+        """Store every changed total and add to the ledger: one upsert per table."""
         ip, oy, sc = ItemProgress.__table__, OnlineYearTotal.__table__, SessionCredit.__table__
-        old = self._changed & self._stored
-        new = self._changed - self._stored
-        _executemany(
-            update(ip)
-            .where(ip.c.user_id == bindparam("u"), ip.c.courseware_id == bindparam("c"))
-            .values(credited_ms=bindparam("ms")),
-            [{"u": u, "c": c, "ms": self.progress[(u, c)]} for t, (u, c) in old if t == "progress"],
-        )
-        _executemany(
-            insert(ip),
+        _upsert(
+            ip,
             [
                 {"user_id": u, "courseware_id": c, "credited_ms": self.progress[(u, c)]}
-                for t, (u, c) in new
-                if t == "progress"
+                for u, c in sorted(self._changed_items)
             ],
         )
-        _executemany(
-            update(oy)
-            .where(oy.c.user_id == bindparam("u"), oy.c.year == bindparam("y"))
-            .values(raw_ms=bindparam("raw"), effective_ms=bindparam("eff")),
+        _upsert(
+            oy,
             [
-                {"u": u, "y": y, "raw": raw, "eff": eff}
-                for t, (u, y) in old
-                if t == "years"
+                {"user_id": u, "year": y, "raw_ms": raw, "effective_ms": eff}
+                for u, y in sorted(self._changed_years)
                 for raw, eff in [self.years[u][y]]
             ],
         )
-        _executemany(
-            insert(oy),
-            [
-                {"user_id": u, "year": y, "raw_ms": r, "effective_ms": e}
-                for t, (u, y) in new
-                if t == "years"
-                for r, e in [self.years[u][y]]
-            ],
-        )
-        _executemany(
-            update(sc)
-            .where(sc.c.session_id == bindparam("s"), sc.c.year == bindparam("y"))
-            .values(raw_ms=bindparam("raw"), effective_ms=bindparam("eff")),
-            [
-                {"s": s, "y": y, "raw": self.credits[(s, y)][0], "eff": self.credits[(s, y)][1]}
-                for t, (s, y) in old
-                if t == "credits"
-            ],
-        )
-        _executemany(insert(sc), [self._new_credit(key) for t, key in new if t == "credits"])
+        _upsert(sc, [self._credit_row(key) for key in sorted(self.credits)], add=True)
 
-    def _new_credit(self, key: Any) -> dict[str, Any]:
-        session, year = self._days[key]
+    def _credit_row(self, key: tuple[str, int]) -> dict[str, Any]:
+        session, year = self._sessions[key[0]], key[1]
         raw, effective = self.credits[key]
         return {
             "session_id": session.id,
@@ -312,9 +267,46 @@ class RunningTotals:
         }
 
 
-def _executemany(statement: Any, rows: list[dict[str, Any]]) -> None:
-    if rows:
-        db.session.execute(statement, rows)
+def _upsert(table: Table, rows: list[dict[str, Any]], add: bool = False) -> None:
+    """Insert `rows`, or update the existing rows with their key: set the values or `add` them.
+
+    PostgreSQL gets one statement whose parameters are one array per column (`unnest`): its
+    text never changes, so it is parsed and prepared once, while psycopg's executemany and a
+    multi-row VALUES both cost Python work per row (docs/benchmarks.md). SQLite's
+    executemany runs in C.
+    """
+    if not rows:
+        return
+    keys = [column.name for column in table.primary_key]
+    names = list(rows[0])
+    changed = ("raw_ms", "effective_ms") if add else [n for n in names if n not in keys]
+    dialect = db.session.get_bind().dialect
+    if dialect.name == "postgresql":
+        db.session.execute(
+            text(_unnest_upsert(table, tuple(names), tuple(keys), tuple(changed), add)),
+            {name: [row[name] for row in rows] for name in names},
+        )
+        return
+    statement = sqlite.insert(table)
+    new = {
+        n: (table.c[n] + statement.excluded[n]) if add else statement.excluded[n] for n in changed
+    }
+    db.session.execute(statement.on_conflict_do_update(index_elements=keys, set_=new), rows)
+
+
+@functools.cache
+def _unnest_upsert(
+    table: Table, names: tuple[str, ...], keys: tuple[str, ...], changed: tuple[str, ...], add: bool
+) -> str:
+    dialect = postgresql.dialect()
+    arrays = ", ".join(f"CAST(:{n} AS {table.c[n].type.compile(dialect=dialect)}[])" for n in names)
+    sets = ", ".join(
+        f"{n} = {table.name}.{n} + excluded.{n}" if add else f"{n} = excluded.{n}" for n in changed
+    )
+    return (
+        f"INSERT INTO {table.name} ({', '.join(names)}) SELECT * FROM unnest({arrays}) "
+        f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {sets}"
+    )
 
 
 def year_cap_ms(user: User) -> int | None:
@@ -348,17 +340,17 @@ def _load_sessions(session_ids: Iterable[str]) -> dict[str, SessionState]:
 
 
 def _write_sessions(sessions: Iterable[SessionState]) -> None:
-    ws = WS.__table__
-    statement = (
-        update(ws)
-        .where(ws.c.id == bindparam("sid"))
-        .values({name: bindparam(f"v_{name}") for name in _SESSION_FIELDS})
-    )
-    _executemany(
-        statement,
+    _upsert(
+        WS.__table__,
         [
-            {"sid": s.id, **{f"v_{name}": value for name, value in s.values.items()}}
-            for s in sessions
+            {
+                "id": s.id,
+                "user_id": s.user_id,
+                "courseware_id": s.courseware_id,
+                "opened_at": s.opened_at,
+                **s.values,
+            }
+            for s in sorted(sessions, key=lambda s: s.id)
         ],
     )
 
@@ -377,7 +369,6 @@ def credit_batch(
     totals = RunningTotals(tz).load(
         ((s.user_id, s.courseware_id) for s in sessions.values()),
         ((u, y) for u in users for y in years),
-        ((s, y) for s in sessions for y in years),
     )
     touched: dict[str, SessionState] = {}
     outcomes: list[BeatResult | TrackerError] = []

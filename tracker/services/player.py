@@ -131,7 +131,7 @@ def open_session(principal: Principal, courseware_id: int, socket_id: str | None
                 interval_ms=interval,
             )
         )
-        totals = RunningTotals(tz).load([(user.id, item.id)], [(user.id, year_of(now, tz))], [])
+        totals = RunningTotals(tz).load([(user.id, item.id)], [(user.id, year_of(now, tz))])
         cap_ms = hours_to_ms(float(item.hours_limit))
         standing = totals.standing(user.id, item.id, cap_ms, year_cap_ms(user))
         view = totals.view(user.id, item.id, standing, now)
