@@ -28,7 +28,7 @@ from tracker.core.crediting import (
 from tracker.core.rules import hours_to_ms
 from tracker.errors import TrackerError
 from tracker.extensions import db
-from tracker.models import Courseware, ItemProgress, OnlineYearTotal, SessionCredit, User
+from tracker.models import Courseware, ItemProgress, OnlineYearTotal, SessionCredit, Unit, User
 from tracker.models import WatchSession as WS
 from tracker.services.rules import rule_set_for
 
@@ -309,23 +309,37 @@ def _unnest_upsert(
     )
 
 
-def year_cap_ms(user: User) -> int | None:
+def year_cap_ms(user: User | _Member) -> int | None:
     """The user's yearly cap on online time, if the rule set has one."""
-    group = rule_set_for(user).cap_group("online")
+    group = rule_set_for(user).cap_group("online")  # type: ignore[arg-type]
     return group.cap_ms if group else None
 
 
-# ---------------------------------------------------------------- one batch
+@dataclass(frozen=True)
+class _Member:
+    """What `rule_set_for` reads of a user: the unit (loaded once per batch)."""
+
+    unit: Unit | None
 
 
-def _lock_users(user_ids: Iterable[int]) -> dict[int, User]:
+def _lock_users(user_ids: Iterable[int]) -> dict[int, int | None]:
+    """Lock the users' rows; the yearly cap of each one that is active."""
     # Every crediting transaction locks its users' rows first, in id order, so opens,
     # heartbeats and closes of one user never interleave and two batches never deadlock
-    # (SQLite serialises all writers anyway).
-    found = db.session.scalars(
-        select(User).where(User.id.in_(sorted(set(user_ids)))).order_by(User.id).with_for_update()
-    )
-    return {user.id: user for user in found if user.active}
+    # (SQLite serialises all writers anyway). Plain rows: ORM objects cost more than the rest.
+    users = User.__table__
+    rows = db.session.execute(
+        select(users.c.id, users.c.unit_id)
+        .where(users.c.id.in_(sorted(set(user_ids))), users.c.active)
+        .order_by(users.c.id)
+        .with_for_update()
+    ).all()
+    caps: dict[int | None, int | None] = {}
+    for _id, unit_id in rows:
+        if unit_id not in caps:
+            unit = db.session.get(Unit, unit_id) if unit_id is not None else None
+            caps[unit_id] = year_cap_ms(_Member(unit))
+    return {user_id: caps[unit_id] for user_id, unit_id in rows}
 
 
 def _load_sessions(session_ids: Iterable[str]) -> dict[str, SessionState]:
@@ -360,22 +374,21 @@ def credit_batch(
 ) -> list[BeatResult | TrackerError]:
     """Credit every request in one transaction (the caller commits); a result or error each."""
     tz = clock.timezone()
-    users = _lock_users(r.user_id for r in requests)
+    caps = _lock_users(r.user_id for r in requests)
     sessions = _load_sessions(r.session_id for r in requests)
-    caps = {user_id: year_cap_ms(user) for user_id, user in users.items()}
     years = {year_of(r.received_at, tz) for r in requests}
     for s in sessions.values():
         years.add(year_of(s.values["last_beat_at"], tz))
     totals = RunningTotals(tz).load(
         ((s.user_id, s.courseware_id) for s in sessions.values()),
-        ((u, y) for u in users for y in years),
+        ((u, y) for u in caps for y in years),
     )
     touched: dict[str, SessionState] = {}
     outcomes: list[BeatResult | TrackerError] = []
     for request in requests:
         session = sessions.get(request.session_id)
         try:
-            if request.user_id not in users:
+            if request.user_id not in caps:
                 raise TrackerError("account_disabled")
             if session is None or session.user_id != request.user_id:
                 raise TrackerError("session_not_found")
