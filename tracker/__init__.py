@@ -153,6 +153,7 @@ def _register_blueprints(app: Flask) -> None:
     from tracker.formatting import clock, day, duration
     from tracker.security import install_origin_check
     from tracker.sockets.player import PlayerNamespace
+    from tracker.sockets.sessions import SocketAwareSessionInterface
 
     app.add_template_filter(duration, "duration")
     app.add_template_filter(clock, "clock")
@@ -168,4 +169,5 @@ def _register_blueprints(app: Flask) -> None:
     register_error_handlers(app)
     install_origin_check(app)
     cli.register(app)
+    app.session_interface = SocketAwareSessionInterface()
     socketio.on_namespace(PlayerNamespace("/player"))
