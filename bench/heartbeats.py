@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT))  # deploy.local and tracker, when run as a script
 from bulk import PASSWORD, provision  # noqa: E402
 from machine import CORES, cpu_during, load_average  # noqa: E402
 from pg_schema import private_schema  # noqa: E402
-from viewers import Plan, Tally, Window, connect_all, play  # noqa: E402
+from viewers import Plan, Tally, Window, run_all  # noqa: E402
 
 from deploy.local import Processes, ServerProcess  # noqa: E402
 
@@ -132,26 +132,19 @@ async def login_loop(url: str, window: Window, tally: Tally) -> None:
 async def drive(
     args: argparse.Namespace, url: str, tokens: list[str], courseware_id: int, pid: int
 ) -> tuple[Tally, dict[str, float], int]:
-    """Connect and open, beat through warm-up and window, disconnect; tally, CPU, viewers."""
-    tally = Tally()
-    t0 = time.perf_counter()
-    ramp = Window(t0, t0 + 600)
-    plan = Plan(args.period, args.closed_loop, args.ack_timeout, ramp, tally, courseware_id)
-    viewers = await connect_all(url, tokens, plan, ramp.end)
-    if not viewers:
-        raise RuntimeError(f"no viewer could connect: {dict(tally.errors)}")
-    log(f"{len(viewers)} viewers open in {time.perf_counter() - t0:.1f} s; measuring")
-    start = time.perf_counter() + args.warmup
-    window = Window(start, start + args.duration)
+    """Connect, open and play every viewer; measure once all are open; tally, CPU, viewers."""
+    tally, window = Tally(), Window()
     plan = Plan(args.period, args.closed_loop, args.ack_timeout, window, tally, courseware_id)
+    playing = asyncio.create_task(run_all(url, tokens, plan, args.warmup, args.duration))
+    while window.start == float("inf") and not playing.done():
+        await asyncio.sleep(0.1)
+    log(f"all viewers have tried to open; measuring from {args.warmup:g} s on")
     logins = [login_loop(url, window, tally) for _ in range(args.logins)]
-    try:
-        cpu, *_ = await asyncio.gather(
-            cpu_during(window.start, window.end, [pid]), *(play(v, plan) for v in viewers), *logins
-        )
-    finally:
-        await asyncio.gather(*(v.client.disconnect() for v in viewers), return_exceptions=True)
-    return tally, cpu, len(viewers)
+    cpu, *_ = await asyncio.gather(cpu_during(window.start, window.end, [pid]), *logins)
+    viewers = await playing
+    if not viewers:
+        raise RuntimeError(f"no viewer could open: {dict(tally.errors)}")
+    return tally, cpu, viewers
 
 
 def percentile(sorted_values: list[float], pct: float) -> float:

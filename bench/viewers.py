@@ -14,12 +14,12 @@ import socketio
 NAMESPACE = "/player"
 
 
-@dataclass(frozen=True)
+@dataclass
 class Window:
-    """The measured interval, in `time.perf_counter()` seconds."""
+    """The measured interval, in `time.perf_counter()` seconds (set once everyone is open)."""
 
-    start: float
-    end: float
+    start: float = float("inf")
+    end: float = float("inf")
 
     def holds(self, t: float) -> bool:
         """Whether `t` falls inside the window."""
@@ -145,24 +145,38 @@ async def connect(url: str, token: str, timeout: float) -> Viewer:
     return Viewer(client)
 
 
-async def connect_all(url: str, tokens: list[str], plan: Plan, ramp_until: float) -> list[Viewer]:
-    """Connect and open every viewer, 25 at a time; failures are counted, not fatal."""
-    gate = asyncio.Semaphore(25)
+async def run_all(url: str, tokens: list[str], plan: Plan, warmup: float, duration: float) -> int:
+    """Connect and open every viewer (25 at a time) and let each play as soon as it is open.
 
-    async def one(token: str) -> Viewer | None:
-        async with gate:
-            try:
+    The window starts `warmup` seconds after the last viewer opened. Failures are counted,
+    not fatal; the number of viewers that played is returned.
+    """
+    gate, opened, done = asyncio.Semaphore(25), [0], asyncio.Event()
+
+    async def one(token: str) -> bool:
+        try:
+            async with gate:
                 viewer = await connect(url, token, plan.ack_timeout)
-            except Exception as exc:
-                plan.tally.errors[f"connect:{type(exc).__name__}"] += 1
-                return None
-            if await viewer.open(plan, ramp_until):
-                return viewer
+                is_open = await viewer.open(plan, time.perf_counter() + 600)
+        except Exception as exc:
+            plan.tally.errors[f"connect:{type(exc).__name__}"] += 1
+            is_open, viewer = False, None
+        opened[0] += 1
+        if opened[0] == len(tokens):
+            plan.window.start = time.perf_counter() + warmup
+            plan.window.end = plan.window.start + duration
+            done.set()
+        if viewer is None:
+            return False
+        try:
+            if is_open:
+                await play(viewer, plan)
+        finally:
+            await done.wait()
             await viewer.client.disconnect()
-            return None
+        return is_open
 
-    found = await asyncio.gather(*(one(t) for t in tokens))
-    return [v for v in found if v is not None]
+    return sum(await asyncio.gather(*(one(t) for t in tokens)))
 
 
 async def play(viewer: Viewer, plan: Plan) -> None:
