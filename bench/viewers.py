@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 import time
 from collections import Counter
@@ -92,10 +93,14 @@ class Viewer:
         except socketio.exceptions.SocketIOError:
             return {"ok": False, "error": "disconnected"}
 
-    async def open(self, plan: Plan, give_up_at: float) -> bool:
-        """Open the courseware, waiting as told while the server says it is busy."""
+    async def open(
+        self, plan: Plan, give_up_at: float, gate: asyncio.Semaphore | None = None
+    ) -> bool:
+        """Open the courseware, waiting as told (outside `gate`) while the server is busy."""
         while time.perf_counter() < give_up_at:
-            ack = await self.call("open", {"courseware_id": plan.courseware_id}, plan.ack_timeout)
+            async with gate or contextlib.nullcontext():
+                payload = {"courseware_id": plan.courseware_id}
+                ack = await self.call("open", payload, plan.ack_timeout)
             if ack.get("ok"):
                 self.session_id, self.opened_at = ack["session_id"], time.perf_counter()
                 self.interval_s, self.stretch = ack["heartbeat_interval_s"], 1.0
@@ -157,7 +162,7 @@ async def run_all(url: str, tokens: list[str], plan: Plan, warmup: float, durati
         try:
             async with gate:
                 viewer = await connect(url, token, plan.ack_timeout)
-                is_open = await viewer.open(plan, time.perf_counter() + 600)
+            is_open = await viewer.open(plan, time.perf_counter() + 600, gate)
         except Exception as exc:
             plan.tally.errors[f"connect:{type(exc).__name__}"] += 1
             is_open, viewer = False, None

@@ -77,7 +77,7 @@ def _init_extensions(app: Flask) -> None:
     app.extensions["tracker.timezone"] = ZoneInfo(app.config["TIMEZONE"])
     app.extensions["tracker.clock"] = utcnow
     config = app.config
-    hold_s = config["BUSY_HOLD_S"] or 2 * float(config["HEARTBEAT_INTERVAL_S"])
+    hold_s = config["BUSY_HOLD_S"] or float(config["HEARTBEAT_INTERVAL_S"])
     app.extensions["tracker.load"] = LoadGauge(
         BusyPolicy(
             wait_s=float(config["BUSY_WAIT_MS"]) / 1000,

@@ -28,10 +28,11 @@ DEFAULTS: dict[str, object] = {
     "CREDIT_BATCH_SIZE": 200,
     "CREDIT_BATCH_PER_USER": 4,
     "CREDIT_GATHER_MS": 2,
-    # Overload: busy when heartbeats waited longer than BUSY_WAIT_MS for their batch, for
-    # BUSY_HOLD_S after (default two intervals); then players are asked to beat BUSY_STRETCH
-    # times less often and new opens are refused with a retry hint of BUSY_RETRY_S to 2x that.
-    "BUSY_WAIT_MS": 100,
+    # Overload: busy while heartbeats wait longer than BUSY_WAIT_MS for their batch (on
+    # average over recent batches), and BUSY_HOLD_S after (default one interval); then players
+    # are asked to beat BUSY_STRETCH times less often and new opens are refused with a hint
+    # to retry after BUSY_RETRY_S to twice that.
+    "BUSY_WAIT_MS": 250,
     "BUSY_HOLD_S": None,
     "BUSY_STRETCH": 2,
     "BUSY_RETRY_S": 5,

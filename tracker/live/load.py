@@ -11,28 +11,33 @@ from dataclasses import dataclass
 class BusyPolicy:
     """When a process counts as busy and what it asks of players then."""
 
-    wait_s: float  # a batch whose oldest heartbeat waited longer than this makes it busy
-    hold_s: float  # and it stays busy this long after the last such batch
+    wait_s: float  # busy when heartbeats wait longer than this for their batch, on average
+    hold_s: float  # and it stays busy this long after the average was last above it
     stretch: float  # while busy, players are asked to beat this many times less often
     retry_s: float  # new opens are refused with a hint to retry after about this long
 
 
 class LoadGauge:
-    """Busy or not, with hysteresis; times are the server clock's seconds, passed in."""
+    """Busy or not, with hysteresis; times are the server clock's seconds, passed in.
+
+    The wait is smoothed over batches (an exponential moving average), so one slow batch
+    (a checkpoint, a neighbour's burst of CPU) does not shed load; a backlog that persists
+    over a few batches does.
+    """
+
+    SMOOTHING = 0.3  # weight of the newest batch in the average
 
     def __init__(self, policy: BusyPolicy) -> None:
         self.policy = policy
         self._lock = threading.Lock()
         self._busy_until = float("-inf")
-        self.batches = 0
-        self.busy_batches = 0
+        self.average_wait_s = 0.0
 
     def observe(self, waited_s: float, now: float) -> None:
         """A batch began whose oldest request had waited `waited_s` seconds."""
         with self._lock:
-            self.batches += 1
-            if waited_s > self.policy.wait_s:
-                self.busy_batches += 1
+            self.average_wait_s += self.SMOOTHING * (waited_s - self.average_wait_s)
+            if self.average_wait_s > self.policy.wait_s:
                 self._busy_until = max(self._busy_until, now + self.policy.hold_s)
 
     def busy(self, now: float) -> bool:
