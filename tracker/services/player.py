@@ -8,7 +8,7 @@ from datetime import datetime
 from uuid import uuid4
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from tracker import clock
 from tracker.auth import Principal
@@ -215,13 +215,3 @@ def _credit(requests: Sequence[BeatRequest]) -> list[BeatResult | TrackerError]:
             ended.append(request.session_id)
     _store().refresh(live, ended, ttl_s)
     return outcomes
-
-
-def detach_socket(socket_id: str) -> None:
-    """A socket went away: its sessions stay open but earn nothing until the next heartbeat."""
-    with transaction() as session:
-        session.execute(
-            update(WatchSession)
-            .where(WatchSession.socket_id == socket_id, WatchSession.ended_at.is_(None))
-            .values(was_live=False, socket_id=None)
-        )
