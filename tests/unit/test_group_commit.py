@@ -1,4 +1,4 @@
-"""Group commit: batches are fair, results go to their callers, failures to the batch."""
+"""Group commit and the load gauge: fair batches, results to their callers, busy spells."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 import pytest
 
+from tracker.live.load import BusyPolicy, LoadGauge
 from tracker.services.group_commit import GroupCommit, _Waiter, take_fair
 
 
@@ -80,3 +81,28 @@ def test_a_failing_batch_fails_every_caller_in_it_and_the_next_batch_runs():
     with pytest.raises(RuntimeError):
         commit.submit("first")
     assert commit.submit("second") == "second"
+
+
+def test_refused_opens_are_told_to_wait_longer_the_more_there_are():
+    gauge = LoadGauge(BusyPolicy(wait_s=0.25, hold_s=15, stretch=2, retry_s=5))
+    for _ in range(5):
+        gauge.observe(waited_s=2.0, now=100.0)
+    assert gauge.busy(100.0)
+    assert gauge.interval_ms(15_000, 100.0) == 30_000
+    first = gauge.refuse(100.0)
+    assert 5 <= first <= 10
+    hints = [gauge.refuse(101.0) for _ in range(400)]
+    assert 25 <= hints[-1] <= 50  # five times the base after 400 refusals, spread up to 2x
+    assert not gauge.busy(115.0)
+    assert gauge.interval_ms(15_000, 115.0) == 15_000
+    gauge.observe(waited_s=2.0, now=200.0)  # a new busy spell starts counting afresh
+    assert gauge.busy(200.0)
+    assert gauge.refuse(200.0) <= 10
+
+
+def test_one_slow_batch_does_not_make_a_process_busy():
+    gauge = LoadGauge(BusyPolicy(wait_s=0.25, hold_s=15, stretch=2, retry_s=5))
+    gauge.observe(waited_s=0.6, now=100.0)
+    assert not gauge.busy(100.0)
+    gauge.observe(waited_s=0.6, now=100.1)
+    assert gauge.busy(100.1)

@@ -6,6 +6,8 @@ import random
 import threading
 from dataclasses import dataclass
 
+MAX_RETRY_S = 300.0
+
 
 @dataclass(frozen=True)
 class BusyPolicy:
@@ -31,6 +33,8 @@ class LoadGauge:
         self.policy = policy
         self._lock = threading.Lock()
         self._busy_until = float("-inf")
+        self._refusing_until = float("-inf")
+        self._refused = 0
         self.average_wait_s = 0.0
 
     def observe(self, waited_s: float, now: float) -> None:
@@ -48,6 +52,17 @@ class LoadGauge:
         """The heartbeat interval to ask players for: longer while busy."""
         return round(base_ms * self.policy.stretch) if self.busy(now) else base_ms
 
-    def retry_after_s(self) -> float:
-        """When a refused open should try again (spread out, so retries do not come at once)."""
-        return round(self.policy.retry_s * random.uniform(1.0, 2.0), 1)
+    def refuse(self, now: float) -> float:
+        """Count a refused open; seconds it should wait before trying again.
+
+        The hint grows with the opens refused in this busy spell (one more `retry_s` per
+        hundred, up to five minutes) and is spread over twice its span: thousands of players
+        told to come back in five seconds would be a load of their own.
+        """
+        with self._lock:
+            if now >= self._refusing_until:
+                self._refused = 0
+            self._refused += 1
+            self._refusing_until = self._busy_until
+            base = self.policy.retry_s * (1 + (self._refused - 1) / 100)
+        return round(min(base, MAX_RETRY_S) * random.uniform(1.0, 2.0), 1)

@@ -97,7 +97,7 @@ def open_session(principal: Principal, courseware_id: int, socket_id: str | None
     """
     now, interval, tz = clock.now(), _interval_ms(), clock.timezone()
     if _gauge().busy(now.timestamp()):
-        raise RetryLater("server_busy", _gauge().retry_after_s())
+        raise RetryLater("server_busy", _gauge().refuse(now.timestamp()))
     with transaction():
         user = _lock_user(principal.id)
         item = db.session.get(Courseware, courseware_id)
