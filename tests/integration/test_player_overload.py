@@ -72,3 +72,19 @@ def test_a_stretched_interval_never_credits_more_than_wall_time(app, video, conn
     assert ack["delta_s"] == 2 * INTERVAL_S
     clock.advance(4 * INTERVAL_S + 1)  # beyond two stretched intervals: lapsed
     assert player.beat(advance=INTERVAL_S)["error"] == "session_expired"
+
+
+def test_the_servers_own_backlog_never_lapses_a_session(app, video, connect, clock):
+    player = connect("ann")
+    assert player.open(video)["ok"]
+    player.beat()
+    clock.advance(INTERVAL_S)
+    player.beat(advance=INTERVAL_S)
+    # The process fell 8 s behind (its event loop, not the player, was slow) just now.
+    app.extensions["tracker.load"].observe(waited_s=8.0, now=clock().timestamp())
+    clock.advance(2 * INTERVAL_S + 5)  # past two intervals, within them plus the backlog
+    ack = player.beat(advance=2 * INTERVAL_S + 5)
+    assert ack["ok"], ack
+    assert ack["delta_s"] == 2 * INTERVAL_S  # still at most two intervals of credit
+    clock.advance(HOLD_S + 2 * INTERVAL_S + 9)  # the backlog is long gone: a real lapse
+    assert player.beat(advance=INTERVAL_S)["error"] == "session_expired"

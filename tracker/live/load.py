@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import random
 import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 MAX_RETRY_S = 300.0
@@ -35,14 +37,23 @@ class LoadGauge:
         self._busy_until = float("-inf")
         self._refusing_until = float("-inf")
         self._refused = 0
+        self._peaks: list[tuple[float, float]] = []  # (when, wait) of recent slow waits
         self.average_wait_s = 0.0
 
     def observe(self, waited_s: float, now: float) -> None:
         """A batch began whose oldest request had waited `waited_s` seconds."""
         with self._lock:
+            if waited_s > self.policy.wait_s:
+                self._peaks = [p for p in self._peaks if p[0] > now - self.policy.hold_s]
+                self._peaks.append((now, waited_s))
             self.average_wait_s += self.SMOOTHING * (waited_s - self.average_wait_s)
             if self.average_wait_s > self.policy.wait_s:
                 self._busy_until = max(self._busy_until, now + self.policy.hold_s)
+
+    def backlog_s(self, now: float) -> float:
+        """The longest that work waited in this process lately (0 when it kept up)."""
+        with self._lock:
+            return max((w for at, w in self._peaks if at > now - self.policy.hold_s), default=0.0)
 
     def busy(self, now: float) -> bool:
         """Whether the process is shedding load right now."""
@@ -66,3 +77,19 @@ class LoadGauge:
             self._refusing_until = self._busy_until
             base = self.policy.retry_s * (1 + (self._refused - 1) / 100)
         return round(min(base, MAX_RETRY_S) * random.uniform(1.0, 2.0), 1)
+
+
+LAG_PERIOD_S = 0.1
+
+
+def watch_loop_lag(gauge: LoadGauge, now: Callable[[], float]) -> None:
+    """Forever: sleep a tenth of a second and report how much later than asked it woke.
+
+    Under gevent that lateness is the time every ready greenlet waits for the one OS thread:
+    a backlog of socket events that the batches' own waits cannot see, because a heartbeat
+    is stamped only when its handler finally runs. Run it as a background task.
+    """
+    while True:
+        started = time.monotonic()
+        time.sleep(LAG_PERIOD_S)
+        gauge.observe(max(0.0, time.monotonic() - started - LAG_PERIOD_S), now())

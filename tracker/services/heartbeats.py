@@ -67,6 +67,7 @@ class BeatRequest:
     close: bool
     received_at: datetime
     next_interval_ms: int  # the interval the ack asks the player to wait before the next beat
+    backlog_ms: int = 0  # how far behind the server has lately been: not the player's silence
 
 
 @dataclass(frozen=True)
@@ -403,13 +404,15 @@ def credit_batch(
     return outcomes
 
 
-def _refusal(session: SessionState, now: datetime, interval_ms: int, close: bool) -> str | None:
+def _refusal(
+    session: SessionState, now: datetime, interval_ms: int, backlog_ms: int, close: bool
+) -> str | None:
     """Why this session takes no more heartbeats (ending it if it lapsed), else None."""
     if session.ended:
         if close and session.values["end_reason"] == "closed":
             return None  # closing twice is harmless
         return ENDED_ERRORS.get(session.values["end_reason"] or "", "session_closed")
-    if is_lapsed(session.clock(), now, interval_ms):
+    if is_lapsed(session.clock(), now, interval_ms, backlog_ms):
         session.end(now, "expired")
         return None if close else "session_expired"
     return None
@@ -426,7 +429,7 @@ def _advance(
     # The lapse window and the longest creditable interval follow the interval this
     # session was last asked to keep (longer while the server is busy).
     interval = session.values["interval_ms"] or base_interval_ms
-    error = _refusal(session, now, interval, request.close)
+    error = _refusal(session, now, interval, request.backlog_ms, request.close)
     if error is not None:
         raise TrackerError(error)
     standing = totals.standing(

@@ -165,8 +165,18 @@ def _submit(
 ) -> BeatResult:
     # Stamped on arrival: time spent queueing for a batch never counts against the player.
     now = clock.now()
-    next_interval = _gauge().interval_ms(_interval_ms(), now.timestamp())
-    request = BeatRequest(principal.id, session_id, beat, socket_id, close, now, next_interval)
+    gauge, at = _gauge(), now.timestamp()
+    backlog_ms = round(1000 * gauge.backlog_s(at))
+    request = BeatRequest(
+        principal.id,
+        session_id,
+        beat,
+        socket_id,
+        close,
+        now,
+        gauge.interval_ms(_interval_ms(), at),
+        backlog_ms,
+    )
     return _batches().submit(request)
 
 

@@ -15,8 +15,10 @@ from pydantic import ValidationError
 
 from tracker.auth import Principal, current_principal, principal_from_token
 from tracker.errors import TrackerError, fail
+from tracker.extensions import socketio
 from tracker.live.fanout import session_room
 from tracker.live.limits import EventLimiter
+from tracker.live.load import watch_loop_lag
 from tracker.services import player
 from tracker.services.player import BeatIn, BeatResult, LiveView
 from tracker.sockets.payloads import ClosePayload, HeartbeatPayload, OpenPayload
@@ -58,6 +60,18 @@ def _beat_ack(result: BeatResult) -> dict[str, Any]:
 
 def _beat_in(payload: HeartbeatPayload) -> BeatIn:
     return BeatIn(**payload.model_dump())
+
+
+def _watch_load() -> None:
+    """Start watching this process's event-loop lag, once, when the first player connects."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    if socketio.async_mode != "gevent" or app.extensions.get("tracker.lag_watch"):
+        return  # with real threads there is no single loop to fall behind
+    gauge = app.extensions["tracker.load"]
+    clock = app.extensions["tracker.clock"]
+    app.extensions["tracker.lag_watch"] = socketio.start_background_task(
+        watch_loop_lag, gauge, lambda: clock().timestamp()
+    )
 
 
 def _limiter() -> EventLimiter:
@@ -116,6 +130,7 @@ class PlayerNamespace(Namespace):
             raise ConnectionRefusedError(
                 {"error": "unauthorized", "message": _("Please log in first.")}
             )
+        _watch_load()
         if not _limiter().attach(principal.id, request.sid):
             raise ConnectionRefusedError(TrackerError("too_many_sockets").to_dict())
         session["principal"] = asdict(principal)
