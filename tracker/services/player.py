@@ -23,15 +23,8 @@ from tracker.live.store import LiveSessionStore, Presence
 from tracker.models import Courseware, User, WatchSession
 from tracker.services import transaction
 from tracker.services.group_commit import BatchStats, GroupCommit
-from tracker.services.heartbeats import (
-    BeatIn,
-    BeatRequest,
-    BeatResult,
-    LiveView,
-    RunningTotals,
-    credit_batch,
-    year_cap_ms,
-)
+from tracker.services.heartbeats import BeatIn, BeatRequest, BeatResult, credit_batch, year_cap_ms
+from tracker.services.running_totals import LiveView, RunningTotals
 
 __all__ = ["BeatIn", "BeatResult", "LiveView", "OpenResult"]
 
