@@ -62,6 +62,8 @@ def _init_extensions(app: Flask) -> None:
     from tracker.db import tune_engine
     from tracker.extensions import babel, db, login_manager, migrate, socketio
     from tracker.i18n import select_locale
+    from tracker.live.limits import EventLimiter, Limits
+    from tracker.live.load import BusyPolicy, LoadGauge
     from tracker.live.store import InProcessLiveStore, RedisLiveStore
     from tracker.models import utcnow
     from tracker.rulesets import load_rule_sets
@@ -74,6 +76,27 @@ def _init_extensions(app: Flask) -> None:
     app.extensions["tracker.rule_sets"] = rule_sets
     app.extensions["tracker.timezone"] = ZoneInfo(app.config["TIMEZONE"])
     app.extensions["tracker.clock"] = utcnow
+    config = app.config
+    hold_s = config["BUSY_HOLD_S"] or float(config["HEARTBEAT_INTERVAL_S"])
+    app.extensions["tracker.load"] = LoadGauge(
+        BusyPolicy(
+            wait_s=float(config["BUSY_WAIT_MS"]) / 1000,
+            hold_s=float(hold_s),
+            stretch=float(config["BUSY_STRETCH"]),
+            retry_s=float(config["BUSY_RETRY_S"]),
+        )
+    )
+    app.extensions["tracker.limiter"] = EventLimiter(
+        Limits(
+            socket_rate=float(app.config["SOCKET_EVENTS_PER_S"]),
+            socket_burst=float(app.config["SOCKET_EVENT_BURST"]),
+            user_rate=float(app.config["USER_EVENTS_PER_S"]),
+            user_burst=float(app.config["USER_EVENT_BURST"]),
+            sockets_per_user=int(app.config["SOCKETS_PER_USER"]),
+        ),
+        # The server's clock, so that tests which drive it drive the buckets too.
+        clock=lambda: app.extensions["tracker.clock"]().timestamp(),
+    )
     app.extensions["tracker.password_hasher"] = PasswordHasher(
         time_cost=int(app.config["ARGON2_TIME_COST"]),
         memory_cost=int(app.config["ARGON2_MEMORY_KIB"]),
@@ -111,6 +134,9 @@ def _init_extensions(app: Flask) -> None:
         channel=f"{app.config['REDIS_PREFIX']}:socketio",
         async_mode=app.config["ASYNC_MODE"],
         cors_allowed_origins=app.config["CORS_ORIGINS"],
+        # Frames up to this size get an error ack from the handler (SOCKET_MAX_EVENT_BYTES);
+        # only larger ones are dropped by the transport, with the connection.
+        max_http_buffer_size=int(app.config["SOCKET_MAX_FRAME_BYTES"]),
         logger=False,
         engineio_logger=False,
     )
@@ -127,6 +153,7 @@ def _register_blueprints(app: Flask) -> None:
     from tracker.formatting import clock, day, duration
     from tracker.security import install_origin_check
     from tracker.sockets.player import PlayerNamespace
+    from tracker.sockets.sessions import SocketAwareSessionInterface
 
     app.add_template_filter(duration, "duration")
     app.add_template_filter(clock, "clock")
@@ -142,4 +169,5 @@ def _register_blueprints(app: Flask) -> None:
     register_error_handlers(app)
     install_origin_check(app)
     cli.register(app)
+    app.session_interface = SocketAwareSessionInterface()
     socketio.on_namespace(PlayerNamespace("/player"))

@@ -14,6 +14,28 @@ DEFAULTS: dict[str, object] = {
     "RULE_SET": "cas-2016",
     "RULES_DIR": str(PROJECT_ROOT / "rules"),
     "HEARTBEAT_INTERVAL_S": 15,
+    # Fair shares of a server process (see docs/protocol.md, "Limits"): player events per
+    # second and burst per socket and per user, sockets per user, and the largest event.
+    "SOCKET_EVENTS_PER_S": 5,
+    "SOCKET_EVENT_BURST": 20,
+    "USER_EVENTS_PER_S": 10,
+    "USER_EVENT_BURST": 40,
+    "SOCKETS_PER_USER": 8,
+    "SOCKET_MAX_EVENT_BYTES": 1024,
+    "SOCKET_MAX_FRAME_BYTES": 1024**2,
+    # Group commit of heartbeats (docs/operations.md, "Load"): the most per batch, the most of
+    # one user per batch, and how long the first waits for company.
+    "CREDIT_BATCH_SIZE": 200,
+    "CREDIT_BATCH_PER_USER": 4,
+    "CREDIT_GATHER_MS": 2,
+    # Overload: busy while heartbeats wait longer than BUSY_WAIT_MS for their batch (on
+    # average over recent batches), and BUSY_HOLD_S after (default one interval); then players
+    # are asked to beat BUSY_STRETCH times less often and new opens are refused with a hint
+    # to retry after BUSY_RETRY_S to twice that.
+    "BUSY_WAIT_MS": 250,
+    "BUSY_HOLD_S": None,
+    "BUSY_STRETCH": 2,
+    "BUSY_RETRY_S": 5,
     "IDLE_MINUTES": 5,  # a document page asks "still studying?" after this long without input
     "TIMEZONE": "Asia/Shanghai",
     "HOST": "127.0.0.1",

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from flask import Flask
 from sqlalchemy import Engine, event
+from sqlalchemy.exc import OperationalError
+
+# How long a transaction waits for SQLite's write lock before it gives up.
+LOCK_WAIT_S = 10.0
 
 
 def tune_engine(engine: Engine) -> None:
@@ -22,12 +27,36 @@ def tune_engine(engine: Engine) -> None:
         # the last commits (PostgreSQL is the production database).
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=10000")
+        # SQLite's own busy wait sleeps inside C and would freeze a gevent process whole
+        # (see `_begin_immediate`); it only bridges the instant of a checkpoint.
+        cursor.execute("PRAGMA busy_timeout=5")
         cursor.close()
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        _begin_immediate(connection)
+
+
+def _begin_immediate(connection: Any) -> None:
+    """Take SQLite's write lock, waiting for it in Python so that waiting is cooperative.
+
+    Under gevent, `time.sleep` lets the other greenlets run, the lock's holder among them:
+    it may be waiting for a thread-pool result (an Argon2 hash) that only the event loop
+    can hand back. Inside sqlite3's C busy handler the whole loop would stop instead, and
+    the holder could never commit: a hang until the wait timed out with "database is
+    locked" (what the first attempt at hashing off the loop ran into).
+    """
+    deadline = time.monotonic() + LOCK_WAIT_S
+    pause = 0.001
+    while True:
+        try:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            return
+        except OperationalError as error:
+            if "locked" not in str(error.orig) or time.monotonic() > deadline:
+                raise
+        time.sleep(pause)
+        pause = min(2 * pause, 0.02)
 
 
 def upgrade_schema(app: Flask) -> None:

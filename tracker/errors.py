@@ -26,6 +26,10 @@ ERRORS: dict[str, tuple[int, Any]] = {
         409,
         _l("No heartbeat arrived for too long; open the courseware again to continue."),
     ),
+    "rate_limited": (429, _l("Too many messages in a short time; this one was not processed.")),
+    "too_many_sockets": (429, _l("Too many open player connections for this account.")),
+    "frame_too_large": (413, _l("This message is too large.")),
+    "server_busy": (503, _l("The server is busy; the courseware will open in a moment.")),
     "unknown_unit": (400, _l("There is no such unit.")),
     "username_taken": (409, _l("This username is already taken.")),
     "user_not_found": (404, _l("There is no such user.")),
@@ -108,6 +112,18 @@ class TrackerError(Exception):
         if self.details:
             body["details"] = self.details
         return body
+
+
+class RetryLater(TrackerError):
+    """A refusal that tells the caller when to try again."""
+
+    def __init__(self, code: str, retry_after_s: float) -> None:
+        super().__init__(code)
+        self.retry_after_s = retry_after_s
+
+    def to_dict(self) -> dict[str, Any]:
+        """The error body with the seconds to wait before retrying."""
+        return {**super().to_dict(), "retry_after_s": self.retry_after_s}
 
 
 def fail(code: str, message: Any = None, details: Any = None) -> NoReturn:

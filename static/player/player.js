@@ -167,6 +167,13 @@
 
   function onBeatAck(ack) {
     if (ack.ok) {
+      // A busy server asks for fewer heartbeats (and later for the usual number again).
+      const asked = ack.heartbeat_interval_s * 1000;
+      if (asked && asked !== session.intervalMs) {
+        session.intervalMs = asked;
+        clearTimeout(timer);
+        timer = setTimeout(beat, asked);
+      }
       showStanding(ack);
       render();
       return;
@@ -177,6 +184,7 @@
       return open();
     }
     if (ack.error === "account_disabled") return fail(ack.message);
+    if (ack.error === "rate_limited") return; // the next beat on schedule will pass
     notice(ack.message || text.error, false); // a passing problem: keep going
   }
 
@@ -190,6 +198,12 @@
     render();
     send("open", { courseware_id: coursewareId }, (ack) => {
       if (!ack) return open();
+      if (ack.error === "server_busy" || ack.error === "rate_limited") {
+        // The server sheds new sessions before live ones suffer: try again when it says.
+        notice(ack.message, false);
+        timer = setTimeout(open, (ack.retry_after_s || 5) * 1000);
+        return;
+      }
       if (!ack.ok) return fail(ack.message);
       session.id = ack.session_id;
       session.intervalMs = ack.heartbeat_interval_s * 1000;

@@ -1,12 +1,9 @@
-"""Real server processes for integration tests: `python wsgi.py`, redis-server, live players."""
+"""Deployments for integration tests (processes from `deploy.local`), live players, the ledger."""
 
 from __future__ import annotations
 
 import functools
 import json
-import os
-import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -17,27 +14,24 @@ import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from types import TracebackType
-from typing import IO, Any
+from typing import Any
 
-import redis
 import socketio
 import sqlalchemy as sa
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from deploy.local import ROOT as _ROOT
+from deploy.local import (
+    Processes,
+    ServerProcess,
+    child_env,
+)
+
+ROOT = str(_ROOT)
 NAMESPACE = "/player"
 PASSWORD = "integration pw 1"
 INTERVAL_S = 1  # TRACKER_HEARTBEAT_INTERVAL_S of every server these tests start
-READY_TIMEOUT_S = 40.0
 ACK_TIMEOUT_S = 10.0
 CLI_TIMEOUT_S = 60.0
-
-
-def free_port() -> int:
-    """A TCP port on the loopback interface that nothing listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def tracker_env(
@@ -61,212 +55,6 @@ def tracker_env(
     return env
 
 
-def _child_env(extra: dict[str, str]) -> dict[str, str]:
-    # Settings of the developer's shell must not leak into the processes under test.
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TRACKER_")}
-    env["PYTHONUNBUFFERED"] = "1"
-    env.update(extra)
-    return env
-
-
-class ManagedProcess:
-    """A child process whose output is kept, labelled, and echoed into the test's output."""
-
-    def __init__(self, name: str, argv: Sequence[str], env: dict[str, str]) -> None:
-        self.name = name
-        self.argv = list(argv)
-        self.env = env
-        self.process: subprocess.Popen[bytes] | None = None
-        self._pump: threading.Thread | None = None
-        self._lines: list[str] = []
-        self._lock = threading.Lock()
-
-    @property
-    def running(self) -> bool:
-        """Whether the process was started and has not exited."""
-        return self.process is not None and self.process.poll() is None
-
-    def start(self) -> None:
-        """Start the process (again, after it stopped)."""
-        assert not self.running, f"{self.name} is already running"
-        self._reap()
-        self._note(f"--- starting: {' '.join(self.argv)}")
-        self.process = subprocess.Popen(
-            self.argv,
-            cwd=ROOT,
-            env=_child_env(self.env),
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-        )
-        assert self.process.stdout is not None
-        self._pump = threading.Thread(
-            target=self._copy, args=(self.process.stdout,), name=f"log-{self.name}", daemon=True
-        )
-        self._pump.start()
-
-    def kill(self) -> None:
-        """SIGKILL: the process gets no chance to flush or clean up anything."""
-        if self.running:
-            assert self.process is not None
-            self._note("--- kill -9")
-            self.process.send_signal(signal.SIGKILL)
-        self._reap()
-
-    def stop(self, timeout: float = 10.0) -> None:
-        """SIGTERM, then SIGKILL if the process has not exited within `timeout`."""
-        if self.running:
-            assert self.process is not None
-            self.process.terminate()
-            try:
-                self.process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self._note(f"--- did not exit {timeout} s after SIGTERM")
-                self.process.kill()
-        self._reap()
-
-    def output(self) -> str:
-        """Everything the process (and its earlier runs) printed."""
-        with self._lock:
-            return "\n".join(self._lines)
-
-    def _reap(self) -> None:
-        if self.process is not None:
-            code = self.process.wait(timeout=30)
-            if self._pump is not None:
-                self._pump.join(timeout=10)
-            if self.process.stdout is not None:
-                self.process.stdout.close()
-            self._note(f"--- exited with {code}")
-        self.process, self._pump = None, None
-
-    def _note(self, line: str) -> None:
-        with self._lock:
-            self._lines.append(line)
-        # Captured by pytest and shown when the test fails.
-        print(f"[{self.name}] {line}", flush=True)
-
-    def _copy(self, stream: IO[bytes]) -> None:
-        for raw in iter(stream.readline, b""):
-            self._note(raw.decode(errors="replace").rstrip("\n"))
-
-    def fail(self, message: str) -> AssertionError:
-        """An error carrying this process's output."""
-        return AssertionError(f"{message}\n--- output of {self.name}:\n{self.output()}")
-
-
-class ServerProcess(ManagedProcess):
-    """`python wsgi.py` (gevent) on its own loopback port."""
-
-    def __init__(self, name: str, env: dict[str, str], port: int | None = None) -> None:
-        self.port = port or free_port()
-        super().__init__(name, [sys.executable, "wsgi.py"], {**env, "TRACKER_PORT": str(self.port)})
-
-    @property
-    def url(self) -> str:
-        """The base URL of this server."""
-        return f"http://127.0.0.1:{self.port}"
-
-    def wait_ready(self, timeout: float = READY_TIMEOUT_S) -> None:
-        """Wait until the API answers (after migrating the schema), or fail with the log."""
-        deadline = time.monotonic() + timeout
-        while True:
-            if not self.running:
-                raise self.fail(f"{self.name} exited before it was ready")
-            try:
-                with urllib.request.urlopen(f"{self.url}/api/v1/openapi.json", timeout=2) as r:
-                    if r.status == 200:
-                        return
-            except (OSError, urllib.error.URLError):
-                pass
-            if time.monotonic() > deadline:
-                raise self.fail(f"{self.name} was not ready after {timeout} s")
-            time.sleep(0.1)
-
-
-class RedisProcess(ManagedProcess):
-    """A private, non-persistent redis-server on its own loopback port."""
-
-    def __init__(self, name: str, binary: str, port: int | None = None) -> None:
-        self.port = port or free_port()
-        argv = [binary, "--port", str(self.port), "--bind", "127.0.0.1"]
-        argv += ["--save", "", "--appendonly", "no"]
-        super().__init__(name, argv, {})
-
-    @property
-    def url(self) -> str:
-        """The URL clients use to reach this server."""
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def client(self) -> redis.Redis:
-        """A client that gives up quickly (the caller closes it)."""
-        return redis.Redis.from_url(self.url, socket_timeout=2, socket_connect_timeout=2)
-
-    def wait_ready(self, timeout: float = 15.0) -> None:
-        """Wait until the server answers PING, or fail with its log."""
-        deadline = time.monotonic() + timeout
-        while True:
-            if not self.running:
-                raise self.fail(f"{self.name} exited before it was ready")
-            client = redis.Redis.from_url(self.url, socket_timeout=1, socket_connect_timeout=1)
-            try:
-                if client.ping():
-                    return
-            except redis.RedisError:
-                pass
-            finally:
-                client.close()
-            if time.monotonic() > deadline:
-                raise self.fail(f"{self.name} was not ready after {timeout} s")
-            time.sleep(0.05)
-
-
-class Processes:
-    """Every child process of one test, stopped (and reaped) when the test ends."""
-
-    def __init__(self) -> None:
-        self.all: list[ManagedProcess] = []
-
-    def server(self, name: str, env: dict[str, str], ready: bool = True) -> ServerProcess:
-        """Start a tracker server and (unless `ready` is false) wait until it is ready."""
-        server = ServerProcess(name, env)
-        self.all.append(server)
-        server.start()
-        if ready:
-            server.wait_ready()
-        return server
-
-    def redis(self, name: str, binary: str) -> RedisProcess:
-        """Start a private redis-server and wait until it answers."""
-        server = RedisProcess(name, binary)
-        self.all.append(server)
-        server.start()
-        server.wait_ready()
-        return server
-
-    def close(self) -> None:
-        """Stop every process, newest first (all of them, even if one will not stop)."""
-        errors = []
-        for process in reversed(self.all):
-            try:
-                process.stop()
-            except Exception as error:
-                errors.append(error)
-        if errors:
-            raise errors[0]
-
-    def __enter__(self) -> Processes:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
-
 def create_users(env: dict[str, str], users: Sequence[tuple[str, str]]) -> None:
     """Create `(username, role)` users with PASSWORD through the CLI, in parallel."""
     # The schema must be migrated already (start a server first): concurrent first
@@ -276,7 +64,7 @@ def create_users(env: dict[str, str], users: Sequence[tuple[str, str]]) -> None:
         subprocess.Popen(
             [*argv, username, "--password", PASSWORD, "--role", role],
             cwd=ROOT,
-            env=_child_env(env),
+            env=child_env(env),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,

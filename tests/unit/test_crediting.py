@@ -281,3 +281,10 @@ def test_credit_is_split_exactly_across_new_year(steps, shift) -> None:
     for credit in booked:
         assert sum(p.raw_ms for p in credit.parts) == credit.raw_ms == credit.live_ms
         assert all(p.year in (2026, 2027) for p in credit.parts)
+
+
+@pytest.mark.parametrize(("silence_s", "backlog_ms", "lapsed"), [(31, 0, True), (31, 2000, False)])
+def test_the_servers_backlog_extends_the_lapse_window(
+    silence_s: float, backlog_ms: int, lapsed: bool
+) -> None:
+    assert is_lapsed(live_clock(), at(silence_s), INTERVAL_MS, backlog_ms) is lapsed

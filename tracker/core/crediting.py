@@ -63,9 +63,13 @@ def restart_interval(clock: SessionClock, at: datetime) -> SessionClock:
     return replace(clock, last_at=at, was_live=False)
 
 
-def is_lapsed(clock: SessionClock, now: datetime, interval_ms: int) -> bool:
-    """A session lapses when no heartbeat arrived for two intervals."""
-    return now - clock.last_at > timedelta(milliseconds=2 * interval_ms)
+def is_lapsed(clock: SessionClock, now: datetime, interval_ms: int, backlog_ms: int = 0) -> bool:
+    """A session lapses when no heartbeat arrived for two intervals.
+
+    `backlog_ms` is how far behind the server itself has recently been: a heartbeat it got
+    to late is not the player's silence.
+    """
+    return now - clock.last_at > timedelta(milliseconds=2 * interval_ms + backlog_ms)
 
 
 def credit_interval(clock: SessionClock, beat: Beat, interval_ms: int) -> int:

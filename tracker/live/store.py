@@ -34,6 +34,9 @@ class LiveSessionStore(Protocol):
     def drop(self, *session_ids: str) -> None:
         """Forget sessions that have ended."""
 
+    def refresh(self, live: list[Presence], ended: list[str], ttl_s: float) -> None:
+        """Touch the `live` sessions for `ttl_s` seconds and drop the `ended` ones, at once."""
+
     def watching(self) -> list[Presence]:
         """Every session still live, oldest first."""
 
@@ -52,6 +55,14 @@ class InProcessLiveStore:
     def drop(self, *session_ids: str) -> None:
         with self._lock:
             for session_id in session_ids:
+                self._entries.pop(session_id, None)
+
+    def refresh(self, live: list[Presence], ended: list[str], ttl_s: float) -> None:
+        expires = time.monotonic() + ttl_s
+        with self._lock:
+            for presence in live:
+                self._entries[presence.session_id] = (expires, presence)
+            for session_id in ended:
                 self._entries.pop(session_id, None)
 
     def watching(self) -> list[Presence]:
@@ -79,19 +90,25 @@ class RedisLiveStore:
         return f"{self._prefix}{session_id}"
 
     def touch(self, presence: Presence, ttl_s: float) -> None:
-        expires = time.time() + ttl_s
-        pipe = self._redis.pipeline(transaction=False)
-        pipe.set(self._key(presence.session_id), json.dumps(asdict(presence)), px=int(ttl_s * 1000))
-        pipe.zadd(self._index, {presence.session_id: expires})
-        self._run(pipe)
+        self.refresh([presence], [], ttl_s)
 
     def drop(self, *session_ids: str) -> None:
-        if not session_ids:
+        self.refresh([], list(session_ids), 0)
+
+    def refresh(self, live: list[Presence], ended: list[str], ttl_s: float) -> None:
+        if not (live or ended):
             return
         pipe = self._redis.pipeline(transaction=False)
-        pipe.delete(*(self._key(s) for s in session_ids))
-        pipe.zrem(self._index, *session_ids)
-        self._run(pipe)
+        if live:
+            ttl_ms = int(ttl_s * 1000)
+            for presence in live:
+                pipe.set(self._key(presence.session_id), json.dumps(asdict(presence)), px=ttl_ms)
+            expires = time.time() + ttl_s
+            pipe.zadd(self._index, {presence.session_id: expires for presence in live})
+        if ended:
+            pipe.delete(*(self._key(s) for s in ended))
+            pipe.zrem(self._index, *ended)
+        self._run(pipe)  # one round trip for a whole batch
 
     @staticmethod
     def _run(pipe: redis.client.Pipeline) -> None:

@@ -30,6 +30,9 @@ class WatchSession(Base):
     live_ms: Mapped[int] = mapped_column(BigInteger, default=0)
     raw_ms: Mapped[int] = mapped_column(BigInteger, default=0)
     effective_ms: Mapped[int] = mapped_column(BigInteger, default=0)
+    # The heartbeat interval the player was last asked to keep (longer while the server is
+    # busy): the session lapses after two of them. Null on sessions from before it was kept.
+    interval_ms: Mapped[int | None] = mapped_column(Integer)
 
 
 class SessionCredit(Base):

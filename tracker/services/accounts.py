@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any, TypeVar
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
@@ -15,6 +18,23 @@ from tracker.models import Unit, User
 from tracker.services import transaction
 from tracker.services.audit import log_action
 from tracker.services.rules import rule_sets
+
+T = TypeVar("T")
+
+
+def off_the_loop(work: Callable[..., T], *args: Any) -> T:
+    """Run CPU-bound `work` (Argon2) in gevent's thread pool when serving under gevent.
+
+    Argon2 takes a tenth of a second of CPU; on the gevent loop that would stall every
+    socket of the process. The C code releases the GIL, so a pool thread runs it while the
+    loop serves others. This yields to other greenlets in the middle of a transaction, which
+    is safe only because waiting for SQLite's write lock is cooperative (`tracker.db`).
+    """
+    from gevent import get_hub, monkey
+
+    if monkey.is_module_patched("threading"):
+        return get_hub().threadpool.apply(work, args)
+    return work(*args)
 
 
 def _hasher() -> PasswordHasher:
@@ -31,7 +51,7 @@ def _decoy_hash() -> str:
 
 def hash_password(password: str) -> str:
     """An Argon2id hash of `password`."""
-    return _hasher().hash(password)
+    return off_the_loop(_hasher().hash, password)
 
 
 def ensure_unit(name: str, parent: Unit | None = None, rule_set_id: str | None = None) -> Unit:
@@ -55,6 +75,7 @@ def save_user(
     display_name: str | None = None,
 ) -> Principal:
     """Create the user, or update the one with that username (idempotent)."""
+    password_hash = hash_password(password)  # before the transaction: it takes a while
     with transaction():
         user = db.session.scalar(select(User).where(User.username == username))
         if user is None:
@@ -62,7 +83,7 @@ def save_user(
             db.session.add(user)
         elif password and not _matches(user.password_hash, password):
             user.token_version += 1  # a changed password revokes old tokens
-        user.password_hash = hash_password(password)
+        user.password_hash = password_hash
         user.role = role
         user.display_name = display_name if display_name is not None else user.display_name or ""
         if unit is not None:
@@ -80,7 +101,9 @@ def create_user(
     actor_id: int | None = None,
 ) -> Principal:
     """Create a new user; `username_taken` if the name exists."""
-    if db.session.scalar(select(User.id).where(User.username == username)) is not None:
+    taken = db.session.scalar(select(User.id).where(User.username == username)) is not None
+    db.session.rollback()  # end the read: the hash that follows must not hold SQLite's lock
+    if taken:
         fail("username_taken")
     try:
         principal = save_user(username, password, role, unit, display_name)
@@ -99,7 +122,7 @@ def create_user(
 
 def _matches(password_hash: str, password: str) -> bool:
     try:
-        return _hasher().verify(password_hash, password)
+        return off_the_loop(_hasher().verify, password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
 
@@ -107,10 +130,9 @@ def _matches(password_hash: str, password: str) -> bool:
 def authenticate(username: str, password: str) -> Principal:
     """The principal for valid credentials; `invalid_credentials` otherwise."""
     user = db.session.scalar(select(User).where(User.username == username))
-    if user is None:
-        _matches(_decoy_hash(), password)
-        fail("invalid_credentials")
-    if not _matches(user.password_hash, password):
+    stored = user.password_hash if user is not None else _decoy_hash()
+    db.session.rollback()  # the hash takes a while: not while holding SQLite's write lock
+    if not _matches(stored, password) or user is None:
         fail("invalid_credentials")
     if not user.active:
         fail("account_disabled")

@@ -101,6 +101,7 @@ def get_user(user_id: int) -> UserView:
 def update_user(user_id: int, fields: dict[str, Any], actor: Principal) -> UserView:
     """Change a user; deactivating one ends their sessions and tokens at once."""
     ended: list[str] = []
+    password_hash = fields.get("password") and hash_password(fields["password"])
     with transaction():
         user = db.session.get(User, user_id, with_for_update=True)
         if user is None:
@@ -115,8 +116,8 @@ def update_user(user_id: int, fields: dict[str, Any], actor: Principal) -> UserV
         for name in ("display_name", "role"):
             if name in fields:
                 setattr(user, name, fields[name])
-        if fields.get("password"):
-            user.password_hash = hash_password(fields["password"])
+        if password_hash:
+            user.password_hash = password_hash
             user.token_version += 1
         if "active" in fields and fields["active"] != user.active:
             user.active = fields["active"]
@@ -217,6 +218,8 @@ def import_users(data: bytes, actor_id: int | None = None) -> ImportResult:
             problems.append({"line": line, "field": "password", "problem": "required"})
     if problems:
         fail("bad_csv", details=problems)
+    db.session.rollback()  # hashing takes seconds: not while holding SQLite's write lock
+    hashes = {item.username: hash_password(item.password) for _, item in parsed if item.password}
     with transaction():
         for _, item in parsed:
             user = existing.get(item.username)
@@ -224,7 +227,7 @@ def import_users(data: bytes, actor_id: int | None = None) -> ImportResult:
                 user = User(username=item.username, token_version=0, active=True)
                 db.session.add(user)
             if item.password:
-                user.password_hash = hash_password(item.password)
+                user.password_hash = hashes[item.username]
             user.role = item.role
             user.display_name = item.display_name or user.display_name or ""
             if item.unit:

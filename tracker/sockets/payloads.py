@@ -11,8 +11,9 @@ Position = Annotated[float, Field(ge=0, le=10_000_000, allow_inf_nan=False)]
 
 
 class _Payload(BaseModel):
-    # Unknown keys are ignored so that newer clients keep working with this server.
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    # Strict like the HTTP API: an unknown key or a value of the wrong JSON type (`"7"` or
+    # `true` for a number) is a client bug or a probe, and is refused rather than guessed at.
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
 
 class OpenPayload(_Payload):

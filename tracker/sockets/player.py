@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import asdict
 from functools import wraps
@@ -13,8 +14,11 @@ from flask_socketio import ConnectionRefusedError, Namespace, join_room
 from pydantic import ValidationError
 
 from tracker.auth import Principal, current_principal, principal_from_token
-from tracker.errors import TrackerError
+from tracker.errors import TrackerError, fail
+from tracker.extensions import socketio
 from tracker.live.fanout import session_room
+from tracker.live.limits import EventLimiter
+from tracker.live.load import watch_loop_lag
 from tracker.services import player
 from tracker.services.player import BeatIn, BeatResult, LiveView
 from tracker.sockets.payloads import ClosePayload, HeartbeatPayload, OpenPayload
@@ -48,6 +52,8 @@ def _beat_ack(result: BeatResult) -> dict[str, Any]:
         "accepted": result.accepted,
         "delta_s": _seconds(result.delta_ms),
         "raw_delta_s": _seconds(result.raw_delta_ms),
+        # Longer than at `open` while the server is busy: the player waits this long.
+        "heartbeat_interval_s": _seconds(result.heartbeat_interval_ms),
         **_view(result.view),
     }
 
@@ -56,12 +62,48 @@ def _beat_in(payload: HeartbeatPayload) -> BeatIn:
     return BeatIn(**payload.model_dump())
 
 
+def _watch_load() -> None:
+    """Start watching this process's event-loop lag, once, when the first player connects."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    if socketio.async_mode != "gevent" or app.extensions.get("tracker.lag_watch"):
+        return  # with real threads there is no single loop to fall behind
+    gauge = app.extensions["tracker.load"]
+    clock = app.extensions["tracker.clock"]
+    app.extensions["tracker.lag_watch"] = socketio.start_background_task(
+        watch_loop_lag, gauge, lambda: clock().timestamp()
+    )
+
+
+def _limiter() -> EventLimiter:
+    return current_app.extensions["tracker.limiter"]
+
+
+def _admit(data: Any) -> None:
+    """Refuse an event over its socket's or user's rate, or larger than a frame may be."""
+    if not _limiter().allow(request.sid):
+        fail("rate_limited")
+    if _json_size(data) > current_app.config["SOCKET_MAX_EVENT_BYTES"]:
+        fail("frame_too_large")
+
+
+_SCALAR = (int, float, str, type(None))
+
+
+def _json_size(data: Any) -> int:
+    """About how many bytes `data` took as JSON (a heartbeat is about 150)."""
+    flat = isinstance(data, dict) and all(isinstance(v, _SCALAR) for v in data.values())
+    if flat:  # a heartbeat: no need to run the encoder
+        return sum(len(str(k)) + len(str(v)) + 4 for k, v in data.items())
+    return len(json.dumps(data, separators=(",", ":"), default=str))
+
+
 def _acked(handler: Callable[..., dict[str, Any]]) -> Callable[..., dict[str, Any]]:
     """Turn every failure of an event into an error ack; a player never sees a crash."""
 
     @wraps(handler)
     def wrapper(self: PlayerNamespace, data: Any = None) -> dict[str, Any]:
         try:
+            _admit(data)
             return handler(self, data)
         except ValidationError as exc:
             details = [
@@ -88,10 +130,16 @@ class PlayerNamespace(Namespace):
             raise ConnectionRefusedError(
                 {"error": "unauthorized", "message": _("Please log in first.")}
             )
+        _watch_load()
+        if not _limiter().attach(principal.id, request.sid):
+            raise ConnectionRefusedError(TrackerError("too_many_sockets").to_dict())
         session["principal"] = asdict(principal)
 
     def on_disconnect(self, *_reason: Any) -> None:
-        player.detach_socket(request.sid)
+        # Nothing to write: the session stays open, and its next heartbeat comes from another
+        # socket, which restarts the interval (the gap earns nothing). No database work here
+        # keeps a mass reconnect (a network blip, a proxy restart) cheap.
+        _limiter().detach(request.sid)
 
     @staticmethod
     def _principal() -> Principal:

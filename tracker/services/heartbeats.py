@@ -1,0 +1,246 @@
+"""Crediting many heartbeats in one transaction: lock their users, read once, write once."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+
+from tracker import clock
+from tracker.core.calendar import year_of
+from tracker.core.crediting import (
+    NO_CREDIT,
+    Beat,
+    Status,
+    evaluate_heartbeat,
+    is_lapsed,
+    restart_interval,
+    status_of,
+)
+from tracker.errors import TrackerError
+from tracker.extensions import db
+from tracker.models import Courseware, Unit, User
+from tracker.models import WatchSession as WS
+from tracker.services.rules import rule_set_for
+from tracker.services.running_totals import (
+    LiveView,
+    RunningTotals,
+    SessionState,
+    upsert,
+)
+
+ENDED_ERRORS = {
+    "superseded": "session_superseded",
+    "closed": "session_closed",
+    "expired": "session_expired",
+    "disabled": "account_disabled",
+}
+
+
+@dataclass(frozen=True)
+class BeatIn:
+    """A heartbeat as the client sent it (already validated)."""
+
+    session_id: str
+    seq: int
+    state: str
+    visible: bool
+    position: float
+    rate: float = 1.0
+
+    def stamped(self, at: datetime) -> Beat:
+        """The core's view of this heartbeat, received at `at` by the server's clock."""
+        return Beat(at, self.seq, self.state, self.visible, self.position, self.rate)
+
+
+@dataclass(frozen=True)
+class BeatRequest:
+    """One heartbeat or close to credit, stamped when the server received it."""
+
+    user_id: int
+    session_id: str
+    beat: BeatIn | None
+    socket_id: str | None
+    close: bool
+    received_at: datetime
+    next_interval_ms: int  # the interval the ack asks the player to wait before the next beat
+    backlog_ms: int = 0  # how far behind the server has lately been: not the player's silence
+
+
+@dataclass(frozen=True)
+class BeatResult:
+    """What a heartbeat or close did."""
+
+    session_id: str
+    user_id: int
+    courseware_id: int
+    status: Status
+    accepted: bool
+    delta_ms: int
+    raw_delta_ms: int
+    view: LiveView
+    ended: bool
+    heartbeat_interval_ms: int
+
+
+# ---------------------------------------------------------------- one batch
+
+
+def year_cap_ms(user: User | _Member) -> int | None:
+    """The user's yearly cap on online time, if the rule set has one."""
+    group = rule_set_for(user).cap_group("online")  # type: ignore[arg-type]
+    return group.cap_ms if group else None
+
+
+@dataclass(frozen=True)
+class _Member:
+    """What `rule_set_for` reads of a user: the unit (loaded once per batch)."""
+
+    unit: Unit | None
+
+
+def _lock_users(user_ids: Iterable[int]) -> dict[int, int | None]:
+    """Lock the users' rows; the yearly cap of each one that is active."""
+    # Every crediting transaction locks its users' rows first, in id order, so opens,
+    # heartbeats and closes of one user never interleave and two batches never deadlock
+    # (SQLite serialises all writers anyway). Plain rows: ORM objects cost more than the rest.
+    users = User.__table__
+    rows = db.session.execute(
+        select(users.c.id, users.c.unit_id)
+        .where(users.c.id.in_(sorted(set(user_ids))), users.c.active)
+        .order_by(users.c.id)
+        .with_for_update()
+    ).all()
+    caps: dict[int | None, int | None] = {}
+    for _id, unit_id in rows:
+        if unit_id not in caps:
+            unit = db.session.get(Unit, unit_id) if unit_id is not None else None
+            caps[unit_id] = year_cap_ms(_Member(unit))
+    return {user_id: caps[unit_id] for user_id, unit_id in rows}
+
+
+def _load_sessions(session_ids: Iterable[str]) -> dict[str, SessionState]:
+    ws, cw = WS.__table__, Courseware.__table__
+    query = (
+        select(ws, cw.c.kind, cw.c.hours_limit)
+        .join(cw, cw.c.id == ws.c.courseware_id)
+        .where(ws.c.id.in_(sorted(set(session_ids))))
+        .with_for_update(of=ws)
+    )
+    return {row.id: SessionState(row) for row in db.session.execute(query)}
+
+
+def _write_sessions(sessions: Iterable[SessionState]) -> None:
+    upsert(
+        WS.__table__,
+        [
+            {
+                "id": s.id,
+                "user_id": s.user_id,
+                "courseware_id": s.courseware_id,
+                "opened_at": s.opened_at,
+                **s.values,
+            }
+            for s in sorted(sessions, key=lambda s: s.id)
+        ],
+    )
+
+
+def credit_batch(
+    requests: Sequence[BeatRequest], base_interval_ms: int
+) -> list[BeatResult | TrackerError]:
+    """Credit every request in one transaction (the caller commits); a result or error each."""
+    tz = clock.timezone()
+    caps = _lock_users(r.user_id for r in requests)
+    sessions = _load_sessions(r.session_id for r in requests)
+    years = {year_of(r.received_at, tz) for r in requests}
+    for s in sessions.values():
+        years.add(year_of(s.values["last_beat_at"], tz))
+    totals = RunningTotals(tz).load(
+        ((s.user_id, s.courseware_id) for s in sessions.values()),
+        ((u, y) for u in caps for y in years),
+    )
+    touched: dict[str, SessionState] = {}
+    outcomes: list[BeatResult | TrackerError] = []
+    for request in requests:
+        session = sessions.get(request.session_id)
+        try:
+            if request.user_id not in caps:
+                raise TrackerError("account_disabled")
+            if session is None or session.user_id != request.user_id:
+                raise TrackerError("session_not_found")
+            touched[session.id] = session
+            outcomes.append(
+                _advance(session, request, totals, caps[request.user_id], base_interval_ms)
+            )
+        except TrackerError as error:
+            outcomes.append(error)
+    _write_sessions(touched.values())
+    totals.write()
+    return outcomes
+
+
+def _refusal(
+    session: SessionState, now: datetime, interval_ms: int, backlog_ms: int, close: bool
+) -> str | None:
+    """Why this session takes no more heartbeats (ending it if it lapsed), else None."""
+    if session.ended:
+        if close and session.values["end_reason"] == "closed":
+            return None  # closing twice is harmless
+        return ENDED_ERRORS.get(session.values["end_reason"] or "", "session_closed")
+    if is_lapsed(session.clock(), now, interval_ms, backlog_ms):
+        session.end(now, "expired")
+        return None if close else "session_expired"
+    return None
+
+
+def _advance(
+    session: SessionState,
+    request: BeatRequest,
+    totals: RunningTotals,
+    year_cap: int | None,
+    base_interval_ms: int,
+) -> BeatResult:
+    now, beat = request.received_at, request.beat
+    # The lapse window and the longest creditable interval follow the interval this
+    # session was last asked to keep (longer while the server is busy).
+    interval = session.values["interval_ms"] or base_interval_ms
+    error = _refusal(session, now, interval, request.backlog_ms, request.close)
+    if error is not None:
+        raise TrackerError(error)
+    standing = totals.standing(
+        session.user_id, session.courseware_id, session.item_cap_ms, year_cap
+    )
+    credit, accepted = NO_CREDIT, False
+    if beat is not None and not session.ended:
+        if session.values["socket_id"] != request.socket_id:
+            # A new socket (a reconnect) starts a fresh interval: the gap earns nothing.
+            session.set_clock(restart_interval(session.clock(), now))
+            session.values["socket_id"] = request.socket_id
+        outcome = evaluate_heartbeat(
+            session.clock(), beat.stamped(now), standing, interval, totals.tz
+        )
+        accepted = outcome.accepted
+        if accepted:
+            session.set_clock(outcome.clock)
+            totals.book(session, outcome.credit)
+            credit, standing = outcome.credit, outcome.standing
+    if request.close and not session.ended:
+        session.end(now, "closed")
+    if not session.ended:
+        session.values["interval_ms"] = request.next_interval_ms
+    view = totals.view(session.user_id, session.courseware_id, standing, now)
+    return BeatResult(
+        session_id=session.id,
+        user_id=session.user_id,
+        courseware_id=session.courseware_id,
+        status=status_of(session.values["was_live"], standing, view.year),
+        accepted=accepted,
+        delta_ms=credit.effective_ms,
+        raw_delta_ms=credit.raw_ms,
+        view=view,
+        ended=session.ended,
+        heartbeat_interval_ms=request.next_interval_ms,
+    )
