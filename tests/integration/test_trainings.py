@@ -12,7 +12,7 @@ from tests.integration.conftest import PASSWORD, assert_error, count, user_id
 from tracker.extensions import db
 from tracker.models import AuditEntry, Training, TrainingMaterial, TrainingParticipant, Unit
 from tracker.services import transaction
-from tracker.services.trainings import training_entries
+from tracker.services.entries import year_entries
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 BASE = {
@@ -541,7 +541,7 @@ def test_credited_training_is_an_offline_entry_with_its_subject(app, client, adm
     other = create(client, admin, subject="professional", days=1)
     attend(client, admin, other["id"], ann_id, 0.5)
     with app.app_context():
-        entries = training_entries(ann_id, [2026])
+        entries = year_entries(ann_id, 2026)
     assert [(e.kind, e.subject, e.raw_ms, str(e.day)) for e in entries] == [
         ("offline", "public", 8 * 3_600_000, "2026-03-10")
     ]

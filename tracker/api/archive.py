@@ -8,9 +8,10 @@ from tracker.api import bp
 from tracker.api.schemas_archive import ArchiveOut, ArchiveQuery, ReportQuery, UnitReportOut
 from tracker.api.spec import endpoint
 from tracker.auth import current_principal
+from tracker.clock import this_year
 from tracker.errors import fail
 from tracker.exports.document import archive_document, report_document
-from tracker.services.archive import build_archive, this_year
+from tracker.services.archive import build_archive
 from tracker.services.reports import unit_report
 
 

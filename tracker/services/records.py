@@ -11,24 +11,19 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import extract, func, select
 
+from tracker import clock
 from tracker.auth import Principal
-from tracker.core.archive import ClaimPreview, Entry, YearArchive, preview_claim, summarize_year
-from tracker.core.rules import MS_PER_HOUR, RuleSet, hours_to_ms
+from tracker.core.archive import ClaimPreview, YearTotals, preview_claim, total_year
+from tracker.core.rules import MS_PER_HOUR, RECORD_KIND, RuleSet, hours_to_ms
 from tracker.errors import fail
 from tracker.extensions import db
-from tracker.models import LearningRecord, RecordEvidence, SessionCredit, User
+from tracker.models import LearningRecord, RecordEvidence, User
 from tracker.services import transaction
 from tracker.services.audit import log_action
+from tracker.services.entries import year_entries
 from tracker.services.rules import rule_set_for
-from tracker.services.trainings import today, training_entries
 from tracker.services.uploads import Upload, stored
 
-# The archive kind each self-reported kind counts as (approved external trainings: offline).
-ARCHIVE_KIND = {
-    "external_training": "offline",
-    "self_study": "self_study",
-    "external_online": "external_online",
-}
 DECIDED = {"approve": "approved", "reject": "rejected"}
 
 
@@ -362,60 +357,19 @@ def _review_state(record: LearningRecord) -> dict[str, Any]:
 # --- what counts ----------------------------------------------------------------------------
 
 
-def _online_entry(user_id: int, year: int) -> list[Entry]:
-    """The player's raw online time of the year, as one entry (its order does not matter)."""
-    raw = db.session.scalar(
-        select(func.coalesce(func.sum(SessionCredit.raw_ms), 0)).where(
-            SessionCredit.user_id == user_id, SessionCredit.year == year
-        )
-    )
-    return [Entry("online", date(year, 1, 1), int(raw), ref="online")] if raw else []
-
-
-def record_entries(user_id: int, year: int, include_pending: bool = False) -> list[Entry]:
-    """Approved (and, if asked, pending) records completed in `year`, as archive entries."""
-    statuses = ["approved", "pending"] if include_pending else ["approved"]
-    records = db.session.scalars(
-        select(LearningRecord).where(
-            LearningRecord.user_id == user_id,
-            LearningRecord.status.in_(statuses),
-            extract("year", LearningRecord.end_date) == year,
-        )
-    )
-    return [
-        Entry(
-            ARCHIVE_KIND[r.kind],
-            r.end_date,
-            r.approved_ms if r.status == "approved" else r.claimed_ms,
-            r.subject,
-            f"record:{r.id}",
-        )
-        for r in records
-    ]
-
-
-def _claims_of_year(user_id: int, year: int) -> list[Entry]:
-    return [
-        *_online_entry(user_id, year),
-        *training_entries(user_id, [year]),
-        *record_entries(user_id, year, include_pending=True),
-    ]
-
-
 def _user_rules(principal: Principal) -> RuleSet:
     return rule_set_for(db.session.get(User, principal.id))
 
 
-def year_standing(principal: Principal, year: int | None = None) -> YearArchive:
+def year_so_far(principal: Principal, year: int | None = None) -> YearTotals:
     """The caller's year so far, counting pending claims as if approved."""
-    year = year or today().year
-    return summarize_year(_claims_of_year(principal.id, year), year, _user_rules(principal))
+    year = year or clock.this_year()
+    entries = year_entries(principal.id, year, pending=True)
+    return total_year(entries, year, _user_rules(principal))
 
 
 def preview(principal: Principal, kind: str, hours: float, on: date | None) -> ClaimPreview:
     """Of `hours` of `kind` completed on `on` (default today), what would still count."""
-    on = on or today()
-    entries = _claims_of_year(principal.id, on.year)
-    return preview_claim(
-        entries, _user_rules(principal), ARCHIVE_KIND[kind], hours_to_ms(hours), on
-    )
+    on = on or clock.today()
+    entries = year_entries(principal.id, on.year, pending=True)
+    return preview_claim(entries, _user_rules(principal), RECORD_KIND[kind], hours_to_ms(hours), on)

@@ -15,8 +15,9 @@ from tracker.errors import fail
 from tracker.extensions import db
 from tracker.models import Unit, User
 from tracker.services import large_read
-from tracker.services.archive import gather, rows_of, unit_members
+from tracker.services.entries import gather, rows_of
 from tracker.services.rules import rule_sets
+from tracker.services.units import unit_members
 
 SORT_KEYS = ("name", "unit", "total", "effective", "remaining", "compliant")
 
@@ -133,7 +134,7 @@ def _member_rows(who: ColumnElement[bool], year: int) -> tuple[list[MemberRow], 
         .where(who)
         .order_by(User.id)  # people of one name stay in one order, whatever the sort
     )
-    entries = gather(who, range(year, year + 1), sources=False).entries
+    entries = gather(who, range(year, year + 1), unit=True).entries
     rows, cumulative = [], []
     for user in members:
         rule_set = rules[user.unit_id]

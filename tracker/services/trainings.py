@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -15,7 +14,6 @@ from flask_babel import gettext as _
 from sqlalchemy import Select, extract, func, or_, select
 
 from tracker.auth import Principal
-from tracker.core.archive import Entry
 from tracker.core.rules import MS_PER_HOUR, RuleSet, hours_to_ms
 from tracker.errors import fail
 from tracker.extensions import db
@@ -785,25 +783,3 @@ def get_material(training_id: int, material_id: int) -> MaterialView:
     if material is None or material.training_id != training_id:
         fail("material_not_found")
     return _material_view(material)
-
-
-# --- the archive's view ---------------------------------------------------------------------
-
-
-def training_entries(user_id: int, years: Iterable[int]) -> list[Entry]:
-    """Credited training attendance of a user, as archive entries (on the training's end)."""
-    rows = db.session.execute(
-        select(Training, TrainingParticipant.credited_ms)
-        .join(TrainingParticipant, TrainingParticipant.training_id == Training.id)
-        .where(
-            TrainingParticipant.user_id == user_id,
-            TrainingParticipant.status == "confirmed",
-            TrainingParticipant.credited_ms > 0,
-            extract("year", Training.end_date).in_(list(years)),
-        )
-        .order_by(Training.end_date, Training.id)
-    )
-    return [
-        Entry("offline", training.end_date, credited, training.subject, f"training:{training.id}")
-        for training, credited in rows
-    ]

@@ -8,12 +8,13 @@ from flask import Response, render_template, request
 from flask_login import login_required
 
 from tracker.auth import current_principal
+from tracker.clock import this_year
 from tracker.errors import fail
 from tracker.exports.document import archive_document, report_document
 from tracker.exports.pdf import archive_pdf
 from tracker.exports.tables import archive_csv, archive_xlsx, report_xlsx
 from tracker.services import units as org
-from tracker.services.archive import build_archive, this_year
+from tracker.services.archive import build_archive
 from tracker.services.reports import SORT_KEYS, unit_report
 from tracker.web import bp
 from tracker.web.access import admin_page

@@ -382,7 +382,7 @@ def _external_page(
         values=request.form if request.method == "POST" else None,
         problems=problems or [],
         preview=preview,
-        standing=records.year_standing(principal),
+        year=records.year_so_far(principal),
         mine=records.list_records(principal, {"user_id": principal.id}),
         today=today(),
         max_mb=max_bytes() // (1024 * 1024),
