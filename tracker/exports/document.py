@@ -65,25 +65,25 @@ def archive_document(archive: Archive) -> dict[str, Any]:
         "rule_set": archive.rule_set.id,
         "from": first,
         "to": last,
-        "target_s": _s(archive.target_ms),
+        "target_s": _s(archive.compliance.target_ms),
         "total_s": _s(archive.total_ms),
-        "effective_s": _s(archive.effective_ms),
-        "remaining_s": _s(archive.remaining_ms),
+        "effective_s": _s(archive.compliance.effective_ms),
+        "remaining_s": _s(archive.compliance.remaining_ms),
         "by_kind": {
             kind: {"raw_s": _s(s.raw_ms), "effective_s": _s(s.effective_ms), "count": s.count}
             for kind, s in archive.by_kind().items()
         },
         "by_subject": {k: {"effective_s": _s(v)} for k, v in archive.by_subject().items()},
-        "compliant": archive.compliant,
+        "compliant": archive.compliance.compliant,
         "items": items,
         "years": [
             {
                 "year": y.year,
-                "target_s": _s(y.target_ms),
-                "effective_s": _s(y.effective_ms),
-                "remaining_s": _s(y.remaining_ms),
-                "compliant": y.compliant,
-                "subject_shortfalls_s": {k: _s(v) for k, v in y.shortfalls.items()},
+                "target_s": _s(y.compliance.target_ms),
+                "effective_s": _s(y.compliance.effective_ms),
+                "remaining_s": _s(y.compliance.remaining_ms),
+                "compliant": y.compliance.compliant,
+                "subject_shortfalls_s": {k: _s(v) for k, v in y.compliance.shortfalls.items()},
                 "caps": [
                     {
                         "name": cap.name,

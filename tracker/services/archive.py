@@ -13,6 +13,7 @@ from datetime import date
 
 from tracker import clock
 from tracker.core.archive import YearArchive, summarize_year
+from tracker.core.compliance import Compliance, over_years, year_compliance
 from tracker.core.rules import KINDS, SUBJECTS, RuleSet
 from tracker.errors import fail
 from tracker.extensions import db
@@ -78,26 +79,18 @@ class ArchiveItem:
 
 
 @dataclass(frozen=True)
-class YearStanding:
-    """One calendar year of the range: its target, what counted, caps and shortfalls."""
+class ArchiveYear:
+    """One calendar year of the range: the core's account of it, and its compliance."""
 
     year: int
-    archive: YearArchive
-    target_ms: int
-    effective_ms: int
-    shortfalls: dict[str, int]
-
-    @property
-    def remaining_ms(self) -> int:
-        return max(0, self.target_ms - self.effective_ms)
-
-    @property
-    def compliant(self) -> bool:
-        return self.remaining_ms == 0 and not any(self.shortfalls.values())
+    archive: YearArchive  # the whole year, whatever part of it the range covers
+    compliance: Compliance  # of the part inside the range
 
 
 @dataclass(frozen=True)
 class KindSum:
+    """Raw and effective time of one kind in the range, and how many items it has."""
+
     raw_ms: int = 0
     effective_ms: int = 0
     count: int = 0
@@ -110,30 +103,21 @@ class Archive:
     user: User
     rule_set: RuleSet
     period: Months
-    years: tuple[YearStanding, ...]
+    years: tuple[ArchiveYear, ...]
     items: tuple[ArchiveItem, ...]
 
     @property
-    def target_ms(self) -> int:
-        return sum(y.target_ms for y in self.years)
+    def compliance(self) -> Compliance:
+        """The range's compliance: every year of it meets its target and minimums."""
+        return over_years(year.compliance for year in self.years)
 
     @property
     def total_ms(self) -> int:
+        """All recorded time in the range."""
         return sum(i.raw_ms for i in self.items)
 
-    @property
-    def effective_ms(self) -> int:
-        return sum(i.effective_ms for i in self.items)
-
-    @property
-    def remaining_ms(self) -> int:
-        return max(0, self.target_ms - self.effective_ms)
-
-    @property
-    def compliant(self) -> bool:
-        return all(y.compliant for y in self.years)
-
     def by_kind(self) -> dict[str, KindSum]:
+        """Raw and effective time and items per kind."""
         sums = {kind: KindSum() for kind in KINDS}
         for i in self.items:
             s = sums[i.source.kind]
@@ -143,6 +127,7 @@ class Archive:
         return sums
 
     def by_subject(self) -> dict[str, int]:
+        """Effective time per subject."""
         return _subject_effective(self.items)
 
 
@@ -201,19 +186,8 @@ def build_archive(user_id: int, start: str | None, end: str | None) -> Archive:
         summary = summarize_year(found.of(user.id), year, rules)
         in_range = _items(summary, found.parts, period)
         items += in_range
-        years.append(
-            YearStanding(
-                year=year,
-                archive=summary,
-                target_ms=rules.target_for(user.role),
-                effective_ms=sum(i.effective_ms for i in in_range),
-                shortfalls=_shortfalls(in_range, rules),
-            )
-        )
+        effective = sum(i.effective_ms for i in in_range)
+        compliance = year_compliance(rules, user.role, effective, _subject_effective(in_range))
+        years.append(ArchiveYear(year, summary, compliance))
     items.sort(key=lambda i: (i.end_date, i.source.item))
     return Archive(user, rules, period, tuple(years), tuple(items))
-
-
-def _shortfalls(items: list[ArchiveItem], rules: RuleSet) -> dict[str, int]:
-    done = _subject_effective(items)
-    return {s: max(0, m - done.get(s, 0)) for s, m in rules.subject_minimums_ms.items()}
