@@ -9,7 +9,6 @@ from tracker.api.schemas_archive import ArchiveOut, ArchiveQuery, ReportQuery, U
 from tracker.api.spec import endpoint
 from tracker.auth import current_principal
 from tracker.clock import this_year
-from tracker.errors import fail
 from tracker.exports.document import archive_document, report_document
 from tracker.services.archive import build_archive
 from tracker.services.reports import unit_report
@@ -23,11 +22,9 @@ from tracker.services.reports import unit_report
     errors=("bad_period", "user_not_found", "forbidden"),
 )
 def archive(query: ArchiveQuery) -> dict[str, Any]:
-    principal = current_principal()
-    user_id = query.user_id or principal.id
-    if user_id != principal.id and principal.role != "admin":
-        fail("forbidden")
-    return archive_document(build_archive(user_id, query.from_, query.to))
+    return archive_document(
+        build_archive(current_principal(), query.user_id, query.from_, query.to)
+    )
 
 
 @bp.get("/reports/units/<int:unit_id>")

@@ -5,6 +5,9 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, RootModel, Strict, model_validator
+from pydantic_core import PydanticCustomError
+
+from tracker.services.accounts import DisplayName, Password, Username
 
 Hours = Annotated[float, Strict(), Field(gt=0, le=1000, allow_inf_nan=False)]
 Role = Literal["admin", "leader", "learner"]
@@ -13,6 +16,15 @@ Text200 = Annotated[str, Field(min_length=1, max_length=200)]
 
 class _In(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+def refuse_nulls(patch: BaseModel, clearable: frozenset[str] = frozenset()) -> None:
+    """A change may clear only the fields in `clearable`: `not_null` names the others."""
+    nulls = sorted(
+        n for n in patch.model_fields_set if n not in clearable and getattr(patch, n) is None
+    )
+    if nulls:
+        raise PydanticCustomError("not_null", "{fields} cannot be null", {"fields": nulls})
 
 
 class TokenRequest(_In):
@@ -42,9 +54,9 @@ class TokenResponse(BaseModel):
 class UserCreate(_In):
     """A new user (admins only)."""
 
-    username: Annotated[str, Field(min_length=1, max_length=80, pattern=r"^[\w.@-]+$")]
-    password: Annotated[str, Field(min_length=8, max_length=200)]
-    display_name: Annotated[str, Field(max_length=120)] = ""
+    username: Username
+    password: Password
+    display_name: DisplayName = ""
     role: Role = "learner"
     unit: Annotated[str, Field(min_length=1, max_length=200)] | None = None
 
@@ -73,11 +85,7 @@ class CoursewarePatch(_In):
 
     @model_validator(mode="after")
     def _only_subject_may_be_cleared(self) -> CoursewarePatch:
-        nulls = sorted(
-            n for n in self.model_fields_set if n != "subject" and getattr(self, n) is None
-        )
-        if nulls:
-            raise ValueError(f"{', '.join(nulls)} cannot be null")
+        refuse_nulls(self, frozenset({"subject"}))
         return self
 
 
@@ -135,19 +143,15 @@ class UserQuery(BaseModel):
 class UserPatch(_In):
     """Changes to a user (admins only); deactivating ends their sessions at once."""
 
-    display_name: Annotated[str, Field(max_length=120)] | None = None
+    display_name: DisplayName | None = None
     role: Role | None = None
     unit_id: int | None = None
     active: bool | None = None
-    password: Annotated[str, Field(min_length=8, max_length=200)] | None = None
+    password: Password | None = None
 
     @model_validator(mode="after")
     def _only_unit_may_be_cleared(self) -> UserPatch:
-        nulls = sorted(
-            n for n in self.model_fields_set if n != "unit_id" and getattr(self, n) is None
-        )
-        if nulls:
-            raise ValueError(f"{', '.join(nulls)} cannot be null")
+        refuse_nulls(self, frozenset({"unit_id"}))
         return self
 
 
@@ -201,8 +205,7 @@ class UnitPatch(_In):
 
     @model_validator(mode="after")
     def _name_cannot_be_cleared(self) -> UnitPatch:
-        if "name" in self.model_fields_set and self.name is None:
-            raise ValueError("name cannot be null")
+        refuse_nulls(self, frozenset({"parent_id", "rule_set"}))
         return self
 
 

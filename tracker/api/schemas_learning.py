@@ -18,7 +18,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from tracker.api.schemas import Hours, Text200
+from tracker.api.schemas import Hours, Text200, refuse_nulls
 
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -124,6 +124,9 @@ class TrainingCreate(_TrainingFields):
         return self
 
 
+_CLEARABLE = frozenset({"subject", "capacity", "participants", "budget", "actual_spend"})
+
+
 class TrainingPatch(_In):
     """Changes to a training; a change of days re-credits confirmed attendees."""
 
@@ -151,12 +154,9 @@ class TrainingPatch(_In):
 
     @model_validator(mode="after")
     def _nulls_only_where_clearable(self) -> TrainingPatch:
-        clearable = {"subject", "capacity", "participants", "budget", "actual_spend"}
-        nulls = sorted(
-            n for n in self.model_fields_set if n not in clearable and getattr(self, n) is None
+        refuse_nulls(
+            self, frozenset({"subject", "capacity", "participants", "budget", "actual_spend"})
         )
-        if nulls:
-            raise PydanticCustomError("not_null", "{fields} cannot be null", {"fields": nulls})
         _period_in_order(self.start_date, self.end_date)
         return self
 

@@ -30,7 +30,7 @@ from tracker.services.accounts import create_user
     errors=("username_taken",),
 )
 def create_user_view(body: UserCreate) -> dict[str, Any]:
-    principal = create_user(**body.model_dump(), actor_id=current_principal().id)
+    principal = create_user(current_principal().id, **body.model_dump())
     return users.get_user(principal.id).public()
 
 

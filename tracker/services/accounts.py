@@ -1,13 +1,17 @@
-"""Accounts: passwords, logging in, creating users."""
+"""Accounts: the username and password rules, passwords, logging in, saving users."""
 
 from __future__ import annotations
+
+from typing import Annotated, Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
+from pydantic import Field
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from tracker import clock
 from tracker.auth import Principal
 from tracker.errors import fail
 from tracker.extensions import db
@@ -15,6 +19,11 @@ from tracker.models import Unit, User
 from tracker.services import transaction
 from tracker.services.audit import log_action
 from tracker.services.rules import rule_sets
+
+# The rules every way of creating or changing a user checks (API, pages, CSV import).
+Username = Annotated[str, Field(min_length=1, max_length=80, pattern=r"^[\w.@-]+$")]
+Password = Annotated[str, Field(min_length=8, max_length=200)]
+DisplayName = Annotated[str, Field(max_length=120)]
 
 
 def _hasher() -> PasswordHasher:
@@ -47,6 +56,37 @@ def ensure_unit(name: str, parent: Unit | None = None, rule_set_id: str | None =
     return unit
 
 
+def user_named(username: str) -> User | None:
+    """The user called `username`, if any."""
+    return db.session.scalar(select(User).where(User.username == username))
+
+
+def store_user(user: User | None, username: str, **changes: Any) -> User:
+    """Create `user` (None) or change it, inside the caller's transaction.
+
+    The one place a user's fields are written. `changes` may set `password`, `role`,
+    `display_name` and `unit` (a `Unit`, or None for none); what they leave out stays as it
+    is. A password that differs from the current one ends every token and session.
+    """
+    unknown = set(changes) - {"password", "role", "display_name", "unit"}
+    if unknown:
+        raise TypeError(f"not a user field: {sorted(unknown)}")
+    password = changes.pop("password", None)
+    if user is None:
+        if password is None:
+            raise ValueError("a new user needs a password")
+        user = User(username=username, token_version=0, active=True, created_at=clock.now())
+        user.display_name = ""
+        db.session.add(user)
+    elif password is not None and not _matches(user.password_hash, password):
+        user.token_version += 1
+    if password is not None:
+        user.password_hash = hash_password(password)
+    for name, value in changes.items():
+        setattr(user, name, value)
+    return user
+
+
 def save_user(
     username: str,
     password: str,
@@ -54,47 +94,61 @@ def save_user(
     unit: str | None = None,
     display_name: str | None = None,
 ) -> Principal:
-    """Create the user, or update the one with that username (idempotent)."""
+    """Create the user, or update the one with that username (idempotent): the command line's
+    and the demo's way, not an administrative action (nothing is audited)."""
     with transaction():
-        user = db.session.scalar(select(User).where(User.username == username))
-        if user is None:
-            user = User(username=username, token_version=0, active=True)
-            db.session.add(user)
-        elif password and not _matches(user.password_hash, password):
-            user.token_version += 1  # a changed password revokes old tokens
-        user.password_hash = hash_password(password)
-        user.role = role
-        user.display_name = display_name if display_name is not None else user.display_name or ""
+        changes: dict[str, Any] = {"password": password, "role": role}
+        if display_name is not None:
+            changes["display_name"] = display_name
         if unit is not None:
-            user.unit = ensure_unit(unit)
+            changes["unit"] = ensure_unit(unit)
+        user = store_user(user_named(username), username, **changes)
         db.session.flush()
         return Principal.of(user)
 
 
 def create_user(
+    actor_id: int | None,
     username: str,
     password: str,
     role: str,
-    unit: str | None = None,
     display_name: str = "",
-    actor_id: int | None = None,
+    unit: str | None = None,
+    unit_id: int | None = None,
 ) -> Principal:
-    """Create a new user; `username_taken` if the name exists."""
-    if db.session.scalar(select(User.id).where(User.username == username)) is not None:
-        fail("username_taken")
+    """An admin creates a user, in a unit named `unit` (created if missing) or `unit_id`.
+
+    `username_taken` if the name exists, `unknown_unit` if `unit_id` does not.
+    """
     try:
-        principal = save_user(username, password, role, unit, display_name)
+        with transaction():
+            if user_named(username) is not None:
+                fail("username_taken")
+            if unit_id is not None:
+                place = db.session.get(Unit, unit_id)
+                if place is None:
+                    fail("unknown_unit")
+            else:
+                place = ensure_unit(unit) if unit is not None else None
+            user = store_user(
+                None,
+                username,
+                password=password,
+                role=role,
+                display_name=display_name,
+                unit=place,
+            )
+            db.session.flush()
+            log_action(
+                actor_id,
+                "user.create",
+                "user",
+                user.id,
+                new={"username": username, "role": role, "unit": place.name if place else None},
+            )
+            return Principal.of(user)
     except IntegrityError:  # created by a concurrent request after our check
         fail("username_taken")
-    with transaction():
-        log_action(
-            actor_id,
-            "user.create",
-            "user",
-            principal.id,
-            new={"username": username, "role": role, "unit": unit},
-        )
-    return principal
 
 
 def _matches(password_hash: str, password: str) -> bool:
@@ -106,7 +160,7 @@ def _matches(password_hash: str, password: str) -> bool:
 
 def authenticate(username: str, password: str) -> Principal:
     """The principal for valid credentials; `invalid_credentials` otherwise."""
-    user = db.session.scalar(select(User).where(User.username == username))
+    user = user_named(username)
     if user is None:
         _matches(_decoy_hash(), password)
         fail("invalid_credentials")

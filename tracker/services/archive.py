@@ -12,12 +12,14 @@ from dataclasses import dataclass
 from datetime import date
 
 from tracker import clock
+from tracker.auth import Principal
 from tracker.core.archive import YearArchive, summarize_year
 from tracker.core.compliance import Compliance, over_years, year_compliance
 from tracker.core.rules import KINDS, SUBJECTS, RuleSet
 from tracker.errors import fail
 from tracker.extensions import db
 from tracker.models import User
+from tracker.services.access import may_see
 from tracker.services.entries import Part, Source, gather
 from tracker.services.rules import rule_set_for
 
@@ -173,8 +175,14 @@ def _items(year: YearArchive, parts: dict[str, list[Part]], period: Months) -> l
     return items
 
 
-def build_archive(user_id: int, start: str | None, end: str | None) -> Archive:
-    """A user's archive for the months `start`..`end` (default: this calendar year)."""
+def build_archive(
+    principal: Principal, user_id: int | None, start: str | None, end: str | None
+) -> Archive:
+    """A user's archive (default: the caller's) for the months `start`..`end` (default: this
+    calendar year); `forbidden` for someone the caller may not see."""
+    user_id = user_id or principal.id
+    if not may_see(principal, user_id):
+        fail("forbidden")
     user = db.session.get(User, user_id)
     if user is None:
         fail("user_not_found")

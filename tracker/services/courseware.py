@@ -13,6 +13,7 @@ from uuid import uuid4
 from flask import current_app
 from sqlalchemy import func, or_, select
 
+from tracker import clock
 from tracker.core.rules import MS_PER_HOUR, hours_to_ms
 from tracker.errors import fail
 from tracker.extensions import db
@@ -125,7 +126,8 @@ def get_courseware(
 def create_courseware(fields: dict[str, Any], actor_id: int | None = None) -> CoursewareView:
     """Add an item to the catalogue."""
     with transaction():
-        item = Courseware(**_columns(fields))
+        now = clock.now()
+        item = Courseware(**_columns(fields), created_at=now, updated_at=now)
         db.session.add(item)
         db.session.flush()
         log_action(actor_id, "courseware.create", "courseware", item.id, new=_plain(fields))
@@ -146,6 +148,7 @@ def update_courseware(
         new = {name: _plain(getattr(item, name)) for name in fields}
         changed = [name for name in fields if old[name] != new[name]]
         if changed:
+            item.updated_at = clock.now()
             log_action(
                 actor_id,
                 "courseware.update",

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import extract, func, select
 
@@ -19,16 +18,13 @@ from tracker.errors import fail
 from tracker.extensions import db
 from tracker.models import LearningRecord, RecordEvidence, User
 from tracker.services import transaction
+from tracker.services.access import may_see
 from tracker.services.audit import log_action
 from tracker.services.entries import year_entries
 from tracker.services.rules import rule_set_for
 from tracker.services.uploads import Upload, stored
 
 DECIDED = {"approve": "approved", "reject": "rejected"}
-
-
-def _now() -> datetime:
-    return current_app.extensions["tracker.clock"]()
 
 
 def _hours(ms: int | None) -> float | None:
@@ -213,7 +209,7 @@ def _insert(
     principal: Principal, fields: dict[str, Any], file: tuple[Upload, str] | None
 ) -> RecordView:
     record = LearningRecord(
-        **_columns(fields), user_id=principal.id, status="pending", created_at=_now()
+        **_columns(fields), user_id=principal.id, status="pending", created_at=clock.now()
     )
     db.session.add(record)
     db.session.flush()
@@ -229,7 +225,7 @@ def _attach(record: LearningRecord, upload: Upload, relative: str) -> RecordEvid
         stored_name=relative,
         content_type=upload.content_type,
         size=upload.size,
-        uploaded_at=_now(),
+        uploaded_at=clock.now(),
     )
     db.session.add(item)
     db.session.flush()
@@ -260,7 +256,7 @@ def _record(record_id: int, lock: bool = False) -> LearningRecord:
 
 def _visible(principal: Principal, record_id: int) -> LearningRecord:
     record = _record(record_id)
-    if record.user_id != principal.id and principal.role != "admin":
+    if not may_see(principal, record.user_id):
         fail("record_not_found")  # others' records are not revealed to exist
     return record
 
@@ -282,9 +278,9 @@ def get_evidence(principal: Principal, record_id: int, evidence_id: int) -> Evid
 def list_records(principal: Principal, filters: dict[str, Any]) -> list[RecordView]:
     """Admins see everyone's records (the review queue with status=pending); others their own."""
     user_id = filters.get("user_id")
+    if user_id is not None and not may_see(principal, user_id):
+        fail("forbidden")
     if principal.role != "admin":
-        if user_id not in (None, principal.id):
-            fail("forbidden")
         user_id = principal.id
     query = select(LearningRecord, User).join(User, User.id == LearningRecord.user_id)
     if user_id is not None:
@@ -328,7 +324,7 @@ def review_record(
         record.approved_ms = approved_ms
         record.review_note = note
         record.reviewer_id = principal.id
-        record.reviewed_at = _now()
+        record.reviewed_at = clock.now()
         log_action(
             principal.id,
             f"record.{decision}",

@@ -18,6 +18,7 @@ from flask import current_app, send_from_directory
 from werkzeug.datastructures import FileStorage
 
 from tracker.errors import fail
+from tracker.services.csvfile import decode_text
 
 MAX_BYTES = 10 * 1024 * 1024  # default; `UPLOAD_MAX_BYTES` in the config overrides it
 
@@ -87,16 +88,6 @@ def _looks_like(data: bytes, magic: tuple[bytes, ...] | None) -> bool:
     if b"\x00" in data:
         return False
     return decode_text(data) is not None
-
-
-def decode_text(data: bytes) -> str | None:
-    """Text as UTF-8 (with or without BOM) or, as Chinese spreadsheets save it, GB 18030."""
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    return None
 
 
 def read_upload(file: FileStorage | None, allowed: frozenset[str]) -> Upload:

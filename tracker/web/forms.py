@@ -4,10 +4,41 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal, TypeVar
 
+from flask_babel import lazy_gettext as _l
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 from werkzeug.datastructures import MultiDict
 
 from tracker.errors import TrackerError
+from tracker.services.accounts import DisplayName, Password, Username
+from tracker.validation import detail_lines, details, invalid
+
+# How the pages name the fields of their forms in messages.
+LABELS = {
+    "title": _l("Title"),
+    "category": _l("Category"),
+    "organizer": _l("Organiser"),
+    "location": _l("Location"),
+    "start_date": _l("Start date"),
+    "end_date": _l("End date"),
+    "days": _l("Days"),
+    "hours": _l("Hours"),
+    "type": _l("Type"),
+    "subject": _l("Subject"),
+    "audience": _l("Target audience"),
+    "capacity": _l("Capacity"),
+    "participants": _l("Participants by category"),
+    "budget": _l("Budget"),
+    "actual_spend": _l("Actual spend"),
+    "purpose": _l("Purpose"),
+    "content": _l("Content"),
+    "department": _l("Organising department"),
+    "contact": _l("Contact person"),
+    "email": _l("Email"),
+    "phone": _l("Phone"),
+    "kind": _l("Kind"),
+    "note": _l("Reason"),
+    "decision": _l("Decision"),
+}
 
 
 def _blank_is_none(value: Any) -> Any:
@@ -37,9 +68,9 @@ class CoursewareForm(_Form):
 class NewUserForm(_Form):
     """The form that adds one user."""
 
-    username: Annotated[str, Field(min_length=1, max_length=80, pattern=r"^[\w.@-]+$")]
-    password: Annotated[str, Field(min_length=8, max_length=200)]
-    display_name: Annotated[str, Field(max_length=120)] = ""
+    username: Username
+    password: Password
+    display_name: DisplayName = ""
     role: Role = "learner"
     unit_id: Annotated[int | None, Blank] = None
 
@@ -47,11 +78,11 @@ class NewUserForm(_Form):
 class EditUserForm(_Form):
     """The form that changes one user."""
 
-    display_name: Annotated[str, Field(max_length=120)] = ""
+    display_name: DisplayName = ""
     role: Role
     unit_id: Annotated[int | None, Blank] = None
     active: bool = False
-    password: Annotated[str | None, Blank, Field(min_length=8, max_length=200)] = None
+    password: Annotated[Password | None, Blank] = None
 
 
 class UnitForm(_Form):
@@ -70,7 +101,17 @@ def parse_form(model: type[F], form: MultiDict[str, str]) -> F:
     try:
         return model.model_validate(form.to_dict())
     except ValidationError as exc:
-        details = [
-            {"field": ".".join(map(str, e["loc"])), "problem": e["msg"]} for e in exc.errors()
-        ]
-        raise TrackerError("bad_payload", details=details) from exc
+        raise invalid(exc) from exc
+
+
+def validated(model: type[F], values: dict[str, Any]) -> tuple[F | None, list[str]]:
+    """The validated values, or None and each problem as a line to show."""
+    try:
+        return model.model_validate(values), []
+    except ValidationError as error:
+        return None, detail_lines(details(error), LABELS)
+
+
+def error_lines(error: TrackerError) -> list[str]:
+    """An error as lines to show: its message, then each of its details."""
+    return [str(error.message), *detail_lines(error.details or [], LABELS)]

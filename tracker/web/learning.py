@@ -6,9 +6,8 @@ from typing import Any, get_args
 
 from flask import Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import login_required
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 from werkzeug.datastructures import MultiDict
 
 from tracker.api.schemas_learning import (
@@ -34,39 +33,12 @@ from tracker.services.uploads import (
 )
 from tracker.web import bp
 from tracker.web.access import admin_page
+from tracker.web.forms import error_lines, validated
 
 RECORD_KINDS: tuple[str, ...] = get_args(RecordKind)
 MATERIAL_KINDS: tuple[str, ...] = get_args(MaterialKind)
 _NUMBERS = frozenset({"days", "hours", "capacity", "budget", "actual_spend", "absent_fraction"})
 _COUNTS = frozenset({"capacity", *(f"participants_{c}" for c in PARTICIPANT_CATEGORIES)})
-
-LABELS = {
-    "title": _l("Title"),
-    "category": _l("Category"),
-    "organizer": _l("Organiser"),
-    "location": _l("Location"),
-    "start_date": _l("Start date"),
-    "end_date": _l("End date"),
-    "days": _l("Days"),
-    "hours": _l("Hours"),
-    "type": _l("Type"),
-    "subject": _l("Subject"),
-    "audience": _l("Target audience"),
-    "capacity": _l("Capacity"),
-    "participants": _l("Participants by category"),
-    "budget": _l("Budget"),
-    "actual_spend": _l("Actual spend"),
-    "purpose": _l("Purpose"),
-    "content": _l("Content"),
-    "department": _l("Organising department"),
-    "contact": _l("Contact person"),
-    "email": _l("Email"),
-    "phone": _l("Phone"),
-    "kind": _l("Kind"),
-    "note": _l("Reason"),
-    "decision": _l("Decision"),
-}
-
 
 # --- reading forms --------------------------------------------------------------------------
 
@@ -92,63 +64,6 @@ def _values(form: MultiDict[str, str], checkboxes: tuple[str, ...] = ()) -> dict
     if any(v is not None for v in counts.values()):
         values["participants"] = {k: v for k, v in counts.items() if v is not None}
     return values
-
-
-_PROBLEMS: dict[str, Any] = {
-    "missing": _l("This field is required."),
-    "string_too_short": _l("This field is required."),
-    "iso_date": _l("Enter a date as YYYY-MM-DD."),
-    "end_before_start": _l("The end date must not be before the start date."),
-    "hours_above_period": _l("The hours cannot exceed 24 per day of the period."),
-    "multiple_of": _l("Use whole or half days (steps of 0.5)."),
-    "string_pattern_mismatch": _l("This value is not in the expected format."),
-    "literal_error": _l("Choose one of the offered values."),
-    "float_parsing": _l("Enter a number."),
-    "float_type": _l("Enter a number."),
-    "int_parsing": _l("Enter a whole number."),
-    "int_type": _l("Enter a whole number."),
-    "int_from_float": _l("Enter a whole number."),
-    "extra_forbidden": _l("This field is not expected here."),
-}
-
-
-def _problem(error: dict[str, Any]) -> str:
-    ctx = error.get("ctx") or {}
-    kind = error["type"]
-    if kind == "string_too_long":
-        return _("This is too long (at most %(n)s characters).", n=ctx.get("max_length"))
-    if kind in ("greater_than", "greater_than_equal"):
-        limit = ctx.get("gt", ctx.get("ge"))
-        return _("This must be more than %(limit)s.", limit=limit)
-    if kind in ("less_than", "less_than_equal"):
-        return _("This must be at most %(limit)s.", limit=ctx.get("le", ctx.get("lt")))
-    return str(_PROBLEMS.get(kind, _l("This value is not valid.")))
-
-
-def form_problems(error: ValidationError) -> list[str]:
-    """Each problem of a form, in the user's language, named by its field."""
-    found = []
-    for item in error.errors():
-        field = str(item["loc"][0]) if item["loc"] else ""
-        label = LABELS.get(field)
-        problem = _problem(item)
-        found.append(f"{label}: {problem}" if label else problem)
-    return list(dict.fromkeys(found))
-
-
-def _validated(model: type[BaseModel], values: dict[str, Any]) -> tuple[Any, list[str]]:
-    try:
-        return model.model_validate(values), []
-    except ValidationError as error:
-        return None, form_problems(error)
-
-
-def _error_lines(error: TrackerError) -> list[str]:
-    lines = [str(error.message)]
-    for detail in error.details or []:
-        where = _("Line %(n)s", n=detail["line"]) if "line" in detail else detail.get("field")
-        lines.append(f"{where}: {detail.get('problem')}" if where else str(detail.get("problem")))
-    return lines
 
 
 def _optional_upload(allowed: frozenset[str]) -> Upload | None:
@@ -235,7 +150,7 @@ def training_new() -> Any:
 @bp.post("/trainings/new")
 @admin_page
 def training_create() -> Any:
-    body, problems = _validated(TrainingCreate, _values(request.form, ("enrolment_open",)))
+    body, problems = validated(TrainingCreate, _values(request.form, ("enrolment_open",)))
     if problems:
         return _training_form(problems=problems, status=400)
     view = trainings.create_training(current_principal(), body.model_dump())
@@ -253,7 +168,7 @@ def training_edit(training_id: int) -> Any:
 @admin_page
 def training_update(training_id: int) -> Any:
     training = trainings.get_training(current_principal(), training_id)
-    body, problems = _validated(TrainingCreate, _values(request.form, ("enrolment_open",)))
+    body, problems = validated(TrainingCreate, _values(request.form, ("enrolment_open",)))
     if problems:
         return _training_form(training, problems, status=400)
     trainings.update_training(current_principal(), training_id, body.model_dump())
@@ -274,7 +189,7 @@ def training_material_upload(training_id: int) -> Any:
     except TrackerError as error:
         if error.code == "training_not_found":
             raise
-        for line in _error_lines(error):
+        for line in error_lines(error):
             flash(line, "error")
     return redirect(url_for("web.training_page", training_id=training_id))
 
@@ -347,7 +262,7 @@ def training_attendance_csv(training_id: int) -> Any:
     except TrackerError as error:
         if error.code == "training_not_found":
             raise
-        return _attendance_page(training_id, _error_lines(error), status=error.status)
+        return _attendance_page(training_id, error_lines(error), status=error.status)
     flash(_("Attendance of %(count)d people saved.", count=len(people)), "ok")
     return redirect(url_for("web.training_attendance", training_id=training_id))
 
@@ -399,7 +314,7 @@ def external_learning() -> Any:
 @login_required
 def external_learning_submit() -> Any:
     values = _values(request.form)
-    body, problems = _validated(RecordCreate, values)
+    body, problems = validated(RecordCreate, values)
     if problems:
         return _external_page(problems, status=400)
     principal = current_principal()
@@ -409,7 +324,7 @@ def external_learning_submit() -> Any:
     try:
         record = records.create_record(principal, body.model_dump(), _optional_upload(DOCUMENTS))
     except TrackerError as error:
-        return _external_page(_error_lines(error), status=error.status)
+        return _external_page(error_lines(error), status=error.status)
     flash(_("Your record “%(title)s” was submitted for review.", title=record.title), "ok")
     return redirect(url_for("web.external_learning", kind=record.kind))
 
@@ -450,7 +365,7 @@ def review_submit(record_id: int) -> Any:
         return _review_page([_("Give the reason for the rejection.")], status=400)
     if values.get("decision") == "reject":
         values.pop("hours", None)
-    body, problems = _validated(ReviewIn, values)
+    body, problems = validated(ReviewIn, values)
     if problems:
         return _review_page(problems, status=400)
     try:
@@ -460,7 +375,7 @@ def review_submit(record_id: int) -> Any:
     except TrackerError as error:
         if error.status == 404:
             raise
-        return _review_page(_error_lines(error), status=error.status)
+        return _review_page(error_lines(error), status=error.status)
     message = _("Approved.") if view.status == "approved" else _("Rejected.")
     flash(f"{message} {view.title}", "ok")
     return redirect(url_for("web.review_queue"))
