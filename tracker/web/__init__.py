@@ -6,4 +6,4 @@ from flask import Blueprint
 
 bp = Blueprint("web", __name__)
 
-from tracker.web import admin, archive, learning, pages, player  # noqa: E402, F401
+from tracker.web import admin, archive, pages, player, records, trainings  # noqa: E402, F401
