@@ -119,7 +119,7 @@ def _init_extensions(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     from flask_babel import get_locale
 
-    from tracker import cli, web
+    from tracker import cli, web, wire
     from tracker.api import bp as api
     from tracker.errors_http import register_error_handlers
     from tracker.exports import labels
@@ -133,6 +133,8 @@ def _register_blueprints(app: Flask) -> None:
     app.add_template_filter(day, "day")
     app.add_template_global(get_locale, "get_locale")
     app.add_template_filter(labels.hours, "hours")
+    app.add_template_filter(wire.seconds, "seconds")
+    app.add_template_filter(wire.hours, "in_hours")
     app.add_template_global(labels.kind_label, "kind_label")
     app.add_template_global(labels.subject_label, "subject_label")
     app.add_template_global(labels.cap_reason, "cap_reason")

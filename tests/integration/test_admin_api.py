@@ -176,7 +176,7 @@ def test_bad_csv_imports_nothing_and_names_the_lines(app, client, admin, csv, pr
 
 
 def test_import_without_a_file_is_400(client, admin):
-    assert client.post("/api/v1/users/import", headers=admin).json["error"] == "bad_payload"
+    assert client.post("/api/v1/users/import", headers=admin).json["error"] == "bad_file"
 
 
 # --- units ----------------------------------------------------------------------------------

@@ -216,3 +216,20 @@ def test_every_documented_endpoint_answers(app, client, admin):
             response = client.open(url, method=method.upper(), headers=admin, json={})
             documented = set(operation["responses"])
             assert str(response.status_code) in documented, (method, path, response.json)
+
+
+@pytest.mark.parametrize(
+    ("path", "fields"),
+    [
+        ("/records/{record_id}/evidence", {"file"}),
+        ("/trainings/{training_id}/attendance/csv", {"file"}),
+        ("/trainings/{training_id}/materials", {"kind", "file"}),
+        ("/users/import", {"file"}),
+    ],
+)
+def test_uploads_declare_their_multipart_bodies(client, path, fields):
+    operation = client.get("/api/v1/openapi.json").json["paths"][path]["post"]
+    schema = operation["requestBody"]["content"]["multipart/form-data"]["schema"]
+    assert set(schema["properties"]) == set(schema["required"]) == fields
+    assert schema["properties"]["file"] == {"type": "string", "format": "binary"}
+    assert {"400", "413"} <= set(operation["responses"])  # bad_file, too_large

@@ -7,6 +7,7 @@ ledger on each call.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
@@ -90,23 +91,67 @@ class ArchiveYear:
 
 
 @dataclass(frozen=True)
-class KindSum:
-    """Raw and effective time of one kind in the range, and how many items it has."""
+class Sum:
+    """Raw and effective time of some items, and how many they are."""
 
     raw_ms: int = 0
     effective_ms: int = 0
     count: int = 0
+
+    def plus(self, item: ArchiveItem) -> Sum:
+        """This sum with `item` added."""
+        return Sum(self.raw_ms + item.raw_ms, self.effective_ms + item.effective_ms, self.count + 1)
+
+
+def _sum(items: Iterable[ArchiveItem]) -> Sum:
+    total = Sum()
+    for item in items:
+        total = total.plus(item)
+    return total
+
+
+@dataclass(frozen=True)
+class Counts:
+    """What the archive counts, by the categories of the filing forms."""
+
+    trainings: int
+    trainings_by_category: dict[str, int]
+    external_trainings: Sum
+    self_study: Sum
+    online_courses: Sum
+    external_online: Sum
+
+
+@dataclass(frozen=True)
+class Person:
+    """Whose archive it is."""
+
+    id: int
+    username: str
+    display_name: str
+    role: str
+    unit: str | None
 
 
 @dataclass(frozen=True)
 class Archive:
     """A user's archive over a range of months."""
 
-    user: User
+    user: Person
     rule_set: RuleSet
     period: Months
     years: tuple[ArchiveYear, ...]
     items: tuple[ArchiveItem, ...]
+
+    @property
+    def first_month(self) -> str:
+        """The range's first month, YYYY-MM."""
+        return self.period.label()[0]
+
+    @property
+    def last_month(self) -> str:
+        """The range's last month, YYYY-MM."""
+        return self.period.label()[1]
 
     @property
     def compliance(self) -> Compliance:
@@ -118,19 +163,28 @@ class Archive:
         """All recorded time in the range."""
         return sum(i.raw_ms for i in self.items)
 
-    def by_kind(self) -> dict[str, KindSum]:
+    @property
+    def by_kind(self) -> dict[str, Sum]:
         """Raw and effective time and items per kind."""
-        sums = {kind: KindSum() for kind in KINDS}
-        for i in self.items:
-            s = sums[i.source.kind]
-            sums[i.source.kind] = KindSum(
-                s.raw_ms + i.raw_ms, s.effective_ms + i.effective_ms, s.count + 1
-            )
-        return sums
+        return {kind: _sum(i for i in self.items if i.source.kind == kind) for kind in KINDS}
 
-    def by_subject(self) -> dict[str, int]:
+    @property
+    def by_subject(self) -> dict[str, Sum]:
         """Effective time per subject."""
-        return _subject_effective(self.items)
+        return {s: Sum(effective_ms=ms) for s, ms in _subject_effective(self.items).items()}
+
+    @property
+    def counts(self) -> Counts:
+        """Trainings by category, and items and their time by kind."""
+        trainings = [i for i in self.items if i.source.source == "training"]
+        return Counts(
+            len(trainings),
+            dict(Counter(i.source.category or "—" for i in trainings)),
+            _sum(i for i in self.items if i.source.record_kind == "external_training"),
+            _sum(i for i in self.items if i.source.kind == "self_study"),
+            _sum(i for i in self.items if i.source.kind == "online"),
+            _sum(i for i in self.items if i.source.kind == "external_online"),
+        )
 
 
 def _subject_effective(items: Iterable[ArchiveItem]) -> dict[str, int]:
@@ -186,6 +240,9 @@ def build_archive(
     user = db.session.get(User, user_id)
     if user is None:
         fail("user_not_found")
+    person = Person(
+        user.id, user.username, user.display_name, user.role, user.unit.name if user.unit else None
+    )
     period = months(start, end, clock.today())
     rules = rule_set_for(user)
     found = gather(User.id == user.id, period.years, sources=True)
@@ -198,4 +255,4 @@ def build_archive(
         compliance = year_compliance(rules, user.role, effective, _subject_effective(in_range))
         years.append(ArchiveYear(year, summary, compliance))
     items.sort(key=lambda i: (i.end_date, i.source.item))
-    return Archive(user, rules, period, tuple(years), tuple(items))
+    return Archive(person, rules, period, tuple(years), tuple(items))

@@ -41,20 +41,6 @@ class CoursewareView:
         """The item cap in milliseconds."""
         return hours_to_ms(self.hours_limit)
 
-    def public(self) -> dict[str, Any]:
-        """The item as the API shows it."""
-        return {
-            "id": self.id,
-            "title": self.title,
-            "description": self.description,
-            "kind": self.kind,
-            "hours_limit": self.hours_limit,
-            "subject": self.subject,
-            "source_url": self.source_url,
-            "published": self.published,
-            "credited_s": self.credited_ms / 1000,
-        }
-
 
 def _view(item: Courseware, credited_ms: int = 0) -> CoursewareView:
     return CoursewareView(

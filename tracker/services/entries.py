@@ -60,7 +60,7 @@ class Source:
     category: str = ""
     organizer: str = ""
     location: str = ""
-    record_kind: str = ""
+    record_kind: str | None = None
 
 
 class Part(NamedTuple):

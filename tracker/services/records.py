@@ -13,7 +13,7 @@ from sqlalchemy import extract, func, select
 from tracker import clock
 from tracker.auth import Principal
 from tracker.core.archive import ClaimPreview, YearTotals, preview_claim, total_year
-from tracker.core.rules import MS_PER_HOUR, RECORD_KIND, RuleSet, hours_to_ms
+from tracker.core.rules import RECORD_KIND, RuleSet, hours_to_ms
 from tracker.errors import fail
 from tracker.extensions import db
 from tracker.models import LearningRecord, RecordEvidence, User
@@ -27,10 +27,6 @@ from tracker.services.uploads import Upload, stored
 DECIDED = {"approve": "approved", "reject": "rejected"}
 
 
-def _hours(ms: int | None) -> float | None:
-    return None if ms is None else round(ms / MS_PER_HOUR, 4)
-
-
 @dataclass(frozen=True)
 class EvidenceView:
     """A supporting document of a record."""
@@ -42,16 +38,6 @@ class EvidenceView:
     size: int
     uploaded_at: datetime
     stored_name: str = ""
-
-    def public(self) -> dict[str, Any]:
-        """As the API shows it."""
-        return {
-            "id": self.id,
-            "filename": self.filename,
-            "content_type": self.content_type,
-            "size": self.size,
-            "uploaded_at": self.uploaded_at,
-        }
 
 
 @dataclass(frozen=True)
@@ -78,57 +64,6 @@ class RecordView:
     reviewed_at: datetime | None
     created_at: datetime
     evidence: tuple[EvidenceView, ...] = ()
-
-    @property
-    def hours(self) -> float:
-        """The hours claimed."""
-        return _hours(self.claimed_ms) or 0.0
-
-    @property
-    def approved_hours(self) -> float | None:
-        """The hours approved, if approved."""
-        return _hours(self.approved_ms)
-
-    def public(self) -> dict[str, Any]:
-        """As the API shows it."""
-        return {
-            **{k: getattr(self, k) for k in _PUBLIC_FIELDS},
-            "hours": self.hours,
-            "approved_hours": self.approved_hours,
-            "evidence": [e.public() for e in self.evidence],
-        }
-
-    def review(self) -> dict[str, Any]:
-        """The outcome of a review, as the API shows it."""
-        return {
-            "id": self.id,
-            "status": self.status,
-            "approved_hours": self.approved_hours,
-            "note": self.note,
-            "reviewer_id": self.reviewer_id,
-            "reviewed_at": self.reviewed_at,
-        }
-
-
-_PUBLIC_FIELDS = [
-    "id",
-    "user_id",
-    "username",
-    "display_name",
-    "kind",
-    "title",
-    "organizer",
-    "location",
-    "content",
-    "subject",
-    "start_date",
-    "end_date",
-    "status",
-    "note",
-    "reviewer_id",
-    "reviewed_at",
-    "created_at",
-]
 
 
 def _evidence_view(item: RecordEvidence) -> EvidenceView:
@@ -364,8 +299,17 @@ def year_so_far(principal: Principal, year: int | None = None) -> YearTotals:
     return total_year(entries, year, _user_rules(principal))
 
 
-def preview(principal: Principal, kind: str, hours: float, on: date | None) -> ClaimPreview:
+@dataclass(frozen=True)
+class Preview:
+    """What a claim of `record_kind` would count."""
+
+    record_kind: str
+    claim: ClaimPreview
+
+
+def preview(principal: Principal, kind: str, hours: float, on: date | None) -> Preview:
     """Of `hours` of `kind` completed on `on` (default today), what would still count."""
     on = on or clock.today()
     entries = year_entries(principal.id, on.year, pending=True)
-    return preview_claim(entries, _user_rules(principal), RECORD_KIND[kind], hours_to_ms(hours), on)
+    rules = _user_rules(principal)
+    return Preview(kind, preview_claim(entries, rules, RECORD_KIND[kind], hours_to_ms(hours), on))

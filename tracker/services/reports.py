@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from itertools import accumulate
-from typing import Any
 
 from sqlalchemy import ColumnElement, select
 
@@ -34,23 +33,6 @@ class MemberRow:
     total_ms: int
     compliance: Compliance
 
-    def public(self) -> dict[str, Any]:
-        """The row as the API shows it (durations in seconds)."""
-        return {
-            "user_id": self.user_id,
-            "username": self.username,
-            "display_name": self.display_name,
-            "unit": self.unit,
-            "role": self.role,
-            "rule_set": self.rule_set,
-            "total_s": self.total_ms / 1000,
-            "effective_s": self.compliance.effective_ms / 1000,
-            "target_s": self.compliance.target_ms / 1000,
-            "remaining_s": self.compliance.remaining_ms / 1000,
-            "compliant": self.compliance.compliant,
-            "subject_shortfalls_s": {k: v / 1000 for k, v in self.compliance.shortfalls.items()},
-        }
-
 
 @dataclass(frozen=True)
 class MonthPoint:
@@ -70,6 +52,11 @@ class UnitReport:
     year: int
     rows: tuple[MemberRow, ...]
     months: tuple[MonthPoint, ...]
+
+    @property
+    def members(self) -> int:
+        """How many active members the unit and the units below it have."""
+        return len(self.rows)
 
     @property
     def compliant_count(self) -> int:

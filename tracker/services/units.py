@@ -26,17 +26,6 @@ class UnitView:
     depth: int
     members: int
 
-    def public(self) -> dict[str, Any]:
-        """The unit as the API shows it."""
-        return {
-            "id": self.id,
-            "name": self.name,
-            "parent_id": self.parent_id,
-            "rule_set": self.rule_set_id,
-            "depth": self.depth,
-            "members": self.members,
-        }
-
 
 def list_units() -> list[UnitView]:
     """Every unit, depth-first in name order, so the list reads as a tree."""

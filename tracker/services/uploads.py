@@ -11,10 +11,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 from uuid import uuid4
 
 from flask import current_app, send_from_directory
+from flask_babel import gettext as _
 from werkzeug.datastructures import FileStorage
 
 from tracker.errors import fail
@@ -93,11 +94,16 @@ def _looks_like(data: bytes, magic: tuple[bytes, ...] | None) -> bool:
 def read_upload(file: FileStorage | None, allowed: frozenset[str]) -> Upload:
     """Check an uploaded file: present, not empty, not too large, of an allowed type."""
     if file is None or not file.filename:
-        fail("bad_file")
-    name = display_name(file.filename)
+        fail("bad_file", _("Attach the file to upload."))
+    return checked_upload(file.filename, file.stream, allowed)
+
+
+def checked_upload(filename: str, stream: BinaryIO, allowed: frozenset[str]) -> Upload:
+    """The upload read from `stream`, checked as `read_upload` checks a file."""
+    name = display_name(filename)
     extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
     limit = max_bytes()
-    data = file.stream.read(limit + 1)
+    data = stream.read(limit + 1)
     if len(data) > limit:
         fail("too_large")
     if not data or extension not in allowed:

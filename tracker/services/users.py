@@ -45,19 +45,6 @@ class UserView:
     active: bool
     created_at: datetime
 
-    def public(self) -> dict[str, Any]:
-        """The user as the API shows it."""
-        return {
-            "id": self.id,
-            "username": self.username,
-            "display_name": self.display_name,
-            "role": self.role,
-            "unit": self.unit,
-            "unit_id": self.unit_id,
-            "active": self.active,
-            "created_at": self.created_at.isoformat(),
-        }
-
 
 def _view(user: User) -> UserView:
     return UserView(

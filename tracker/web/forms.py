@@ -9,7 +9,8 @@ from flask_babel import lazy_gettext as _l
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 from werkzeug.datastructures import MultiDict
 
-from tracker.api.schemas_learning import Assessment, Fraction
+from tracker.api.fields import Fraction
+from tracker.api.schemas_trainings import Assessment
 from tracker.errors import TrackerError
 from tracker.services.accounts import DisplayName, Password, Username
 from tracker.services.trainings import PARTICIPANT_CATEGORIES

@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from flask_login import login_required
 
 from tracker import clock
-from tracker.api.schemas_learning import RecordCreate, RecordKind, ReviewIn
+from tracker.api.schemas_records import RecordCreate, RecordKind, ReviewIn
 from tracker.auth import current_principal
 from tracker.errors import TrackerError
 from tracker.services import records

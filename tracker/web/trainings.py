@@ -9,8 +9,8 @@ from flask_babel import gettext as _
 from flask_login import login_required
 from pydantic import ValidationError
 
-from tracker import clock
-from tracker.api.schemas_learning import MaterialKind, TrainingCreate, TrainingQuery
+from tracker import clock, wire
+from tracker.api.schemas_trainings import MaterialKind, TrainingCreate, TrainingQuery
 from tracker.auth import current_principal
 from tracker.errors import TrackerError, fail
 from tracker.services import trainings
@@ -183,7 +183,7 @@ def training_attendance_save(training_id: int) -> Any:
         _(
             "Attendance of %(name)s saved: %(hours)s h credited.",
             name=person.display_name or person.username,
-            hours=person.public()["credited_hours"],
+            hours=wire.hours(person.credited_ms),
         ),
         "ok",
     )

@@ -21,7 +21,7 @@ from tracker.services.audit import log_action
 from tracker.services.csvfile import problem
 from tracker.services.rules import rule_set_for
 from tracker.services.trainings.attendance_csv import AttendanceLine, parse_attendance
-from tracker.services.trainings.listing import hours_of, load_training
+from tracker.services.trainings.listing import load_training
 
 
 @dataclass(frozen=True)
@@ -37,21 +37,6 @@ class AttendanceView:
     assessment: str | None
     credited_ms: int
     confirmed_at: datetime | None
-
-    def public(self) -> dict[str, Any]:
-        """As the API shows it."""
-        return {
-            "training_id": self.training_id,
-            "user_id": self.user_id,
-            "username": self.username,
-            "display_name": self.display_name,
-            "status": self.status,
-            "absent_fraction": self.absent_fraction,
-            "assessment": self.assessment,
-            "credited_hours": hours_of(self.credited_ms),
-            "credited_s": self.credited_ms / 1000,
-            "confirmed_at": self.confirmed_at,
-        }
 
 
 def enrol(principal: Principal, training_id: int) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -11,7 +11,6 @@ from sqlalchemy import Select, extract, func, or_, select
 
 from tracker import clock
 from tracker.auth import Principal
-from tracker.core.rules import MS_PER_HOUR
 from tracker.errors import fail
 from tracker.extensions import db
 from tracker.models import Training, TrainingMaterial, TrainingParticipant, User
@@ -20,11 +19,6 @@ from tracker.services.rules import rule_sets
 PARTICIPANT_CATEGORIES = ("management", "support", "staff", "research", "external")
 FILING_MATERIALS = ("notice", "schedule", "sign_in")
 MONEY = ("budget", "actual_spend")
-
-
-def hours_of(ms: int) -> float:
-    """Milliseconds as decimal hours, as the API shows them."""
-    return round(ms / MS_PER_HOUR, 4)
 
 
 @dataclass(frozen=True)
@@ -36,15 +30,10 @@ class FilingView:
     missing: tuple[str, ...]
     overdue: bool
 
-    def public(self) -> dict[str, Any]:
-        """As the API shows it."""
-        return {
-            "due": self.due,
-            "filed": self.filed_at is not None,
-            "filed_at": self.filed_at,
-            "missing": list(self.missing),
-            "overdue": self.overdue,
-        }
+    @property
+    def filed(self) -> bool:
+        """Whether every required document is in."""
+        return self.filed_at is not None
 
 
 @dataclass(frozen=True)
@@ -66,15 +55,10 @@ class TrainingView:
     enrolment_open: bool
     enrolled: int
     capacity: int | None
-    form: dict[str, Any]
-    filing: FilingView
+    form: dict[str, Any]  # the filing form's other fields; budget and spend None if hidden
+    filing: FilingView | None  # None: hidden from the caller
     my_status: str | None = None
     my_credited_ms: int | None = None
-
-    @property
-    def hours(self) -> float:
-        """The training's hours under its organiser's rule set."""
-        return hours_of(self.hours_ms)
 
     @property
     def status(self) -> str:
@@ -85,40 +69,7 @@ class TrainingView:
             return "full"
         return "open"
 
-    def public(self, admin: bool = False) -> dict[str, Any]:
-        """As the API shows it; budget, spend and filing state are for admins."""
-        form = dict(self.form)
-        if not admin:
-            form.update(budget=None, actual_spend=None)
-        return {
-            **{k: getattr(self, k) for k in _PUBLIC_FIELDS},
-            **form,
-            "hours": self.hours,
-            "status": self.status,
-            "filing": self.filing.public() if admin else None,
-            "my_credited_hours": (
-                None if self.my_credited_ms is None else hours_of(self.my_credited_ms)
-            ),
-        }
 
-
-_PUBLIC_FIELDS = [
-    "id",
-    "title",
-    "category",
-    "type",
-    "organizer",
-    "location",
-    "start_date",
-    "end_date",
-    "days",
-    "rule_set",
-    "subject",
-    "enrolment_open",
-    "enrolled",
-    "capacity",
-    "my_status",
-]
 _FORM_FIELDS = ["audience", "purpose", "content", "department", "contact", "email", "phone"]
 
 
@@ -234,13 +185,20 @@ def list_trainings(principal: Principal, filters: dict[str, Any]) -> list[Traini
     if filters.get("open") is not None:
         views = [v for v in views if (v.status == "open") == filters["open"]]
     if filters.get("overdue") is not None:
-        views = [v for v in views if v.filing.overdue == filters["overdue"]]
-    return views
+        views = [v for v in views if v.filing and v.filing.overdue == filters["overdue"]]
+    return [shown_to(principal, view) for view in views]
 
 
 def get_training(principal: Principal, training_id: int) -> TrainingView:
     """One training with the caller's enrolment; `training_not_found` if missing."""
-    return _views([load_training(training_id)], principal.id)[0]
+    return shown_to(principal, _views([load_training(training_id)], principal.id)[0])
+
+
+def shown_to(principal: Principal, view: TrainingView) -> TrainingView:
+    """The training as `principal` may see it: budget, spend and filing are for admins."""
+    if principal.role == "admin":
+        return view
+    return replace(view, form={**view.form, **dict.fromkeys(MONEY)}, filing=None)
 
 
 def categories() -> list[str]:

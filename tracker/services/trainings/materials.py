@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import select
 
@@ -31,18 +30,6 @@ class MaterialView:
     size: int
     uploaded_at: datetime
     stored_name: str = field(repr=False, default="")
-
-    def public(self) -> dict[str, Any]:
-        """As the API shows it."""
-        return {
-            "id": self.id,
-            "training_id": self.training_id,
-            "kind": self.kind,
-            "filename": self.filename,
-            "content_type": self.content_type,
-            "size": self.size,
-            "uploaded_at": self.uploaded_at,
-        }
 
 
 def _material_view(material: TrainingMaterial) -> MaterialView:
