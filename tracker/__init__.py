@@ -22,6 +22,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         template_folder="templates",
     )
     app.config.from_mapping(DEFAULTS)
+    # JSON answers keep their keys sorted, as Flask does by default: the same data always gives
+    # the same bytes (docs/protocol.md, conventions).
+    app.json.sort_keys = True  # type: ignore[attr-defined]
     app.config.from_prefixed_env("TRACKER")
     if config is not None:
         app.config.from_mapping(config)

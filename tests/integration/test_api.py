@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -233,3 +234,10 @@ def test_uploads_declare_their_multipart_bodies(client, path, fields):
     assert set(schema["properties"]) == set(schema["required"]) == fields
     assert schema["properties"]["file"] == {"type": "string", "format": "binary"}
     assert {"400", "413"} <= set(operation["responses"])  # bad_file, too_large
+
+
+def test_json_answers_have_their_keys_sorted(client, admin):
+    """Deliberately (app.json.sort_keys): the same data always gives the same bytes."""
+    body = client.get("/api/v1/me", headers=admin).get_data(as_text=True)
+    keys = [key for key, _ in json.loads(body, object_pairs_hook=list)]
+    assert keys == sorted(keys) == ["display_name", "id", "role", "rule_set", "unit", "username"]

@@ -222,7 +222,7 @@ def test_bad_patch_changes_nothing(client, admin, body):
 # --- listing --------------------------------------------------------------------------------
 
 
-def test_list_filters_of_seed_001(app, client, admin, make_user, auth_headers):
+def test_the_list_filters_of_the_employee_guide(app, client, admin, make_user, auth_headers):
     make_user("wu", unit="金属研究所")
     make_user("boss", role="admin", unit="金属研究所")
     boss = auth_headers("boss")

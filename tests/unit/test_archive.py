@@ -33,8 +33,8 @@ def day(month: int, dom: int = 1, year: int = 2016) -> date:
     return date(year, month, dom)
 
 
-def test_the_2016_archive_of_seed_001() -> None:
-    """Seed 001: 92 h 10 min recorded, 54 h 10 min effective (self-study 48 h → 10 h)."""
+def test_the_2016_archive_of_the_employee_guide() -> None:
+    """The employee guide's 2016 archive: 92 h 10 min recorded, 54 h 10 min effective."""
     entries = [
         Entry("online", day(3), 10 * 60_000),
         Entry("offline", day(5, 7), 44 * H),
