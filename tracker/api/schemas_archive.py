@@ -29,6 +29,8 @@ class ArchiveQuery(BaseModel):
 
 
 class ArchiveUser(Out):
+    """Whose archive it is."""
+
     id: int
     username: str
     display_name: str
@@ -37,12 +39,16 @@ class ArchiveUser(Out):
 
 
 class KindFigures(Out):
+    """Raw and effective time of one kind, and how many items it has."""
+
     raw_s: Seconds = from_ms("raw_ms")
     effective_s: Seconds = from_ms("effective_ms")
     count: int
 
 
 class SubjectFigures(Out):
+    """Effective time of one subject."""
+
     effective_s: Seconds = from_ms("effective_ms")
 
 
@@ -69,6 +75,8 @@ class ArchiveItemOut(Out):
 
 
 class CapFigures(Out):
+    """A yearly cap group: its cap, what its kinds recorded, what counted and what it cut."""
+
     name: str
     kinds: Kinds
     cap_s: Seconds = from_ms("cap_ms")
@@ -78,6 +86,8 @@ class CapFigures(Out):
 
 
 class YearFigures(Out):
+    """One calendar year of the range: its target, compliance and caps."""
+
     year: int
     target_s: Seconds = from_ms(AliasPath("compliance", "target_ms"))
     effective_s: Seconds = from_ms(AliasPath("compliance", "effective_ms"))
@@ -88,11 +98,15 @@ class YearFigures(Out):
 
 
 class CountFigures(Out):
+    """How many items and their recorded time."""
+
     count: int
     raw_s: Seconds = from_ms("raw_ms")
 
 
 class ArchiveCounts(Out):
+    """Trainings by category, and items by kind, as the filing forms count them."""
+
     trainings: int
     trainings_by_category: dict[str, int]
     external_trainings: CountFigures
@@ -131,6 +145,8 @@ class ReportQuery(BaseModel):
 
 
 class MemberFigures(Out):
+    """One member's year under their own rule set."""
+
     user_id: int
     username: str
     display_name: str
@@ -146,6 +162,8 @@ class MemberFigures(Out):
 
 
 class MonthFigures(Out):
+    """Where the unit stood at the end of one month."""
+
     month: int
     average_effective_s: Seconds = from_ms("average_effective_ms")
     reached_target: int

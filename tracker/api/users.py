@@ -32,7 +32,7 @@ from tracker.services.users import ImportResult, UserView
     errors=("username_taken",),
 )
 def create_user_view(body: UserCreate) -> UserView:
-    principal = create_user(current_principal().id, **body.model_dump())
+    principal = create_user(**body.model_dump(), actor_id=current_principal().id)
     return users.get_user(principal.id)
 
 

@@ -108,12 +108,12 @@ def save_user(
 
 
 def create_user(
-    actor_id: int | None,
     username: str,
     password: str,
     role: str,
-    display_name: str = "",
     unit: str | None = None,
+    display_name: str = "",
+    actor_id: int | None = None,
     unit_id: int | None = None,
 ) -> Principal:
     """An admin creates a user, in a unit named `unit` (created if missing) or `unit_id`.

@@ -39,9 +39,11 @@ class Months:
 
     @property
     def years(self) -> range:
+        """The calendar years the range touches."""
         return range(self.first.year, self.last.year + 1)
 
     def label(self) -> tuple[str, str]:
+        """The first and last month as YYYY-MM."""
         return self.first.strftime("%Y-%m"), self.last.strftime("%Y-%m")
 
 

@@ -76,11 +76,11 @@ def admin_user_create() -> Any:
     try:
         form = parse_form(NewUserForm, request.form)
         create_user(
-            current_principal().id,
             form.username,
             form.password,
             form.role,
-            form.display_name,
+            display_name=form.display_name,
+            actor_id=current_principal().id,
             unit_id=form.unit_id,
         )
     except TrackerError as error:

@@ -101,6 +101,7 @@ def view_of(
     kinds: set[str],
     mine: TrainingParticipant | None = None,
 ) -> TrainingView:
+    """The view of `training` with its enrolment count, filed material kinds and `mine`."""
     return TrainingView(
         id=training.id,
         title=training.title,
