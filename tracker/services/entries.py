@@ -26,7 +26,18 @@ from datetime import date
 from typing import Any, NamedTuple
 
 from flask import Flask, current_app
-from sqlalchemy import BigInteger, ColumnElement, Row, Select, cast, extract, func, select
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Row,
+    Select,
+    case,
+    cast,
+    extract,
+    func,
+    literal,
+    select,
+)
 
 from tracker import clock
 from tracker.core.archive import Entry
@@ -138,6 +149,22 @@ def rows_of(statement: Select[Any]) -> Sequence[Row[Any]]:
     return db.session.connection().execute(statement).all()
 
 
+def _subject_code(
+    courseware_id: ColumnElement[int],
+) -> tuple[ColumnElement[int] | None, dict[int, str | None]]:
+    """The subject of the courseware `courseware_id` names, as a small number computed from its
+    id, and the subject of each number (0: none). No expression if no courseware has one."""
+    ids: dict[str, list[int]] = defaultdict(list)
+    for item_id, subject in rows_of(select(Courseware.id, Courseware.subject)):
+        if subject is not None:
+            ids[subject].append(item_id)
+    subjects: dict[int, str | None] = {0: None, **dict(enumerate(sorted(ids), start=1))}
+    if not ids:
+        return None, subjects
+    whens = [(courseware_id.in_(sorted(ids[s])), n) for n, s in subjects.items() if s]
+    return case(*whens, else_=0), subjects
+
+
 def _month_of(day: ColumnElement[date]) -> ColumnElement[Any]:
     """The calendar month of a date column, as the database computes it fastest (PostgreSQL's
     EXTRACT gives a numeric, slower to group by than date_part's double)."""
@@ -162,25 +189,27 @@ def _online(found: Gathered, who: ColumnElement[bool], years: range, sources: bo
     if not sources:
         # One row per entry, grouped by the database, then put in order of person. The grouping
         # is a materialised CTE: asked for both at once, PostgreSQL sorted the year's credits
-        # before grouping them, which took longer than sorting the groups.
+        # before grouping them, which took longer than sorting the groups. The subject comes
+        # as a number from a CASE over the catalogue's ids: cheaper to group by than its name,
+        # and than joining every credit to the catalogue.
+        code, subjects = _subject_code(sc.courseware_id)
         grouped = (
             select(
                 sc.user_id.label("user_id"),
                 raw_ms.label("raw_ms"),
                 func.min(sc.day).label("day"),
-                Courseware.subject.label("subject"),
+                (literal(0) if code is None else code).label("subject"),
             )
             .join(User, User.id == sc.user_id)
-            .join(Courseware, Courseware.id == sc.courseware_id)
             .where(who, sc.year.in_(years), sc.raw_ms > 0)
-            .group_by(sc.user_id, sc.year, month, Courseware.subject)
+            .group_by(sc.user_id, sc.year, month, *([] if code is None else [code]))
             .cte("online")
             .prefix_with("MATERIALIZED", dialect="postgresql")
         )
         rows = rows_of(select(grouped).order_by(grouped.c.user_id))
         entries = found.entries
-        for user_id, raw, day, subject in rows:
-            entries[user_id].append(Entry("online", day, raw, subject))
+        for user_id, raw, day, number in rows:
+            entries[user_id].append(Entry("online", day, raw, subjects[number]))
         return
     # The archive table: per courseware and month, with the last day watched, merged here.
     rows = rows_of(
