@@ -21,13 +21,13 @@ def rule_sets() -> dict[str, RuleSet]:
 
 
 def rule_set_for(user: User) -> RuleSet:
-    """The rule set that applies to `user`."""
+    """The rule set that applies to `user` (or to anything with the `unit` it belongs to)."""
 
     def unit(unit_id: int) -> tuple[int | None, str | None]:
         found = db.session.get(Unit, unit_id)
         return (found.parent_id, found.rule_set_id) if found else (None, None)
 
-    return _inherited(user.unit_id, unit)
+    return _inherited(user.unit.id if user.unit is not None else None, unit)
 
 
 def rules_by_unit() -> dict[int | None, RuleSet]:
