@@ -22,6 +22,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         template_folder="templates",
     )
     app.config.from_mapping(DEFAULTS)
+    # JSON answers keep their keys sorted, as Flask does by default: the same data always gives
+    # the same bytes (docs/protocol.md, conventions).
+    app.json.sort_keys = True  # type: ignore[attr-defined]
     app.config.from_prefixed_env("TRACKER")
     if config is not None:
         app.config.from_mapping(config)
@@ -145,7 +148,7 @@ def _init_extensions(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     from flask_babel import get_locale
 
-    from tracker import cli, web
+    from tracker import cli, web, wire
     from tracker.api import bp as api
     from tracker.errors_http import register_error_handlers
     from tracker.exports import labels
@@ -160,6 +163,8 @@ def _register_blueprints(app: Flask) -> None:
     app.add_template_filter(day, "day")
     app.add_template_global(get_locale, "get_locale")
     app.add_template_filter(labels.hours, "hours")
+    app.add_template_filter(wire.seconds, "seconds")
+    app.add_template_filter(wire.hours, "in_hours")
     app.add_template_global(labels.kind_label, "kind_label")
     app.add_template_global(labels.subject_label, "subject_label")
     app.add_template_global(labels.cap_reason, "cap_reason")

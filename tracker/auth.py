@@ -40,10 +40,6 @@ class Principal:
         """Flask-Login's session key: changing the token version logs every session out."""
         return f"{self.id}:{self.token_version}"
 
-    def public(self) -> dict[str, Any]:
-        """The user as the API shows it."""
-        return {"id": self.id, "username": self.username, "role": self.role}
-
 
 def _serializer() -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="tracker-api-token")

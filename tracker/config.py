@@ -53,5 +53,4 @@ DEFAULTS: dict[str, object] = {
     "LANGUAGES": ["zh_CN", "en"],
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
-    "JSON_SORT_KEYS": False,
 }

@@ -9,6 +9,7 @@ from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException
 
 from tracker.errors import TrackerError
+from tracker.validation import invalid
 
 _HTTP_CODES = {
     400: "bad_request",
@@ -35,11 +36,7 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(ValidationError)
     def _invalid(error: ValidationError) -> Any:
-        details = [
-            {"field": ".".join(map(str, e["loc"])) or "(body)", "problem": e["msg"]}
-            for e in error.errors()
-        ]
-        return _respond(TrackerError("bad_payload", details=details))
+        return _respond(invalid(error))
 
     @app.errorhandler(HTTPException)
     def _http(error: HTTPException) -> Any:

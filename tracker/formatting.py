@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from flask import current_app
 from flask_babel import gettext as _
+
+from tracker import clock as server_clock
 
 
 def duration(ms: int | float | None) -> str:
@@ -18,10 +19,10 @@ def duration(ms: int | float | None) -> str:
 
 def clock(epoch_s: float) -> str:
     """The time of day of a Unix timestamp in the organisation's time zone."""
-    at = datetime.fromtimestamp(epoch_s, UTC).astimezone(current_app.extensions["tracker.timezone"])
+    at = datetime.fromtimestamp(epoch_s, UTC).astimezone(server_clock.timezone())
     return at.strftime("%H:%M:%S")
 
 
 def day(at: datetime) -> str:
     """The calendar day of `at` in the organisation's time zone, as YYYY-MM-DD."""
-    return at.astimezone(current_app.extensions["tracker.timezone"]).strftime("%Y-%m-%d")
+    return server_clock.local_day(at).isoformat()

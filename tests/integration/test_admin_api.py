@@ -129,11 +129,28 @@ def test_import_updates_existing_users_as_a_multipart_upload(client, admin, make
     assert token.status_code == 200  # an empty password keeps the old one
 
 
+def test_a_new_password_from_an_import_ends_the_old_tokens(client, admin, make_user):
+    make_user("ann")
+    old = {"Authorization": f"Bearer {_token(client, 'ann')}"}
+    same = "username,password,role\nann," + PASSWORD + ",learner\n"
+    for text, still_valid in (
+        (same, True),
+        ("username,password,role\nann,pass-word-9,learner\n", False),
+    ):
+        response = client.post(
+            "/api/v1/users/import",
+            data=text.encode(),
+            headers={**admin, "Content-Type": "text/csv"},
+        )
+        assert response.json == {"created": 0, "updated": 1}
+        assert (client.get("/api/v1/me", headers=old).status_code == 200) is still_valid
+
+
 @pytest.mark.parametrize(
     ("csv", "problems"),
     [
         ("name,pw\nx,y\n", [(1, None)]),
-        ("username,role\n", [(1, None)]),
+        ("username,role\n", [(2, None)]),
         (
             "username,password,role\nok,pass-word-1,learner\nbad name,pass-word-1,learner\n",
             [(3, "username")],
@@ -159,7 +176,7 @@ def test_bad_csv_imports_nothing_and_names_the_lines(app, client, admin, csv, pr
 
 
 def test_import_without_a_file_is_400(client, admin):
-    assert client.post("/api/v1/users/import", headers=admin).json["error"] == "bad_payload"
+    assert client.post("/api/v1/users/import", headers=admin).json["error"] == "bad_file"
 
 
 # --- units ----------------------------------------------------------------------------------

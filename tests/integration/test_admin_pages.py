@@ -74,6 +74,7 @@ def test_add_user_by_form(app, admin_client):
         {"username": "bad name", "password": "pass-word-1", "role": "learner"},
         {"username": "root", "password": "pass-word-1", "role": "learner"},
         {"username": "wang", "password": "pass-word-1", "role": "king"},
+        {"username": "wang", "password": "pass-word-1", "role": "learner", "unit_id": "9999"},
     ],
 )
 def test_bad_user_form_shows_why_and_saves_nothing(app, admin_client, form):

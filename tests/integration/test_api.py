@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -216,3 +217,27 @@ def test_every_documented_endpoint_answers(app, client, admin):
             response = client.open(url, method=method.upper(), headers=admin, json={})
             documented = set(operation["responses"])
             assert str(response.status_code) in documented, (method, path, response.json)
+
+
+@pytest.mark.parametrize(
+    ("path", "fields"),
+    [
+        ("/records/{record_id}/evidence", {"file"}),
+        ("/trainings/{training_id}/attendance/csv", {"file"}),
+        ("/trainings/{training_id}/materials", {"kind", "file"}),
+        ("/users/import", {"file"}),
+    ],
+)
+def test_uploads_declare_their_multipart_bodies(client, path, fields):
+    operation = client.get("/api/v1/openapi.json").json["paths"][path]["post"]
+    schema = operation["requestBody"]["content"]["multipart/form-data"]["schema"]
+    assert set(schema["properties"]) == set(schema["required"]) == fields
+    assert schema["properties"]["file"] == {"type": "string", "format": "binary"}
+    assert {"400", "413"} <= set(operation["responses"])  # bad_file, too_large
+
+
+def test_json_answers_have_their_keys_sorted(client, admin):
+    """Deliberately (app.json.sort_keys): the same data always gives the same bytes."""
+    body = client.get("/api/v1/me", headers=admin).get_data(as_text=True)
+    keys = [key for key, _ in json.loads(body, object_pairs_hook=list)]
+    assert keys == sorted(keys) == ["display_name", "id", "role", "rule_set", "unit", "username"]

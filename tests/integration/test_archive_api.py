@@ -67,7 +67,9 @@ def attended_training(client, admin, user_id: int, days: float, end: str, **extr
     return created.json["id"]
 
 
-def test_seed_001_worked_example(app, client, admin, ann, make_courseware, connect, clock):
+def test_the_worked_example_of_the_employee_guide(
+    app, client, admin, ann, make_courseware, connect, clock
+):
     """Online 0 h 10, offline 44 h, self-study 48 h → effective 54 h 10 of 100 h."""
     clock.now = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
     me = client.get("/api/v1/me", headers=ann).json

@@ -19,7 +19,7 @@ H = 3600
 
 @pytest.fixture
 def seeded(client, make_user, auth_headers, make_courseware, connect, clock):
-    """Seed 001's year: online 0 h 10, offline 44 h, self-study 48 h (10 h effective)."""
+    """The employee guide's year: online 0 h 10, offline 44 h, self-study 48 h (10 h effective)."""
     make_user("root", role="admin")
     admin = auth_headers("root")
     ann_id = make_user("ann")

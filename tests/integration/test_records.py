@@ -21,7 +21,7 @@ from tracker.models import (
     WatchSession,
 )
 from tracker.services import transaction
-from tracker.services.records import record_entries
+from tracker.services.entries import year_entries
 
 H = 3_600_000
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
@@ -429,7 +429,7 @@ def test_approved_records_are_archive_entries_with_their_subject(app, client, ad
     review(client, admin, training["id"], hours=10)
     review(client, admin, study["id"])
     with app.app_context():
-        entries = record_entries(user_id(app, "ann"), 2026)
+        entries = year_entries(user_id(app, "ann"), 2026)
     assert sorted((e.kind, e.subject, e.raw_ms) for e in entries) == [
         ("offline", "professional", 10 * H),
         ("self_study", "public", 2 * H),

@@ -12,7 +12,7 @@ from tests.integration.conftest import PASSWORD, assert_error, count, user_id
 from tracker.extensions import db
 from tracker.models import AuditEntry, Training, TrainingMaterial, TrainingParticipant, Unit
 from tracker.services import transaction
-from tracker.services.trainings import training_entries
+from tracker.services.entries import year_entries
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 BASE = {
@@ -222,7 +222,7 @@ def test_bad_patch_changes_nothing(client, admin, body):
 # --- listing --------------------------------------------------------------------------------
 
 
-def test_list_filters_of_seed_001(app, client, admin, make_user, auth_headers):
+def test_the_list_filters_of_the_employee_guide(app, client, admin, make_user, auth_headers):
     make_user("wu", unit="金属研究所")
     make_user("boss", role="admin", unit="金属研究所")
     boss = auth_headers("boss")
@@ -541,7 +541,7 @@ def test_credited_training_is_an_offline_entry_with_its_subject(app, client, adm
     other = create(client, admin, subject="professional", days=1)
     attend(client, admin, other["id"], ann_id, 0.5)
     with app.app_context():
-        entries = training_entries(ann_id, [2026])
+        entries = year_entries(ann_id, 2026)
     assert [(e.kind, e.subject, e.raw_ms, str(e.day)) for e in entries] == [
         ("offline", "public", 8 * 3_600_000, "2026-03-10")
     ]

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from tracker.api import bp
 from tracker.api.schemas_archive import ArchiveOut, ArchiveQuery, ReportQuery, UnitReportOut
 from tracker.api.spec import endpoint
 from tracker.auth import current_principal
-from tracker.errors import fail
-from tracker.exports.document import archive_document, report_document
-from tracker.services.archive import build_archive, this_year
-from tracker.services.reports import unit_report
+from tracker.clock import this_year
+from tracker.services.archive import Archive, build_archive
+from tracker.services.reports import UnitReport, unit_report
 
 
 @bp.get("/archive")
@@ -21,12 +18,8 @@ from tracker.services.reports import unit_report
     response=ArchiveOut,
     errors=("bad_period", "user_not_found", "forbidden"),
 )
-def archive(query: ArchiveQuery) -> dict[str, Any]:
-    principal = current_principal()
-    user_id = query.user_id or principal.id
-    if user_id != principal.id and principal.role != "admin":
-        fail("forbidden")
-    return archive_document(build_archive(user_id, query.from_, query.to))
+def archive(query: ArchiveQuery) -> Archive:
+    return build_archive(current_principal(), query.user_id, query.from_, query.to)
 
 
 @bp.get("/reports/units/<int:unit_id>")
@@ -37,6 +30,6 @@ def archive(query: ArchiveQuery) -> dict[str, Any]:
     roles=("admin",),
     errors=("unit_not_found",),
 )
-def unit_compliance(unit_id: int, query: ReportQuery) -> dict[str, Any]:
+def unit_compliance(unit_id: int, query: ReportQuery) -> UnitReport:
     year = query.year or this_year()
-    return report_document(unit_report(unit_id, year, query.sort, query.order == "desc"))
+    return unit_report(unit_id, year, query.sort, query.order == "desc")

@@ -21,4 +21,4 @@ from tracker.services.accounts import authenticate
 )
 def token(body: TokenRequest) -> dict[str, Any]:
     principal = authenticate(body.username, body.password)
-    return {"token": issue_token(principal), "user": principal.public()}
+    return {"token": issue_token(principal), "user": principal}

@@ -12,16 +12,16 @@ from tracker.services import audit, console
 
 @bp.get("/live")
 @endpoint("Everyone watching right now (from the live store)", response=LiveList, roles=("admin",))
-def live() -> list[dict[str, Any]]:
-    return [row.public() for row in console.watching_now()]
+def live() -> list[console.LiveRow]:
+    return console.watching_now()
 
 
 @bp.get("/stats/courseware")
 @endpoint(
     "Viewers, completions and credited time per courseware", response=UsageList, roles=("admin",)
 )
-def courseware_usage() -> list[dict[str, Any]]:
-    return [row.public() for row in console.courseware_stats()]
+def courseware_usage() -> list[console.CoursewareStats]:
+    return console.courseware_stats()
 
 
 @bp.get("/audit")
@@ -33,7 +33,4 @@ def courseware_usage() -> list[dict[str, Any]]:
 )
 def audit_log(query: AuditQuery) -> dict[str, Any]:
     entries, total = audit.recent_entries(query.limit, query.offset, query.target_type)
-    return {
-        "items": [{**e.__dict__, "at": e.at.isoformat()} for e in entries],
-        "total": total,
-    }
+    return {"items": entries, "total": total}

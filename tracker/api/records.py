@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import request
-
 from tracker.api import bp
-from tracker.api.schemas_learning import (
+from tracker.api.schemas_records import (
     EvidenceOut,
     PreviewOut,
     PreviewQuery,
@@ -18,16 +16,11 @@ from tracker.api.schemas_learning import (
     ReviewIn,
     ReviewOut,
 )
-from tracker.api.spec import endpoint
+from tracker.api.spec import FileField, endpoint
 from tracker.auth import current_principal
-from tracker.core.archive import ClaimPreview
-from tracker.core.rules import MS_PER_HOUR
 from tracker.services import records
-from tracker.services.uploads import DOCUMENTS, read_upload, send_stored
-
-
-def _h(ms: int) -> float:
-    return round(ms / MS_PER_HOUR, 4)
+from tracker.services.records import EvidenceView, Preview, RecordView
+from tracker.services.uploads import DOCUMENTS, Upload, send_stored
 
 
 @bp.get("/records")
@@ -36,9 +29,8 @@ def _h(ms: int) -> float:
     query=RecordQuery,
     response=RecordList,
 )
-def list_records(query: RecordQuery) -> list[dict[str, Any]]:
-    views = records.list_records(current_principal(), query.model_dump())
-    return [view.public() for view in views]
+def list_records(query: RecordQuery) -> list[RecordView]:
+    return records.list_records(current_principal(), query.model_dump())
 
 
 @bp.post("/records")
@@ -48,8 +40,8 @@ def list_records(query: RecordQuery) -> list[dict[str, Any]]:
     response=RecordOut,
     status=201,
 )
-def create_record(body: RecordCreate) -> dict[str, Any]:
-    return records.create_record(current_principal(), body.model_dump()).public()
+def create_record(body: RecordCreate) -> RecordView:
+    return records.create_record(current_principal(), body.model_dump())
 
 
 @bp.get("/records/preview")
@@ -58,33 +50,8 @@ def create_record(body: RecordCreate) -> dict[str, Any]:
     query=PreviewQuery,
     response=PreviewOut,
 )
-def preview(query: PreviewQuery) -> dict[str, Any]:
-    result = records.preview(current_principal(), query.kind, query.hours, query.on)
-    return _preview_body(query.kind, result)
-
-
-def _preview_body(kind: str, result: ClaimPreview) -> dict[str, Any]:
-    cap = result.cap
-    return {
-        "kind": kind,
-        "archive_kind": result.kind,
-        "hours": _h(result.raw_ms),
-        "date": result.day,
-        "year": result.day.year,
-        "rule_set": result.rule_set_id,
-        "counted_hours": _h(result.counted_ms),
-        "not_counted_hours": _h(result.not_counted_ms),
-        "counted_s": result.counted_ms / 1000,
-        "cap": None
-        if cap is None
-        else {
-            "name": cap.name,
-            "kinds": sorted(cap.kinds),
-            "hours": _h(cap.cap_ms),
-            "used_hours": _h(cap.raw_ms),
-            "remaining_hours": _h(cap.room_ms),
-        },
-    }
+def preview(query: PreviewQuery) -> Preview:
+    return records.preview(current_principal(), query.kind, query.hours, query.on)
 
 
 @bp.get("/records/<int:record_id>")
@@ -93,8 +60,8 @@ def _preview_body(kind: str, result: ClaimPreview) -> dict[str, Any]:
     response=RecordOut,
     errors=("record_not_found",),
 )
-def get_record(record_id: int) -> dict[str, Any]:
-    return records.get_record(current_principal(), record_id).public()
+def get_record(record_id: int) -> RecordView:
+    return records.get_record(current_principal(), record_id)
 
 
 @bp.post("/records/<int:record_id>/review")
@@ -105,23 +72,22 @@ def get_record(record_id: int) -> dict[str, Any]:
     roles=("admin",),
     errors=("record_not_found", "own_record", "record_already_reviewed"),
 )
-def review(record_id: int, body: ReviewIn) -> dict[str, Any]:
-    view = records.review_record(
+def review(record_id: int, body: ReviewIn) -> RecordView:
+    return records.review_record(
         current_principal(), record_id, body.decision, body.hours, body.note
     )
-    return view.review()
 
 
 @bp.post("/records/<int:record_id>/evidence")
 @endpoint(
-    "Add evidence to one's own pending record (multipart field `file`)",
+    "Add evidence to one's own pending record",
+    upload=FileField("file", DOCUMENTS),
     response=EvidenceOut,
     status=201,
-    errors=("record_not_found", "record_not_pending", "bad_file", "too_large"),
+    errors=("record_not_found", "record_not_pending"),
 )
-def add_evidence(record_id: int) -> dict[str, Any]:
-    upload = read_upload(request.files.get("file"), DOCUMENTS)
-    return records.add_evidence(current_principal(), record_id, upload).public()
+def add_evidence(record_id: int, upload: Upload) -> EvidenceView:
+    return records.add_evidence(current_principal(), record_id, upload)
 
 
 @bp.get("/records/<int:record_id>/evidence/<int:evidence_id>")

@@ -1,28 +1,31 @@
-"""Request and response bodies of the JSON API."""
+"""Request and response bodies of the JSON API: accounts, courseware, units, the console.
+
+Response models (`Out`) read the services' views by attribute: each output shape is declared
+here once, durations as `wire.Seconds` / `wire.Hours` read from milliseconds.
+"""
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from datetime import datetime
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, RootModel, Strict, model_validator
+from pydantic import BaseModel, ConfigDict, Field, RootModel, model_validator
 
-Hours = Annotated[float, Strict(), Field(gt=0, le=1000, allow_inf_nan=False)]
-Role = Literal["admin", "leader", "learner"]
-Text200 = Annotated[str, Field(min_length=1, max_length=200)]
-
-
-class _In(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+from tracker.api.fields import HoursIn, In, Out, Role, Text200, refuse_nulls
+from tracker.services.accounts import DisplayName, Password, Username
+from tracker.services.audit import AuditView
+from tracker.services.console import LiveRow
+from tracker.wire import Seconds, from_ms
 
 
-class TokenRequest(_In):
+class TokenRequest(In):
     """Credentials exchanged for a bearer token."""
 
     username: Annotated[str, Field(min_length=1, max_length=80)]
     password: Annotated[str, Field(min_length=1, max_length=200)]
 
 
-class UserOut(BaseModel):
+class UserOut(Out):
     """A user as the API shows it."""
 
     id: int
@@ -32,40 +35,40 @@ class UserOut(BaseModel):
     unit: str | None = None
 
 
-class TokenResponse(BaseModel):
+class TokenResponse(Out):
     """A bearer token and whom it names."""
 
     token: str
     user: UserOut
 
 
-class UserCreate(_In):
+class UserCreate(In):
     """A new user (admins only)."""
 
-    username: Annotated[str, Field(min_length=1, max_length=80, pattern=r"^[\w.@-]+$")]
-    password: Annotated[str, Field(min_length=8, max_length=200)]
-    display_name: Annotated[str, Field(max_length=120)] = ""
+    username: Username
+    password: Password
+    display_name: DisplayName = ""
     role: Role = "learner"
     unit: Annotated[str, Field(min_length=1, max_length=200)] | None = None
 
 
-class CoursewareCreate(_In):
+class CoursewareCreate(In):
     """A new courseware item (admins only)."""
 
     title: Text200
     kind: Literal["video", "document"]
-    hours_limit: Hours
+    hours_limit: HoursIn
     description: Annotated[str, Field(max_length=5000)] = ""
     subject: Literal["public", "professional"] | None = None
     source_url: Annotated[str, Field(max_length=500)] = ""
     published: bool = True
 
 
-class CoursewarePatch(_In):
+class CoursewarePatch(In):
     """Changes to a courseware item; a new limit applies to future credit only."""
 
     title: Text200 | None = None
-    hours_limit: Hours | None = None
+    hours_limit: HoursIn | None = None
     description: Annotated[str, Field(max_length=5000)] | None = None
     subject: Literal["public", "professional"] | None = None
     source_url: Annotated[str, Field(max_length=500)] | None = None
@@ -73,15 +76,11 @@ class CoursewarePatch(_In):
 
     @model_validator(mode="after")
     def _only_subject_may_be_cleared(self) -> CoursewarePatch:
-        nulls = sorted(
-            n for n in self.model_fields_set if n != "subject" and getattr(self, n) is None
-        )
-        if nulls:
-            raise ValueError(f"{', '.join(nulls)} cannot be null")
+        refuse_nulls(self, frozenset({"subject"}))
         return self
 
 
-class CoursewareOut(BaseModel):
+class CoursewareOut(Out):
     """A courseware item, with what the caller has credited on it."""
 
     id: int
@@ -92,14 +91,14 @@ class CoursewareOut(BaseModel):
     subject: Literal["public", "professional"] | None = None
     source_url: str = ""
     published: bool = True
-    credited_s: float = 0
+    credited_s: Seconds = from_ms("credited_ms", default=0)
 
 
 class CoursewareList(RootModel[list[CoursewareOut]]):
     """The catalogue."""
 
 
-class UserDetail(BaseModel):
+class UserDetail(Out):
     """A user as admins see it."""
 
     id: int
@@ -109,10 +108,10 @@ class UserDetail(BaseModel):
     unit: str | None
     unit_id: int | None
     active: bool
-    created_at: str
+    created_at: datetime
 
 
-class UserPage(BaseModel):
+class UserPage(Out):
     """One page of users and how many match in all."""
 
     items: list[UserDetail]
@@ -132,33 +131,29 @@ class UserQuery(BaseModel):
     offset: Annotated[int, Field(ge=0)] = 0
 
 
-class UserPatch(_In):
+class UserPatch(In):
     """Changes to a user (admins only); deactivating ends their sessions at once."""
 
-    display_name: Annotated[str, Field(max_length=120)] | None = None
+    display_name: DisplayName | None = None
     role: Role | None = None
     unit_id: int | None = None
     active: bool | None = None
-    password: Annotated[str, Field(min_length=8, max_length=200)] | None = None
+    password: Password | None = None
 
     @model_validator(mode="after")
     def _only_unit_may_be_cleared(self) -> UserPatch:
-        nulls = sorted(
-            n for n in self.model_fields_set if n != "unit_id" and getattr(self, n) is None
-        )
-        if nulls:
-            raise ValueError(f"{', '.join(nulls)} cannot be null")
+        refuse_nulls(self, frozenset({"unit_id"}))
         return self
 
 
-class ImportOut(BaseModel):
+class ImportOut(Out):
     """What a user import did."""
 
     created: int
     updated: int
 
 
-class MeOut(BaseModel):
+class MeOut(Out):
     """The caller, with their unit and rule set."""
 
     id: int
@@ -169,13 +164,13 @@ class MeOut(BaseModel):
     rule_set: str
 
 
-class UnitOut(BaseModel):
+class UnitOut(Out):
     """A unit with its place in the tree."""
 
     id: int
     name: str
     parent_id: int | None
-    rule_set: str | None
+    rule_set: str | None = Field(validation_alias="rule_set_id")
     depth: int
     members: int
 
@@ -184,7 +179,7 @@ class UnitList(RootModel[list[UnitOut]]):
     """The organisation tree, depth-first."""
 
 
-class UnitCreate(_In):
+class UnitCreate(In):
     """A new unit."""
 
     name: Text200
@@ -192,7 +187,7 @@ class UnitCreate(_In):
     rule_set: Annotated[str, Field(max_length=64)] | None = None
 
 
-class UnitPatch(_In):
+class UnitPatch(In):
     """Changes to a unit; `null` parent makes it a top-level unit, `null` rule set inherits."""
 
     name: Text200 | None = None
@@ -201,29 +196,15 @@ class UnitPatch(_In):
 
     @model_validator(mode="after")
     def _name_cannot_be_cleared(self) -> UnitPatch:
-        if "name" in self.model_fields_set and self.name is None:
-            raise ValueError("name cannot be null")
+        refuse_nulls(self, frozenset({"parent_id", "rule_set"}))
         return self
 
 
-class LiveViewer(BaseModel):
-    """Someone watching right now."""
-
-    session_id: str
-    user_id: int
-    username: str
-    display_name: str
-    courseware_id: int
-    title: str
-    status: str
-    seen_at: float
-
-
-class LiveList(RootModel[list[LiveViewer]]):
+class LiveList(RootModel[list[LiveRow]]):
     """Everyone watching right now."""
 
 
-class CoursewareUsage(BaseModel):
+class CoursewareUsage(Out):
     """How much one courseware has been used."""
 
     courseware_id: int
@@ -233,7 +214,7 @@ class CoursewareUsage(BaseModel):
     viewers: int
     completed: int
     sessions: int
-    credited_s: float
+    credited_s: Seconds = from_ms("credited_ms")
     watching_now: int
 
 
@@ -251,21 +232,8 @@ class AuditQuery(BaseModel):
     offset: Annotated[int, Field(ge=0)] = 0
 
 
-class AuditEntryOut(BaseModel):
-    """One administrative action."""
-
-    id: int
-    actor_id: int | None
-    actor: str
-    action: str
-    target_type: str
-    target_id: str
-    detail: dict[str, Any]
-    at: str
-
-
-class AuditPage(BaseModel):
+class AuditPage(Out):
     """One page of the audit log, newest first."""
 
-    items: list[AuditEntryOut]
+    items: list[AuditView]
     total: int

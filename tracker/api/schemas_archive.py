@@ -1,10 +1,18 @@
-"""Bodies of the archive and report endpoints (durations in seconds)."""
+"""The archive and unit reports as the API answers them and every export renders them.
+
+Read from `services.archive.Archive` and `services.reports.UnitReport` by attribute;
+durations in seconds.
+"""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AliasPath, BaseModel, ConfigDict, Field
+
+from tracker.api.fields import Kinds, Out
+from tracker.wire import Seconds, from_ms
 
 Month = Annotated[str, Field(pattern=r"^\d{4}-\d{2}$")]
 KindName = Literal["online", "external_online", "offline", "self_study"]
@@ -20,7 +28,9 @@ class ArchiveQuery(BaseModel):
     user_id: int | None = None
 
 
-class ArchiveUser(BaseModel):
+class ArchiveUser(Out):
+    """Whose archive it is."""
+
     id: int
     username: str
     display_name: str
@@ -28,61 +38,75 @@ class ArchiveUser(BaseModel):
     unit: str | None
 
 
-class KindFigures(BaseModel):
-    raw_s: float
-    effective_s: float
+class KindFigures(Out):
+    """Raw and effective time of one kind, and how many items it has."""
+
+    raw_s: Seconds = from_ms("raw_ms")
+    effective_s: Seconds = from_ms("effective_ms")
     count: int
 
 
-class SubjectFigures(BaseModel):
-    effective_s: float
+class SubjectFigures(Out):
+    """Effective time of one subject."""
+
+    effective_s: Seconds = from_ms("effective_ms")
 
 
-class ArchiveItemOut(BaseModel):
+class ArchiveItemOut(Out):
     """One credited item: a courseware (per year), a training, or an approved record."""
 
-    kind: KindName
-    source: Literal["courseware", "training", "record"]
-    source_id: int
-    title: str
-    start_date: str
-    end_date: str
+    kind: KindName = Field(validation_alias=AliasPath("source", "kind"))
+    source: Literal["courseware", "training", "record"] = Field(
+        validation_alias=AliasPath("source", "source")
+    )
+    source_id: int = Field(validation_alias=AliasPath("source", "source_id"))
+    title: str = Field(validation_alias=AliasPath("source", "title"))
+    start_date: date
+    end_date: date
     year: int
-    raw_s: float
-    effective_s: float
-    subject: str | None
-    capped_by: str | None
-    category: str
-    organizer: str
-    location: str
-    record_kind: str | None
+    raw_s: Seconds = from_ms("raw_ms")
+    effective_s: Seconds = from_ms("effective_ms")
+    subject: str | None = Field(validation_alias=AliasPath("source", "subject"))
+    capped_by: str | None = Field(validation_alias="cap")
+    category: str = Field(validation_alias=AliasPath("source", "category"))
+    organizer: str = Field(validation_alias=AliasPath("source", "organizer"))
+    location: str = Field(validation_alias=AliasPath("source", "location"))
+    record_kind: str | None = Field(validation_alias=AliasPath("source", "record_kind"))
 
 
-class CapFigures(BaseModel):
+class CapFigures(Out):
+    """A yearly cap group: its cap, what its kinds recorded, what counted and what it cut."""
+
     name: str
-    kinds: list[str]
-    cap_s: float
-    raw_s: float
-    effective_s: float
-    cut_s: float
+    kinds: Kinds
+    cap_s: Seconds = from_ms("cap_ms")
+    raw_s: Seconds = from_ms("raw_ms")
+    effective_s: Seconds = from_ms("effective_ms")
+    cut_s: Seconds = from_ms("cut_ms")
 
 
-class YearFigures(BaseModel):
+class YearFigures(Out):
+    """One calendar year of the range: its target, compliance and caps."""
+
     year: int
-    target_s: float
-    effective_s: float
-    remaining_s: float
-    compliant: bool
-    subject_shortfalls_s: dict[str, float]
-    caps: list[CapFigures]
+    target_s: Seconds = from_ms(AliasPath("compliance", "target_ms"))
+    effective_s: Seconds = from_ms(AliasPath("compliance", "effective_ms"))
+    remaining_s: Seconds = from_ms(AliasPath("compliance", "remaining_ms"))
+    compliant: bool = Field(validation_alias=AliasPath("compliance", "compliant"))
+    subject_shortfalls_s: dict[str, Seconds] = from_ms(AliasPath("compliance", "shortfalls"))
+    caps: list[CapFigures] = Field(validation_alias=AliasPath("archive", "caps"))
 
 
-class CountFigures(BaseModel):
+class CountFigures(Out):
+    """How many items and their recorded time."""
+
     count: int
-    raw_s: float
+    raw_s: Seconds = from_ms("raw_ms")
 
 
-class ArchiveCounts(BaseModel):
+class ArchiveCounts(Out):
+    """Trainings by category, and items by kind, as the filing forms count them."""
+
     trainings: int
     trainings_by_category: dict[str, int]
     external_trainings: CountFigures
@@ -91,22 +115,20 @@ class ArchiveCounts(BaseModel):
     external_online: CountFigures
 
 
-class ArchiveOut(BaseModel):
+class ArchiveOut(Out):
     """An employee's recorded time over a month range, raw and effective."""
 
-    model_config = ConfigDict(populate_by_name=True)
-
     user: ArchiveUser
-    rule_set: str
-    from_: str = Field(alias="from")
-    to: str
-    target_s: float
-    total_s: float
-    effective_s: float
-    remaining_s: float
+    rule_set: str = Field(validation_alias=AliasPath("rule_set", "id"))
+    from_: str = Field(alias="from", validation_alias="first_month")
+    to: str = Field(validation_alias="last_month")
+    target_s: Seconds = from_ms(AliasPath("compliance", "target_ms"))
+    total_s: Seconds = from_ms("total_ms")
+    effective_s: Seconds = from_ms(AliasPath("compliance", "effective_ms"))
+    remaining_s: Seconds = from_ms(AliasPath("compliance", "remaining_ms"))
     by_kind: dict[KindName, KindFigures]
     by_subject: dict[str, SubjectFigures]
-    compliant: bool
+    compliant: bool = Field(validation_alias=AliasPath("compliance", "compliant"))
     items: list[ArchiveItemOut]
     years: list[YearFigures]
     counts: ArchiveCounts
@@ -122,34 +144,38 @@ class ReportQuery(BaseModel):
     order: Literal["asc", "desc"] = "asc"
 
 
-class MemberFigures(BaseModel):
+class MemberFigures(Out):
+    """One member's year under their own rule set."""
+
     user_id: int
     username: str
     display_name: str
     unit: str
     role: str
     rule_set: str
-    total_s: float
-    effective_s: float
-    target_s: float
-    remaining_s: float
-    compliant: bool
-    subject_shortfalls_s: dict[str, float]
+    total_s: Seconds = from_ms("total_ms")
+    effective_s: Seconds = from_ms(AliasPath("compliance", "effective_ms"))
+    target_s: Seconds = from_ms(AliasPath("compliance", "target_ms"))
+    remaining_s: Seconds = from_ms(AliasPath("compliance", "remaining_ms"))
+    compliant: bool = Field(validation_alias=AliasPath("compliance", "compliant"))
+    subject_shortfalls_s: dict[str, Seconds] = from_ms(AliasPath("compliance", "shortfalls"))
 
 
-class MonthFigures(BaseModel):
+class MonthFigures(Out):
+    """Where the unit stood at the end of one month."""
+
     month: int
-    average_effective_s: float
+    average_effective_s: Seconds = from_ms("average_effective_ms")
     reached_target: int
 
 
-class UnitReportOut(BaseModel):
+class UnitReportOut(Out):
     """A unit's year: every member's figures and the unit's progress month by month."""
 
     unit_id: int
     unit: str
     year: int
     members: int
-    compliant: int
+    compliant: int = Field(validation_alias="compliant_count")
     rows: list[MemberFigures]
     months: list[MonthFigures]

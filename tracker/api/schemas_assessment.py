@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, RootModel, Strict
 
-from tracker.api.schemas_learning import Id, Subject, _In, _Query
+from tracker.api.fields import Id, In, Query, Subject
 
 Year = Annotated[int, Strict(), Field(ge=2000, le=2100)]
 
@@ -39,7 +39,7 @@ class CertificateList(RootModel[list[CertificateOut]]):
     """Certificates, newest first."""
 
 
-class CertificateQuery(_Query):
+class CertificateQuery(Query):
     """Whose certificates (admins may name anyone; others see their own)."""
 
     user_id: Annotated[int, Field(gt=0, lt=2**31)] | None = None
@@ -48,7 +48,7 @@ class CertificateQuery(_Query):
     offset: Annotated[int, Field(ge=0, le=1_000_000)] = 0
 
 
-class YearlyIn(_In):
+class YearlyIn(In):
     """Issue the year's certificate to everyone in a unit (and below) who met the target."""
 
     unit_id: Id
@@ -63,13 +63,13 @@ class YearlyOut(BaseModel):
     not_met: int
 
 
-class RevokeIn(_In):
+class RevokeIn(In):
     """Why a certificate is revoked (kept in the audit log)."""
 
     reason: Annotated[str, Field(min_length=1, max_length=500)]
 
 
-class VerifyQuery(_Query):
+class VerifyQuery(Query):
     """The certificate number as printed."""
 
     number: Annotated[str, Field(min_length=1, max_length=64)]
@@ -95,7 +95,7 @@ class VerificationOut(BaseModel):
 # --- evaluations ----------------------------------------------------------------------------
 
 
-class EvaluationIn(_In):
+class EvaluationIn(In):
     """A rating from 1 to 5 and an optional comment."""
 
     rating: Annotated[int, Strict(), Field(ge=1, le=5)]
@@ -141,7 +141,7 @@ class EvaluationPage(BaseModel):
     total: int
 
 
-class EvaluationQuery(_Query):
+class EvaluationQuery(Query):
     """Which evaluations (admins)."""
 
     target: Literal["courseware", "training"] | None = None
@@ -150,7 +150,7 @@ class EvaluationQuery(_Query):
     offset: Annotated[int, Field(ge=0, le=1_000_000)] = 0
 
 
-class ExportQuery(_Query):
+class ExportQuery(Query):
     """Which evaluations to export, and as what."""
 
     target: Literal["courseware", "training"] | None = None

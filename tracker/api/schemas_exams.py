@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, RootModel, Strict, StrictBool, model_validator
 
-from tracker.api.schemas_learning import Id, Subject, _In, _Query
+from tracker.api.fields import Id, In, Query, Subject
 from tracker.core.exams import MAX_ATTEMPTS, MAX_CHOICES, MAX_POINTS, MAX_QUESTIONS, MIN_CHOICES
 
 QuestionKind = Literal["single", "multiple", "true_false"]
@@ -23,7 +23,7 @@ Hours = Annotated[float, Strict(), Field(ge=0, le=1000, allow_inf_nan=False)]
 # --- exams ----------------------------------------------------------------------------------
 
 
-class ExamSettings(_In):
+class ExamSettings(In):
     """What an admin sets on an exam; every field optional, as in a change."""
 
     title: Title | None = None
@@ -38,7 +38,7 @@ class ExamSettings(_In):
     published: StrictBool | None = None
 
 
-class ExamCreate(_In):
+class ExamCreate(In):
     """A new exam: on a courseware item (`courseware_id`) or stand-alone for a `subject`."""
 
     title: Title
@@ -126,14 +126,14 @@ class ExamList(RootModel[list[ExamOut]]):
     """Every exam (admins)."""
 
 
-class ChoiceIn(_In):
+class ChoiceIn(In):
     """A choice of a single or multiple choice question."""
 
     text: Annotated[str, Field(min_length=1, max_length=500)]
     correct: StrictBool = False
 
 
-class QuestionIn(_In):
+class QuestionIn(In):
     """A question: choices with their key, or for true/false just `answer`."""
 
     kind: QuestionKind
@@ -189,7 +189,7 @@ class ImportOut(BaseModel):
     bank_size: int
 
 
-class ImportQuery(_Query):
+class ImportQuery(Query):
     """`replace=true` empties the bank first."""
 
     replace: bool = False
@@ -202,13 +202,13 @@ QuestionKey = Annotated[int, Field(gt=0, lt=2**31)]  # JSON object keys are stri
 Answers = Annotated[dict[QuestionKey, ChoiceIds], Field(max_length=MAX_QUESTIONS)]
 
 
-class AnswersIn(_In):
+class AnswersIn(In):
     """Answers by question id: the ids of the chosen choices (an empty list clears one)."""
 
     answers: Answers
 
 
-class SubmitIn(_In):
+class SubmitIn(In):
     """The last answers, handed in with the attempt (they replace saved ones per question)."""
 
     answers: Answers = Field(default_factory=dict)

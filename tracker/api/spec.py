@@ -11,10 +11,21 @@ from typing import Any
 from flask import Flask, request
 from flask_babel import lazy_gettext as _l
 from pydantic import BaseModel
-from pydantic.json_schema import models_json_schema
+from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
 from tracker.auth import current_principal
 from tracker.errors import ERRORS, fail
+from tracker.services.uploads import Upload, checked_upload, read_upload
+
+
+@dataclass(frozen=True)
+class FileField:
+    """A multipart file field of one of the `types` (extensions); with `raw_csv`, the file may
+    also be sent as the whole body, typed `text/csv`."""
+
+    name: str
+    types: frozenset[str]
+    raw_csv: bool = False
 
 
 @dataclass(frozen=True)
@@ -29,7 +40,8 @@ class EndpointDoc:
     roles: tuple[str, ...] = ()
     public: bool = False
     errors: tuple[str, ...] = field(default=())
-    upload: str | None = None  # name of a multipart file field the view receives as bytes
+    upload: FileField | None = None  # the view receives it, checked, as `upload`
+    form: type[BaseModel] | None = None  # multipart text fields, as `form`
 
 
 def endpoint(
@@ -42,10 +54,12 @@ def endpoint(
     roles: tuple[str, ...] = (),
     public: bool = False,
     errors: tuple[str, ...] = (),
-    upload: str | None = None,
+    upload: FileField | None = None,
+    form: type[BaseModel] | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Check the caller, parse `body`/`query`/`upload` into the view's kwargs, shape its result."""
-    doc = EndpointDoc(summary, body, query, response, status, roles, public, errors, upload)
+    """Check the caller, parse `body`, `query`, `form` and `upload` into the view's kwargs,
+    and shape its result (a view object or a mapping) with `response`."""
+    doc = EndpointDoc(summary, body, query, response, status, roles, public, errors, upload, form)
 
     def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
         @wraps(view)
@@ -63,11 +77,13 @@ def endpoint(
                 kwargs["body"] = body.model_validate(data)
             if query is not None:
                 kwargs["query"] = query.model_validate(request.args.to_dict())
+            if form is not None:
+                kwargs["form"] = form.model_validate(request.form.to_dict())
             if upload is not None:
                 kwargs["upload"] = _uploaded(upload)
             result = view(*args, **kwargs)
             if response is not None:
-                result = response.model_validate(result).model_dump(mode="json", by_alias=True)
+                result = shaped(response, result)
             return result, status
 
         wrapper.api_doc = doc  # type: ignore[attr-defined]
@@ -76,14 +92,18 @@ def endpoint(
     return decorator
 
 
-def _uploaded(field_name: str) -> bytes:
-    """The bytes of a multipart file field, or of a raw text/csv body."""
-    file = request.files.get(field_name)
-    if file is not None:
-        return file.read()
-    if request.mimetype == "text/csv" and request.content_length:
-        return request.get_data()
-    fail("bad_payload", _l("Attach the file to upload."))
+def shaped(response: type[BaseModel], result: Any) -> Any:
+    """`result` (views, read by attribute, or mappings) in the shape `response` declares."""
+    return response.model_validate(result, from_attributes=True).model_dump(
+        mode="json", by_alias=True
+    )
+
+
+def _uploaded(spec: FileField) -> Upload:
+    """The checked file of a multipart field or, for CSV, of a raw text/csv body."""
+    if spec.name not in request.files and spec.raw_csv and request.mimetype == "text/csv":
+        return checked_upload("upload.csv", request.stream, spec.types)
+    return read_upload(request.files.get(spec.name), spec.types)
 
 
 class ErrorBody(BaseModel):
@@ -112,6 +132,23 @@ def _parameters(rule: str, doc: EndpointDoc) -> list[dict[str, Any]]:
     return params
 
 
+def _multipart(upload: FileField, form: type[BaseModel] | None) -> dict[str, Any]:
+    """The request body of an upload: its file and form fields, or a raw CSV."""
+    fields = form.model_json_schema() if form is not None else {}
+    schema = {
+        "type": "object",
+        "properties": {
+            **fields.get("properties", {}),
+            upload.name: {"type": "string", "format": "binary"},
+        },
+        "required": [*fields.get("required", []), upload.name],
+    }
+    content: dict[str, Any] = {"multipart/form-data": {"schema": schema}}
+    if upload.raw_csv:
+        content["text/csv"] = {"schema": {"type": "string"}}
+    return {"required": True, "content": content}
+
+
 def build_openapi(app: Flask, prefix: str = "/api/v1") -> dict[str, Any]:
     """The OpenAPI 3.1 document of every `endpoint` under `prefix`, from the code itself."""
     views = []
@@ -119,12 +156,14 @@ def build_openapi(app: Flask, prefix: str = "/api/v1") -> dict[str, Any]:
         doc = getattr(app.view_functions[rule.endpoint], "api_doc", None)
         if rule.rule.startswith(prefix) and doc is not None:
             views.append((rule, doc))
-    models = {m for _, d in views for m in (d.body, d.response) if m is not None} | {ErrorBody}
-    keyed, definitions = models_json_schema(
-        [(m, "validation") for m in sorted(models, key=lambda m: m.__name__)],
-        ref_template="#/components/schemas/{model}",
-    )
-    ref = {m: keyed[(m, "validation")] for m in models}
+    inputs = {d.body for _, d in views if d.body is not None}
+    outputs = {d.response for _, d in views if d.response is not None} | {ErrorBody}
+    modes: list[tuple[type[BaseModel], JsonSchemaMode]] = [
+        *((m, "validation") for m in sorted(inputs, key=lambda m: m.__name__)),
+        *((m, "serialization") for m in sorted(outputs, key=lambda m: m.__name__)),
+    ]
+    keyed, definitions = models_json_schema(modes, ref_template="#/components/schemas/{model}")
+    ref = {m: keyed[(m, mode)] for m, mode in modes}
     paths: dict[str, dict[str, Any]] = {}
     for rule, doc in sorted(views, key=lambda v: v[0].rule):
         for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
@@ -153,22 +192,11 @@ def build_openapi(app: Flask, prefix: str = "/api/v1") -> dict[str, Any]:
                     "content": {"application/json": {"schema": ref[doc.body]}},
                 }
             if doc.upload is not None:
-                file_schema = {"type": "string", "format": "binary"}
-                op["requestBody"] = {
-                    "required": True,
-                    "content": {
-                        "multipart/form-data": {
-                            "schema": {
-                                "type": "object",
-                                "properties": {doc.upload: file_schema},
-                                "required": [doc.upload],
-                            }
-                        },
-                        "text/csv": {"schema": {"type": "string"}},
-                    },
-                }
-            inputs = doc.body or doc.query or doc.upload
-            codes = set(doc.errors) | ({"bad_payload"} if inputs else set())
+                op["requestBody"] = _multipart(doc.upload, doc.form)
+            given = doc.body or doc.query or doc.form
+            codes = set(doc.errors) | ({"bad_payload"} if given else set())
+            if doc.upload is not None:
+                codes |= {"bad_file", "too_large"}
             if not doc.public:
                 codes |= {"unauthorized"} | ({"forbidden"} if doc.roles else set())
             for status in sorted({ERRORS[c][0] for c in codes}):

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any, get_args
-
-from flask import request
+from typing import Any
 
 from tracker.api import bp
-from tracker.api.schemas_learning import (
+from tracker.api.schemas_trainings import (
     AttendanceImportOut,
     AttendanceIn,
     AttendanceList,
     AttendanceOut,
     EnrolOut,
-    MaterialKind,
+    MaterialForm,
     MaterialList,
     MaterialOut,
     TrainingCreate,
@@ -22,18 +20,11 @@ from tracker.api.schemas_learning import (
     TrainingPatch,
     TrainingQuery,
 )
-from tracker.api.spec import endpoint
+from tracker.api.spec import FileField, endpoint
 from tracker.auth import current_principal
-from tracker.errors import fail
 from tracker.services import trainings
-from tracker.services.uploads import CSV, MATERIALS, read_upload, send_stored
-
-MATERIAL_KINDS: tuple[str, ...] = get_args(MaterialKind)
-
-
-def _is_admin() -> bool:
-    principal = current_principal()
-    return principal is not None and principal.role == "admin"
+from tracker.services.trainings import AttendanceView, MaterialView, TrainingView
+from tracker.services.uploads import CSV, MATERIALS, Upload, send_stored
 
 
 @bp.get("/trainings")
@@ -42,9 +33,8 @@ def _is_admin() -> bool:
     query=TrainingQuery,
     response=TrainingList,
 )
-def list_trainings(query: TrainingQuery) -> list[dict[str, Any]]:
-    views = trainings.list_trainings(current_principal(), query.model_dump())
-    return [view.public(admin=_is_admin()) for view in views]
+def list_trainings(query: TrainingQuery) -> list[TrainingView]:
+    return trainings.list_trainings(current_principal(), query.model_dump())
 
 
 @bp.post("/trainings")
@@ -55,15 +45,14 @@ def list_trainings(query: TrainingQuery) -> list[dict[str, Any]]:
     status=201,
     roles=("admin",),
 )
-def create_training(body: TrainingCreate) -> dict[str, Any]:
-    view = trainings.create_training(current_principal(), body.model_dump())
-    return view.public(admin=True)
+def create_training(body: TrainingCreate) -> TrainingView:
+    return trainings.create_training(current_principal(), body.model_dump())
 
 
 @bp.get("/trainings/<int:training_id>")
 @endpoint("One training project", response=TrainingOut, errors=("training_not_found",))
-def get_training(training_id: int) -> dict[str, Any]:
-    return trainings.get_training(current_principal(), training_id).public(admin=_is_admin())
+def get_training(training_id: int) -> TrainingView:
+    return trainings.get_training(current_principal(), training_id)
 
 
 @bp.patch("/trainings/<int:training_id>")
@@ -74,9 +63,9 @@ def get_training(training_id: int) -> dict[str, Any]:
     roles=("admin",),
     errors=("training_not_found",),
 )
-def patch_training(training_id: int, body: TrainingPatch) -> dict[str, Any]:
+def patch_training(training_id: int, body: TrainingPatch) -> TrainingView:
     fields = body.model_dump(exclude_unset=True)
-    return trainings.update_training(current_principal(), training_id, fields).public(admin=True)
+    return trainings.update_training(current_principal(), training_id, fields)
 
 
 @bp.post("/trainings/<int:training_id>/enrol")
@@ -97,8 +86,8 @@ def enrol(training_id: int) -> dict[str, Any]:
     roles=("admin",),
     errors=("training_not_found",),
 )
-def list_attendance(training_id: int) -> list[dict[str, Any]]:
-    return [person.public() for person in trainings.attendance(training_id)]
+def list_attendance(training_id: int) -> list[AttendanceView]:
+    return trainings.attendance(training_id)
 
 
 @bp.post("/trainings/<int:training_id>/attendance")
@@ -109,24 +98,23 @@ def list_attendance(training_id: int) -> list[dict[str, Any]]:
     roles=("admin",),
     errors=("training_not_found", "user_not_found"),
 )
-def confirm_attendance(training_id: int, body: AttendanceIn) -> dict[str, Any]:
-    view = trainings.confirm_attendance(
+def confirm_attendance(training_id: int, body: AttendanceIn) -> AttendanceView:
+    return trainings.confirm_attendance(
         current_principal(), training_id, body.user_id, body.absent_fraction, body.assessment
     )
-    return view.public()
 
 
 @bp.post("/trainings/<int:training_id>/attendance/csv")
 @endpoint(
-    "Confirm attendance from a CSV file (multipart field `file`; all lines or none)",
+    "Confirm attendance from a CSV file (username, absent_fraction, assessment; all or none)",
+    upload=FileField("file", CSV, raw_csv=True),
     response=AttendanceImportOut,
     roles=("admin",),
-    errors=("training_not_found", "bad_file", "bad_csv", "too_large"),
+    errors=("training_not_found", "bad_csv"),
 )
-def import_attendance(training_id: int) -> dict[str, Any]:
-    upload = read_upload(request.files.get("file"), CSV)
+def import_attendance(training_id: int, upload: Upload) -> dict[str, Any]:
     items = trainings.import_attendance(current_principal(), training_id, upload.data)
-    return {"count": len(items), "items": [item.public() for item in items]}
+    return {"count": len(items), "items": items}
 
 
 @bp.get("/trainings/<int:training_id>/materials")
@@ -136,24 +124,22 @@ def import_attendance(training_id: int) -> dict[str, Any]:
     roles=("admin",),
     errors=("training_not_found",),
 )
-def list_materials(training_id: int) -> list[dict[str, Any]]:
-    return [m.public() for m in trainings.list_materials(training_id)]
+def list_materials(training_id: int) -> list[MaterialView]:
+    return trainings.list_materials(training_id)
 
 
 @bp.post("/trainings/<int:training_id>/materials")
 @endpoint(
-    "File a document (multipart: `kind` = notice|schedule|sign_in|..., `file`)",
+    "File a document of a training (its kind: notice, schedule, sign_in, ...)",
+    form=MaterialForm,
+    upload=FileField("file", MATERIALS),
     response=MaterialOut,
     status=201,
     roles=("admin",),
-    errors=("training_not_found", "bad_payload", "bad_file", "too_large"),
+    errors=("training_not_found",),
 )
-def add_material(training_id: int) -> dict[str, Any]:
-    kind = request.form.get("kind", "")
-    if kind not in MATERIAL_KINDS:
-        fail("bad_payload", details=[{"field": "kind", "problem": f"one of {MATERIAL_KINDS}"}])
-    upload = read_upload(request.files.get("file"), MATERIALS)
-    return trainings.add_material(current_principal(), training_id, kind, upload).public()
+def add_material(training_id: int, form: MaterialForm, upload: Upload) -> MaterialView:
+    return trainings.add_material(current_principal(), training_id, form.kind, upload)
 
 
 @bp.get("/trainings/<int:training_id>/materials/<int:material_id>")

@@ -2,23 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from tracker.api import bp
 from tracker.api.schemas import UnitCreate, UnitList, UnitOut, UnitPatch
 from tracker.api.spec import endpoint
 from tracker.auth import current_principal
 from tracker.services import units
+from tracker.services.units import UnitView
 
 
-def _unit(unit_id: int) -> dict[str, Any]:
-    return next(u.public() for u in units.list_units() if u.id == unit_id)
+def _unit(unit_id: int) -> UnitView:
+    return next(u for u in units.list_units() if u.id == unit_id)
 
 
 @bp.get("/units")
 @endpoint("The organisation tree, depth-first", response=UnitList, roles=("admin",))
-def list_units() -> list[dict[str, Any]]:
-    return [u.public() for u in units.list_units()]
+def list_units() -> list[UnitView]:
+    return units.list_units()
 
 
 @bp.post("/units")
@@ -30,7 +29,7 @@ def list_units() -> list[dict[str, Any]]:
     roles=("admin",),
     errors=("unit_not_found", "unit_name_taken", "unknown_rule_set"),
 )
-def create_unit(body: UnitCreate) -> dict[str, Any]:
+def create_unit(body: UnitCreate) -> UnitView:
     actor = current_principal().id
     return _unit(units.create_unit(body.name, body.parent_id, body.rule_set, actor))
 
@@ -43,6 +42,6 @@ def create_unit(body: UnitCreate) -> dict[str, Any]:
     roles=("admin",),
     errors=("unit_not_found", "unit_name_taken", "unit_cycle", "unknown_rule_set"),
 )
-def patch_unit(unit_id: int, body: UnitPatch) -> dict[str, Any]:
+def patch_unit(unit_id: int, body: UnitPatch) -> UnitView:
     units.update_unit(unit_id, body.model_dump(exclude_unset=True), current_principal().id)
     return _unit(unit_id)

@@ -14,10 +14,12 @@ from tracker.api.schemas import (
     UserPatch,
     UserQuery,
 )
-from tracker.api.spec import endpoint
+from tracker.api.spec import FileField, endpoint
 from tracker.auth import current_principal
 from tracker.services import users
 from tracker.services.accounts import create_user
+from tracker.services.uploads import CSV, Upload
+from tracker.services.users import ImportResult, UserView
 
 
 @bp.post("/users")
@@ -29,9 +31,9 @@ from tracker.services.accounts import create_user
     roles=("admin",),
     errors=("username_taken",),
 )
-def create_user_view(body: UserCreate) -> dict[str, Any]:
+def create_user_view(body: UserCreate) -> UserView:
     principal = create_user(**body.model_dump(), actor_id=current_principal().id)
-    return users.get_user(principal.id).public()
+    return users.get_user(principal.id)
 
 
 @bp.get("/users")
@@ -40,13 +42,13 @@ def list_users(query: UserQuery) -> dict[str, Any]:
     found, total = users.list_users(
         query.q, query.role, query.unit_id, query.active, query.limit, query.offset
     )
-    return {"items": [u.public() for u in found], "total": total}
+    return {"items": found, "total": total}
 
 
 @bp.get("/users/<int:user_id>")
 @endpoint("One user", response=UserDetail, roles=("admin",), errors=("user_not_found",))
-def get_user(user_id: int) -> dict[str, Any]:
-    return users.get_user(user_id).public()
+def get_user(user_id: int) -> UserView:
+    return users.get_user(user_id)
 
 
 @bp.patch("/users/<int:user_id>")
@@ -57,22 +59,21 @@ def get_user(user_id: int) -> dict[str, Any]:
     roles=("admin",),
     errors=("user_not_found", "unknown_unit", "cannot_change_self"),
 )
-def patch_user(user_id: int, body: UserPatch) -> dict[str, Any]:
+def patch_user(user_id: int, body: UserPatch) -> UserView:
     fields = body.model_dump(exclude_unset=True)
-    return users.update_user(user_id, fields, current_principal()).public()
+    return users.update_user(user_id, fields, current_principal())
 
 
 @bp.post("/users/import")
 @endpoint(
     "Create or update users from a CSV file (username,password,display_name,role,unit)",
-    upload="file",
+    upload=FileField("file", CSV, raw_csv=True),
     response=ImportOut,
     roles=("admin",),
     errors=("bad_csv",),
 )
-def import_users(upload: bytes) -> dict[str, Any]:
-    result = users.import_users(upload, current_principal().id)
-    return {"created": result.created, "updated": result.updated}
+def import_users(upload: Upload) -> ImportResult:
+    return users.import_users(upload.data, current_principal().id)
 
 
 @bp.get("/me")

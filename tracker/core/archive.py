@@ -210,16 +210,6 @@ def _count(
     )
 
 
-def subject_shortfalls(archive: YearTotals, rules: RuleSet) -> Mapping[str, int]:
-    """Per subject with a minimum in `rules`, the effective time still missing (0 if met)."""
-    return MappingProxyType(
-        {
-            subject: max(0, minimum - archive.by_subject.get(subject, 0))
-            for subject, minimum in rules.subject_minimums_ms.items()
-        }
-    )
-
-
 def preview_claim(
     entries: Iterable[Entry], rules: RuleSet, kind: str, raw_ms: int, day: date
 ) -> ClaimPreview:

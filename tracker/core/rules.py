@@ -11,6 +11,14 @@ MS_PER_HOUR = 3_600_000
 
 KINDS = ("online", "external_online", "offline", "self_study")
 SUBJECTS = ("public", "professional")
+# The archive kind each self-reported kind counts as: an external training is offline learning.
+RECORD_KIND: Mapping[str, str] = MappingProxyType(
+    {
+        "external_training": "offline",
+        "self_study": "self_study",
+        "external_online": "external_online",
+    }
+)
 
 
 def hours_to_ms(hours: float) -> int:

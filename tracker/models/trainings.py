@@ -27,7 +27,7 @@ from tracker.models.base import Base, UTCDateTime, utcnow
 
 
 class Training(Base):
-    """A training project with every field of the filing form (seed 000's attachment)."""
+    """A training project with every field of the filing form of the 2016 registration rules."""
 
     __tablename__ = "trainings"
     __table_args__ = (

@@ -28,9 +28,9 @@ def transaction() -> Iterator[Session]:
 def large_read() -> Iterator[None]:
     """Around a read that builds hundreds of thousands of short-lived values (a unit report)."""
     # Python's cyclic collector is paused: those values hold no cycles, and its passes over
-    # them took about a quarter of a report's time. PostgreSQL may aggregate in memory (4 MB by
-    # default, and a year's ledger of thousands of people spills to disk); SET LOCAL ends
-    # with the transaction.
+    # them were a large share of a report's time (docs/benchmarks.md). PostgreSQL may aggregate
+    # in memory (4 MB by default, and a year's ledger of thousands of people spills to disk);
+    # SET LOCAL ends with the transaction.
     if db.session.get_bind().dialect.name == "postgresql":
         db.session.execute(text("SET LOCAL work_mem = '64MB'"))
     enabled = gc.isenabled()

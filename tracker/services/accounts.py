@@ -1,16 +1,19 @@
-"""Accounts: passwords, logging in, creating users."""
+"""Accounts: the username and password rules, passwords, logging in, saving users."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from dataclasses import dataclass
+from typing import Annotated, Any, TypeVar
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
+from pydantic import Field
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from tracker import clock
 from tracker.auth import Principal
 from tracker.errors import fail
 from tracker.extensions import db
@@ -18,6 +21,11 @@ from tracker.models import Unit, User
 from tracker.services import transaction
 from tracker.services.audit import log_action
 from tracker.services.rules import rule_sets
+
+# The rules every way of creating or changing a user checks (API, pages, CSV import).
+Username = Annotated[str, Field(min_length=1, max_length=80, pattern=r"^[\w.@-]+$")]
+Password = Annotated[str, Field(min_length=8, max_length=200)]
+DisplayName = Annotated[str, Field(max_length=120)]
 
 T = TypeVar("T")
 
@@ -54,6 +62,20 @@ def hash_password(password: str) -> str:
     return off_the_loop(_hasher().hash, password)
 
 
+@dataclass(frozen=True)
+class NewPassword:
+    """A password to set, hashed before any transaction: hashing takes a tenth of a second,
+    too long to hold SQLite's write lock or a user's row lock."""
+
+    hash: str
+    revokes: bool = True  # setting it ends every token and session of the user
+
+
+def new_password(password: str) -> NewPassword:
+    """`password` hashed, ready for `store_user`."""
+    return NewPassword(hash_password(password))
+
+
 def ensure_unit(name: str, parent: Unit | None = None, rule_set_id: str | None = None) -> Unit:
     """The unit called `name`, created if missing (inside the caller's transaction)."""
     if rule_set_id is not None and rule_set_id not in rule_sets():
@@ -67,6 +89,37 @@ def ensure_unit(name: str, parent: Unit | None = None, rule_set_id: str | None =
     return unit
 
 
+def user_named(username: str) -> User | None:
+    """The user called `username`, if any."""
+    return db.session.scalar(select(User).where(User.username == username))
+
+
+def store_user(user: User | None, username: str, **changes: Any) -> User:
+    """Create `user` (None) or change it, inside the caller's transaction.
+
+    The one place a user's fields are written. `changes` may set `password` (a
+    `NewPassword`), `role`, `display_name` and `unit` (a `Unit`, or None for none); what they
+    leave out stays as it is.
+    """
+    unknown = set(changes) - {"password", "role", "display_name", "unit"}
+    if unknown:
+        raise TypeError(f"not a user field: {sorted(unknown)}")
+    password: NewPassword | None = changes.pop("password", None)
+    if user is None:
+        if password is None:
+            raise ValueError("a new user needs a password")
+        user = User(username=username, token_version=0, active=True, created_at=clock.now())
+        user.display_name = ""
+        db.session.add(user)
+    elif password is not None and password.revokes:
+        user.token_version += 1
+    if password is not None:
+        user.password_hash = password.hash
+    for name, value in changes.items():
+        setattr(user, name, value)
+    return user
+
+
 def save_user(
     username: str,
     password: str,
@@ -74,20 +127,22 @@ def save_user(
     unit: str | None = None,
     display_name: str | None = None,
 ) -> Principal:
-    """Create the user, or update the one with that username (idempotent)."""
-    password_hash = hash_password(password)  # before the transaction: it takes a while
+    """Create the user, or update the one with that username (idempotent): the command line's
+    and the demo's way, not an administrative action (nothing is audited). Saving the same
+    password again keeps the user's tokens and sessions."""
+    existing = user_named(username)
+    same = existing is not None and _matches(existing.password_hash, password)
+    db.session.rollback()  # the hash takes a while: not while holding SQLite's write lock
+    secret = None if same else NewPassword(hash_password(password), revokes=existing is not None)
     with transaction():
-        user = db.session.scalar(select(User).where(User.username == username))
-        if user is None:
-            user = User(username=username, token_version=0, active=True)
-            db.session.add(user)
-        elif password and not _matches(user.password_hash, password):
-            user.token_version += 1  # a changed password revokes old tokens
-        user.password_hash = password_hash
-        user.role = role
-        user.display_name = display_name if display_name is not None else user.display_name or ""
+        changes: dict[str, Any] = {"role": role}
+        if secret is not None:
+            changes["password"] = secret
+        if display_name is not None:
+            changes["display_name"] = display_name
         if unit is not None:
-            user.unit = ensure_unit(unit)
+            changes["unit"] = ensure_unit(unit)
+        user = store_user(user_named(username), username, **changes)
         db.session.flush()
         return Principal.of(user)
 
@@ -99,25 +154,45 @@ def create_user(
     unit: str | None = None,
     display_name: str = "",
     actor_id: int | None = None,
+    unit_id: int | None = None,
 ) -> Principal:
-    """Create a new user; `username_taken` if the name exists."""
-    taken = db.session.scalar(select(User.id).where(User.username == username)) is not None
-    db.session.rollback()  # end the read: the hash that follows must not hold SQLite's lock
-    if taken:
+    """An admin creates a user, in a unit named `unit` (created if missing) or `unit_id`.
+
+    `username_taken` if the name exists, `unknown_unit` if `unit_id` does not.
+    """
+    if user_named(username) is not None:
         fail("username_taken")
+    db.session.rollback()  # the hash takes a while: not while holding SQLite's write lock
+    secret = new_password(password)
     try:
-        principal = save_user(username, password, role, unit, display_name)
+        with transaction():
+            if user_named(username) is not None:
+                fail("username_taken")
+            if unit_id is not None:
+                place = db.session.get(Unit, unit_id)
+                if place is None:
+                    fail("unknown_unit")
+            else:
+                place = ensure_unit(unit) if unit is not None else None
+            user = store_user(
+                None,
+                username,
+                password=secret,
+                role=role,
+                display_name=display_name,
+                unit=place,
+            )
+            db.session.flush()
+            log_action(
+                actor_id,
+                "user.create",
+                "user",
+                user.id,
+                new={"username": username, "role": role, "unit": place.name if place else None},
+            )
+            return Principal.of(user)
     except IntegrityError:  # created by a concurrent request after our check
         fail("username_taken")
-    with transaction():
-        log_action(
-            actor_id,
-            "user.create",
-            "user",
-            principal.id,
-            new={"username": username, "role": role, "unit": unit},
-        )
-    return principal
 
 
 def _matches(password_hash: str, password: str) -> bool:
@@ -129,7 +204,7 @@ def _matches(password_hash: str, password: str) -> bool:
 
 def authenticate(username: str, password: str) -> Principal:
     """The principal for valid credentials; `invalid_credentials` otherwise."""
-    user = db.session.scalar(select(User).where(User.username == username))
+    user = user_named(username)
     stored = user.password_hash if user is not None else _decoy_hash()
     db.session.rollback()  # the hash takes a while: not while holding SQLite's write lock
     if not _matches(stored, password) or user is None:

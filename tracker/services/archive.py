@@ -1,259 +1,30 @@
-"""The archive: recorded time per employee and year, raw and effective, from the ledger.
+"""The archive: an employee's recorded time per year, raw and effective, from the ledger.
 
-One code path gathers the entries of one employee or of a whole unit (a few set-based
-queries, whatever the number of people), and the pure core (`tracker.core.archive`) applies
-the rule set's yearly caps. Every figure is computed from the ledger on each call.
+The entries come from the one ledger reader (`services.entries`), the pure core
+(`tracker.core.archive`) applies the rule set's yearly caps. Every figure is computed from the
+ledger on each call.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
-from datetime import date, datetime
-from typing import Any
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
 
-from flask import Flask, current_app
-from sqlalchemy import BigInteger, ColumnElement, Row, Select, and_, cast, func, select
-
-from tracker.core.archive import Entry, YearArchive, summarize_year
+from tracker import clock
+from tracker.auth import Principal
+from tracker.core.archive import YearArchive, summarize_year
+from tracker.core.compliance import Compliance, over_years, year_compliance
 from tracker.core.rules import KINDS, SUBJECTS, RuleSet
 from tracker.errors import fail
 from tracker.extensions import db
-from tracker.models import (
-    Courseware,
-    LearningRecord,
-    SessionCredit,
-    Training,
-    TrainingParticipant,
-    Unit,
-    User,
-    WatchSession,
-)
-from tracker.services import large_read
+from tracker.models import User
+from tracker.services.access import may_see
+from tracker.services.entries import Part, Source, gather
 from tracker.services.rules import rule_set_for
 
-RECORD_KIND = {
-    "external_training": "offline",
-    "self_study": "self_study",
-    "external_online": "external_online",
-}
 MAX_YEARS = 10
-
-
-@dataclass(frozen=True)
-class Source:
-    """Where a piece of recorded time came from, with what the archive table shows of it."""
-
-    ref: str
-    source: str  # courseware | training | record
-    source_id: int
-    kind: str
-    title: str
-    start_date: date
-    end_date: date
-    subject: str | None = None
-    category: str = ""
-    organizer: str = ""
-    location: str = ""
-    record_kind: str = ""
-
-
-@dataclass
-class Gathered:
-    """Entries per user, and the sources their refs name."""
-
-    entries: dict[int, list[Entry]] = field(default_factory=lambda: defaultdict(list))
-    sources: dict[str, Source] = field(default_factory=dict)
-
-
-def _local_day(at: datetime) -> date:
-    return at.astimezone(current_app.extensions["tracker.timezone"]).date()
-
-
-def gather(who: ColumnElement[bool], years: range, sources: bool = True) -> Gathered:
-    """Every credited entry in `years` of the users that `who`, a condition on `User`, selects.
-
-    Without `sources`, only the entries are gathered (all a unit report needs).
-    """
-    found = Gathered()
-    if not years:
-        return found
-    if sources or db.session.get_bind().dialect.name != "postgresql":
-        _online(found, who, years, sources)
-        _records(found, who, years, sources)
-        _trainings(found, who, years, sources)
-        return found
-    # A unit on PostgreSQL: grouping the year's credits is the longest read, so the server works
-    # on it over a second connection while this one reads the records and trainings. (SQLite
-    # serialises transactions, and one person's reads are short.)
-    online = Gathered()
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="report") as pool:
-        aside = pool.submit(_beside, current_app._get_current_object(), online, who, years)
-        _records(found, who, years, sources)
-        _trainings(found, who, years, sources)
-        aside.result()
-    for user_id, entries in online.entries.items():
-        found.entries[user_id].extend(entries)
-    return found
-
-
-def _beside(app: Flask, found: Gathered, who: ColumnElement[bool], years: range) -> None:
-    """A unit's online entries, read in an app context (so a session) of its own."""
-    with app.app_context(), large_read():
-        _online(found, who, years, sources=False)
-
-
-def rows_of(statement: Select[Any]) -> Sequence[Row[Any]]:
-    """The rows of `statement` as plain tuples: Core, without the ORM's per-row work (which
-    cost more than the queries in a unit report). Pending changes are flushed first, as
-    `Session.execute` would."""
-    if db.session.autoflush:
-        db.session.flush()
-    return db.session.connection().execute(statement).all()
-
-
-def _dates(years: range) -> tuple[date, date]:
-    return date(years[0], 1, 1), date(years[-1], 12, 31)
-
-
-# The queries below return their rows grouped by person (ORDER BY user_id): a person's entries
-# then lie together in memory, which made building a unit's 40 % faster. Their order among
-# themselves does not matter (the core orders entries by their own values).
-
-
-def _online(found: Gathered, who: ColumnElement[bool], years: range, sources: bool) -> None:
-    # One entry per courseware and year, dated by the first day it was watched in that year.
-    # Only the archive table needs the sessions (for the last day watched): a unit report reads
-    # the year's credits alone.
-    sc = SessionCredit
-    statement = (
-        select(
-            sc.user_id,
-            sc.year,
-            sc.courseware_id,
-            cast(func.sum(sc.raw_ms), BigInteger),
-            func.min(sc.day),
-        )
-        .join(User, User.id == sc.user_id)
-        .where(who, sc.year.in_(years))
-        .group_by(sc.user_id, sc.year, sc.courseware_id)
-        .having(func.sum(sc.raw_ms) > 0)
-        .order_by(sc.user_id)
-    )
-    if sources:
-        statement = statement.join(WatchSession, WatchSession.id == sc.session_id).add_columns(
-            func.max(WatchSession.last_beat_at)
-        )
-    rows = rows_of(statement)
-    if not rows:
-        return
-    items = {
-        item.id: item
-        for item in rows_of(
-            select(Courseware.id, Courseware.title, Courseware.subject).where(
-                Courseware.id.in_(sorted({row[2] for row in rows}))
-            )
-        )
-    }
-    entries = found.entries
-    if not sources:
-        # A unit's hundred thousand rows: no refs (the totals do not depend on them).
-        subjects = {item_id: item.subject for item_id, item in items.items()}
-        for user_id, _, item_id, raw_ms, day in rows:
-            entries[user_id].append(Entry("online", day, raw_ms, subjects[item_id]))
-        return
-    tz = current_app.extensions["tracker.timezone"]
-    for user_id, year, item_id, raw_ms, day, last_beat in rows:
-        item, ref = items[item_id], f"courseware:{item_id}:{year}"
-        entries[user_id].append(Entry("online", day, raw_ms, item.subject, ref))
-        end = min(last_beat.astimezone(tz).date(), date(year, 12, 31))
-        found.sources[ref] = Source(
-            ref, "courseware", item_id, "online", item.title, day, end, item.subject
-        )
-
-
-def _records(found: Gathered, who: ColumnElement[bool], years: range, sources: bool) -> None:
-    lr = LearningRecord
-    detail = (lr.title, lr.start_date, lr.organizer, lr.location) if sources else ()
-    records = rows_of(
-        select(lr.id, lr.user_id, lr.kind, lr.subject, lr.end_date, lr.approved_ms, *detail)
-        .join(User, User.id == lr.user_id)
-        .where(who, lr.status == "approved", lr.end_date.between(*_dates(years)))
-        .order_by(lr.user_id)
-    )
-    entries = found.entries
-    if not sources:
-        for _, user_id, record_kind, subject, end_date, approved_ms in records:
-            kind = RECORD_KIND[record_kind]
-            entries[user_id].append(Entry(kind, end_date, approved_ms or 0, subject))
-        return
-    for record_id, user_id, record_kind, subject, end_date, approved_ms, *more in records:
-        kind, ref = RECORD_KIND[record_kind], f"record:{record_id}"
-        entries[user_id].append(Entry(kind, end_date, approved_ms or 0, subject, ref))
-        title, start_date, organizer, location = more
-        found.sources[ref] = Source(
-            ref,
-            "record",
-            record_id,
-            kind,
-            title,
-            start_date,
-            end_date,
-            subject,
-            organizer=organizer,
-            location=location,
-            record_kind=record_kind,
-        )
-
-
-def _trainings(found: Gathered, who: ColumnElement[bool], years: range, sources: bool) -> None:
-    tr, tp = Training, TrainingParticipant
-    credited = (tp.status == "confirmed", tp.credited_ms > 0)
-    in_years = tr.end_date.between(*_dates(years))
-    entries = found.entries
-    if not sources:
-        # A unit: the years' trainings first, then their participants. Joined in one query,
-        # PostgreSQL read every participation ever recorded instead of those trainings' own.
-        held = {t.id: t for t in rows_of(select(tr.id, tr.subject, tr.end_date).where(in_years))}
-        if not held:
-            return
-        attendance = rows_of(
-            select(tp.user_id, tp.credited_ms, tp.training_id)
-            .join(User, User.id == tp.user_id)
-            .where(who, *credited, tp.training_id.in_(sorted(held)))
-            .order_by(tp.user_id)
-        )
-        for user_id, credited_ms, training_id in attendance:
-            _, subject, end_date = held[training_id]
-            entries[user_id].append(Entry("offline", end_date, credited_ms, subject))
-        return
-    detail = (tr.title, tr.start_date, tr.category, tr.organizer, tr.location)
-    rows = rows_of(
-        select(tp.user_id, tp.credited_ms, tr.id, tr.subject, tr.end_date, *detail)
-        .join(tr, tr.id == tp.training_id)
-        .join(User, User.id == tp.user_id)
-        .where(who, *credited, in_years)
-        .order_by(tp.user_id)
-    )
-    for user_id, credited_ms, training_id, subject, end_date, *more in rows:
-        ref = f"training:{training_id}"
-        entries[user_id].append(Entry("offline", end_date, credited_ms, subject, ref))
-        title, start_date, category, organizer, location = more
-        found.sources[ref] = Source(
-            ref,
-            "training",
-            training_id,
-            "offline",
-            title,
-            start_date,
-            end_date,
-            subject,
-            category,
-            organizer,
-            location,
-        )
 
 
 # --- one employee ---------------------------------------------------------------------------
@@ -268,9 +39,11 @@ class Months:
 
     @property
     def years(self) -> range:
+        """The calendar years the range touches."""
         return range(self.first.year, self.last.year + 1)
 
     def label(self) -> tuple[str, str]:
+        """The first and last month as YYYY-MM."""
         return self.first.strftime("%Y-%m"), self.last.strftime("%Y-%m")
 
 
@@ -299,82 +72,121 @@ def _month(text: str) -> date:
 
 @dataclass(frozen=True)
 class ArchiveItem:
-    """One credited item of the archive table."""
+    """One row of the archive table: a training, a record, or a courseware's year."""
 
-    source: Source
+    source: Source  # the item's first entry in the period (its title, kind, subject, ...)
     year: int
+    start_date: date
+    end_date: date
     raw_ms: int
     effective_ms: int
     cap: str | None  # the cap group that cut it, if any
 
 
 @dataclass(frozen=True)
-class YearStanding:
-    """One calendar year of the range: its target, what counted, caps and shortfalls."""
+class ArchiveYear:
+    """One calendar year of the range: the core's account of it, and its compliance."""
 
     year: int
-    archive: YearArchive
-    target_ms: int
-    effective_ms: int
-    shortfalls: dict[str, int]
-
-    @property
-    def remaining_ms(self) -> int:
-        return max(0, self.target_ms - self.effective_ms)
-
-    @property
-    def compliant(self) -> bool:
-        return self.remaining_ms == 0 and not any(self.shortfalls.values())
+    archive: YearArchive  # the whole year, whatever part of it the range covers
+    compliance: Compliance  # of the part inside the range
 
 
 @dataclass(frozen=True)
-class KindSum:
+class Sum:
+    """Raw and effective time of some items, and how many they are."""
+
     raw_ms: int = 0
     effective_ms: int = 0
     count: int = 0
+
+    def plus(self, item: ArchiveItem) -> Sum:
+        """This sum with `item` added."""
+        return Sum(self.raw_ms + item.raw_ms, self.effective_ms + item.effective_ms, self.count + 1)
+
+
+def _sum(items: Iterable[ArchiveItem]) -> Sum:
+    total = Sum()
+    for item in items:
+        total = total.plus(item)
+    return total
+
+
+@dataclass(frozen=True)
+class Counts:
+    """What the archive counts, by the categories of the filing forms."""
+
+    trainings: int
+    trainings_by_category: dict[str, int]
+    external_trainings: Sum
+    self_study: Sum
+    online_courses: Sum
+    external_online: Sum
+
+
+@dataclass(frozen=True)
+class Person:
+    """Whose archive it is."""
+
+    id: int
+    username: str
+    display_name: str
+    role: str
+    unit: str | None
 
 
 @dataclass(frozen=True)
 class Archive:
     """A user's archive over a range of months."""
 
-    user: User
+    user: Person
     rule_set: RuleSet
     period: Months
-    years: tuple[YearStanding, ...]
+    years: tuple[ArchiveYear, ...]
     items: tuple[ArchiveItem, ...]
 
     @property
-    def target_ms(self) -> int:
-        return sum(y.target_ms for y in self.years)
+    def first_month(self) -> str:
+        """The range's first month, YYYY-MM."""
+        return self.period.label()[0]
+
+    @property
+    def last_month(self) -> str:
+        """The range's last month, YYYY-MM."""
+        return self.period.label()[1]
+
+    @property
+    def compliance(self) -> Compliance:
+        """The range's compliance: every year of it meets its target and minimums."""
+        return over_years(year.compliance for year in self.years)
 
     @property
     def total_ms(self) -> int:
+        """All recorded time in the range."""
         return sum(i.raw_ms for i in self.items)
 
     @property
-    def effective_ms(self) -> int:
-        return sum(i.effective_ms for i in self.items)
+    def by_kind(self) -> dict[str, Sum]:
+        """Raw and effective time and items per kind."""
+        return {kind: _sum(i for i in self.items if i.source.kind == kind) for kind in KINDS}
 
     @property
-    def remaining_ms(self) -> int:
-        return max(0, self.target_ms - self.effective_ms)
+    def by_subject(self) -> dict[str, Sum]:
+        """Effective time per subject."""
+        return {s: Sum(effective_ms=ms) for s, ms in _subject_effective(self.items).items()}
 
     @property
-    def compliant(self) -> bool:
-        return all(y.compliant for y in self.years)
-
-    def by_kind(self) -> dict[str, KindSum]:
-        sums = {kind: KindSum() for kind in KINDS}
-        for i in self.items:
-            s = sums[i.source.kind]
-            sums[i.source.kind] = KindSum(
-                s.raw_ms + i.raw_ms, s.effective_ms + i.effective_ms, s.count + 1
-            )
-        return sums
-
-    def by_subject(self) -> dict[str, int]:
-        return _subject_effective(self.items)
+    def counts(self) -> Counts:
+        """Trainings by category, and items and their time by kind."""
+        trainings = [i for i in self.items if i.source.source == "training"]
+        return Counts(
+            len(trainings),
+            dict(Counter(i.source.category or "—" for i in trainings)),
+            _sum(i for i in self.items if i.source.record_kind == "external_training"),
+            _sum(i for i in self.items if i.source.kind == "self_study"),
+            _sum(i for i in self.items if i.source.kind == "online"),
+            _sum(i for i in self.items if i.source.kind == "external_online"),
+        )
 
 
 def _subject_effective(items: Iterable[ArchiveItem]) -> dict[str, int]:
@@ -385,67 +197,64 @@ def _subject_effective(items: Iterable[ArchiveItem]) -> dict[str, int]:
     return sums
 
 
-def _items(year: YearArchive, sources: dict[str, Source], period: Months) -> list[ArchiveItem]:
-    items = []
+def _items(year: YearArchive, parts: dict[str, list[Part]], period: Months) -> list[ArchiveItem]:
+    """The year's entries inside `period` as table rows: a courseware's parts make one row.
+
+    An entry's effective time goes to its parts oldest first, as the caps count it.
+    """
+    rows: dict[str, list[tuple[Source, int, int]]] = {}
     for counted in year.items:
-        source = sources[counted.entry.ref]
         if not period.first <= counted.entry.day <= period.last:
             continue
-        cut = counted.effective_ms < counted.entry.raw_ms
+        left = counted.effective_ms
+        for source, raw_ms in parts[counted.entry.ref]:
+            effective = min(raw_ms, left)
+            left -= effective
+            rows.setdefault(source.item, []).append((source, raw_ms, effective))
+    items = []
+    for row in rows.values():
+        source = min(row, key=lambda share: share[0].start_date)[0]
+        raw = sum(share[1] for share in row)
+        effective = sum(share[2] for share in row)
         cap = year.cap_for(source.kind)
         items.append(
             ArchiveItem(
                 source,
                 year.year,
-                counted.entry.raw_ms,
-                counted.effective_ms,
-                cap.name if cut and cap else None,
+                source.start_date,
+                max(share[0].end_date for share in row),
+                raw,
+                effective,
+                cap.name if effective < raw and cap else None,
             )
         )
     return items
 
 
-def build_archive(user_id: int, start: str | None, end: str | None) -> Archive:
-    """A user's archive for the months `start`..`end` (default: this calendar year)."""
+def build_archive(
+    principal: Principal, user_id: int | None, start: str | None, end: str | None
+) -> Archive:
+    """A user's archive (default: the caller's) for the months `start`..`end` (default: this
+    calendar year); `forbidden` for someone the caller may not see."""
+    user_id = user_id or principal.id
+    if not may_see(principal, user_id):
+        fail("forbidden")
     user = db.session.get(User, user_id)
     if user is None:
         fail("user_not_found")
-    period = months(start, end, _local_day(current_app.extensions["tracker.clock"]()))
+    person = Person(
+        user.id, user.username, user.display_name, user.role, user.unit.name if user.unit else None
+    )
+    period = months(start, end, clock.today())
     rules = rule_set_for(user)
-    found = gather(User.id == user.id, period.years)
+    found = gather(User.id == user.id, period.years, sources=True)
     years, items = [], []
     for year in period.years:
-        summary = summarize_year(found.entries.get(user.id, []), year, rules)
-        in_range = _items(summary, found.sources, period)
+        summary = summarize_year(found.of(user.id), year, rules)
+        in_range = _items(summary, found.parts, period)
         items += in_range
-        years.append(
-            YearStanding(
-                year=year,
-                archive=summary,
-                target_ms=rules.target_for(user.role),
-                effective_ms=sum(i.effective_ms for i in in_range),
-                shortfalls=_shortfalls(in_range, rules),
-            )
-        )
-    items.sort(key=lambda i: (i.source.end_date, i.source.ref))
-    return Archive(user, rules, period, tuple(years), tuple(items))
-
-
-def _shortfalls(items: list[ArchiveItem], rules: RuleSet) -> dict[str, int]:
-    done = _subject_effective(items)
-    return {s: max(0, m - done.get(s, 0)) for s, m in rules.subject_minimums_ms.items()}
-
-
-def unit_members(unit_id: int) -> ColumnElement[bool]:
-    """The active users of a unit and of every unit below it, as a condition on `User`."""
-    # The units as a list of ids, not as a recursive subquery: PostgreSQL cannot estimate a
-    # recursive CTE, and planned an institute's report as if for the whole organisation.
-    tree = select(Unit.id).where(Unit.id == unit_id).cte(recursive=True)
-    tree = tree.union_all(select(Unit.id).where(Unit.parent_id == tree.c.id))
-    units = db.session.scalars(select(tree.c.id)).all()
-    return and_(User.unit_id.in_(units), User.active.is_(True))
-
-
-def this_year() -> int:
-    """The current calendar year in the organisation's time zone."""
-    return _local_day(current_app.extensions["tracker.clock"]()).year
+        effective = sum(i.effective_ms for i in in_range)
+        compliance = year_compliance(rules, user.role, effective, _subject_effective(in_range))
+        years.append(ArchiveYear(year, summary, compliance))
+    items.sort(key=lambda i: (i.end_date, i.source.item))
+    return Archive(person, rules, period, tuple(years), tuple(items))

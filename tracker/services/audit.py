@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import func, select
 
+from tracker import clock
 from tracker.extensions import db
 from tracker.models import AuditEntry, User
 
@@ -38,7 +38,7 @@ def log_action(
             target_type=target_type,
             target_id=str(target_id),
             detail=detail,
-            at=current_app.extensions["tracker.clock"](),
+            at=clock.now(),
         )
     )
 

@@ -173,7 +173,7 @@ def issue_yearly(actor_id: int, unit_id: int, year: int) -> tuple[list[Certifica
     if year > this_year():
         fail("bad_payload", details=[{"field": "year", "problem": "in the future"}])
     report = unit_report(unit_id, year)  # unit_not_found if missing
-    met = {row.user_id: row for row in report.rows if row.compliant}
+    met = {row.user_id: row for row in report.rows if row.compliance.compliant}
     try:
         issued, held = _issue_year(actor_id, unit_id, year, met)
     except IntegrityError:
@@ -200,7 +200,7 @@ def _issue_year(
                 at,
                 year=year,
                 title=titles[met[user_id].rule_set].title[:200],
-                hours_ms=met[user_id].effective_ms,
+                hours_ms=met[user_id].compliance.effective_ms,
                 issued_by=actor_id,
             )
             for key, user_id in keys.items()

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from flask import current_app
 from sqlalchemy import func, select
 
+from tracker.core.rules import MS_PER_HOUR, hours_to_ms
 from tracker.extensions import db
 from tracker.live.store import LiveSessionStore
 from tracker.models import Courseware, ItemProgress, User, WatchSession
@@ -25,10 +25,6 @@ class LiveRow:
     title: str
     status: str
     seen_at: float
-
-    def public(self) -> dict[str, Any]:
-        """The row as the API shows it."""
-        return dict(self.__dict__)
 
 
 def watching_now() -> list[LiveRow]:
@@ -75,11 +71,10 @@ class CoursewareStats:
     credited_ms: int
     watching_now: int
 
-    def public(self) -> dict[str, Any]:
-        """The figures as the API shows them."""
-        data = dict(self.__dict__)
-        data["credited_s"] = data.pop("credited_ms") / 1000
-        return data
+    @property
+    def limit_ms(self) -> int:
+        """The item's hour limit in milliseconds."""
+        return hours_to_ms(self.hours_limit)
 
 
 def courseware_stats() -> list[CoursewareStats]:
@@ -128,7 +123,7 @@ def courseware_stats() -> list[CoursewareStats]:
 
 def _completions() -> dict[int, int]:
     # A viewer completed an item when their credit reached its limit (hours → ms).
-    limit_ms = Courseware.hours_limit * 3_600_000
+    limit_ms = Courseware.hours_limit * MS_PER_HOUR
     return dict(
         db.session.execute(
             select(ItemProgress.courseware_id, func.count())

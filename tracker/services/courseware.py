@@ -13,6 +13,7 @@ from uuid import uuid4
 from flask import current_app
 from sqlalchemy import func, or_, select
 
+from tracker import clock
 from tracker.core.rules import MS_PER_HOUR, hours_to_ms
 from tracker.errors import fail
 from tracker.extensions import db
@@ -39,20 +40,6 @@ class CoursewareView:
     def cap_ms(self) -> int:
         """The item cap in milliseconds."""
         return hours_to_ms(self.hours_limit)
-
-    def public(self) -> dict[str, Any]:
-        """The item as the API shows it."""
-        return {
-            "id": self.id,
-            "title": self.title,
-            "description": self.description,
-            "kind": self.kind,
-            "hours_limit": self.hours_limit,
-            "subject": self.subject,
-            "source_url": self.source_url,
-            "published": self.published,
-            "credited_s": self.credited_ms / 1000,
-        }
 
 
 def _view(item: Courseware, credited_ms: int = 0) -> CoursewareView:
@@ -125,7 +112,8 @@ def get_courseware(
 def create_courseware(fields: dict[str, Any], actor_id: int | None = None) -> CoursewareView:
     """Add an item to the catalogue."""
     with transaction():
-        item = Courseware(**_columns(fields))
+        now = clock.now()
+        item = Courseware(**_columns(fields), created_at=now, updated_at=now)
         db.session.add(item)
         db.session.flush()
         log_action(actor_id, "courseware.create", "courseware", item.id, new=_plain(fields))
@@ -146,6 +134,7 @@ def update_courseware(
         new = {name: _plain(getattr(item, name)) for name in fields}
         changed = [name for name in fields if old[name] != new[name]]
         if changed:
+            item.updated_at = clock.now()
             log_action(
                 actor_id,
                 "courseware.update",

@@ -7,37 +7,24 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import extract, func, select
 
+from tracker import clock
 from tracker.auth import Principal
-from tracker.core.archive import ClaimPreview, Entry, YearArchive, preview_claim, summarize_year
-from tracker.core.rules import MS_PER_HOUR, RuleSet, hours_to_ms
+from tracker.core.archive import ClaimPreview, YearTotals, preview_claim, total_year
+from tracker.core.rules import RECORD_KIND, RuleSet, hours_to_ms
 from tracker.errors import fail
 from tracker.extensions import db
-from tracker.models import LearningRecord, RecordEvidence, SessionCredit, User
+from tracker.models import LearningRecord, RecordEvidence, User
 from tracker.services import transaction
+from tracker.services.access import may_see
 from tracker.services.audit import log_action
+from tracker.services.entries import year_entries
 from tracker.services.rules import rule_set_for
-from tracker.services.trainings import today, training_entries
 from tracker.services.uploads import Upload, stored
 
-# The archive kind each self-reported kind counts as (approved external trainings: offline).
-ARCHIVE_KIND = {
-    "external_training": "offline",
-    "self_study": "self_study",
-    "external_online": "external_online",
-}
 DECIDED = {"approve": "approved", "reject": "rejected"}
-
-
-def _now() -> datetime:
-    return current_app.extensions["tracker.clock"]()
-
-
-def _hours(ms: int | None) -> float | None:
-    return None if ms is None else round(ms / MS_PER_HOUR, 4)
 
 
 @dataclass(frozen=True)
@@ -51,16 +38,6 @@ class EvidenceView:
     size: int
     uploaded_at: datetime
     stored_name: str = ""
-
-    def public(self) -> dict[str, Any]:
-        """As the API shows it."""
-        return {
-            "id": self.id,
-            "filename": self.filename,
-            "content_type": self.content_type,
-            "size": self.size,
-            "uploaded_at": self.uploaded_at,
-        }
 
 
 @dataclass(frozen=True)
@@ -87,57 +64,6 @@ class RecordView:
     reviewed_at: datetime | None
     created_at: datetime
     evidence: tuple[EvidenceView, ...] = ()
-
-    @property
-    def hours(self) -> float:
-        """The hours claimed."""
-        return _hours(self.claimed_ms) or 0.0
-
-    @property
-    def approved_hours(self) -> float | None:
-        """The hours approved, if approved."""
-        return _hours(self.approved_ms)
-
-    def public(self) -> dict[str, Any]:
-        """As the API shows it."""
-        return {
-            **{k: getattr(self, k) for k in _PUBLIC_FIELDS},
-            "hours": self.hours,
-            "approved_hours": self.approved_hours,
-            "evidence": [e.public() for e in self.evidence],
-        }
-
-    def review(self) -> dict[str, Any]:
-        """The outcome of a review, as the API shows it."""
-        return {
-            "id": self.id,
-            "status": self.status,
-            "approved_hours": self.approved_hours,
-            "note": self.note,
-            "reviewer_id": self.reviewer_id,
-            "reviewed_at": self.reviewed_at,
-        }
-
-
-_PUBLIC_FIELDS = [
-    "id",
-    "user_id",
-    "username",
-    "display_name",
-    "kind",
-    "title",
-    "organizer",
-    "location",
-    "content",
-    "subject",
-    "start_date",
-    "end_date",
-    "status",
-    "note",
-    "reviewer_id",
-    "reviewed_at",
-    "created_at",
-]
 
 
 def _evidence_view(item: RecordEvidence) -> EvidenceView:
@@ -218,7 +144,7 @@ def _insert(
     principal: Principal, fields: dict[str, Any], file: tuple[Upload, str] | None
 ) -> RecordView:
     record = LearningRecord(
-        **_columns(fields), user_id=principal.id, status="pending", created_at=_now()
+        **_columns(fields), user_id=principal.id, status="pending", created_at=clock.now()
     )
     db.session.add(record)
     db.session.flush()
@@ -234,7 +160,7 @@ def _attach(record: LearningRecord, upload: Upload, relative: str) -> RecordEvid
         stored_name=relative,
         content_type=upload.content_type,
         size=upload.size,
-        uploaded_at=_now(),
+        uploaded_at=clock.now(),
     )
     db.session.add(item)
     db.session.flush()
@@ -265,7 +191,7 @@ def _record(record_id: int, lock: bool = False) -> LearningRecord:
 
 def _visible(principal: Principal, record_id: int) -> LearningRecord:
     record = _record(record_id)
-    if record.user_id != principal.id and principal.role != "admin":
+    if not may_see(principal, record.user_id):
         fail("record_not_found")  # others' records are not revealed to exist
     return record
 
@@ -287,9 +213,9 @@ def get_evidence(principal: Principal, record_id: int, evidence_id: int) -> Evid
 def list_records(principal: Principal, filters: dict[str, Any]) -> list[RecordView]:
     """Admins see everyone's records (the review queue with status=pending); others their own."""
     user_id = filters.get("user_id")
+    if user_id is not None and not may_see(principal, user_id):
+        fail("forbidden")
     if principal.role != "admin":
-        if user_id not in (None, principal.id):
-            fail("forbidden")
         user_id = principal.id
     query = select(LearningRecord, User).join(User, User.id == LearningRecord.user_id)
     if user_id is not None:
@@ -333,7 +259,7 @@ def review_record(
         record.approved_ms = approved_ms
         record.review_note = note
         record.reviewer_id = principal.id
-        record.reviewed_at = _now()
+        record.reviewed_at = clock.now()
         log_action(
             principal.id,
             f"record.{decision}",
@@ -362,60 +288,28 @@ def _review_state(record: LearningRecord) -> dict[str, Any]:
 # --- what counts ----------------------------------------------------------------------------
 
 
-def _online_entry(user_id: int, year: int) -> list[Entry]:
-    """The player's raw online time of the year, as one entry (its order does not matter)."""
-    raw = db.session.scalar(
-        select(func.coalesce(func.sum(SessionCredit.raw_ms), 0)).where(
-            SessionCredit.user_id == user_id, SessionCredit.year == year
-        )
-    )
-    return [Entry("online", date(year, 1, 1), int(raw), ref="online")] if raw else []
-
-
-def record_entries(user_id: int, year: int, include_pending: bool = False) -> list[Entry]:
-    """Approved (and, if asked, pending) records completed in `year`, as archive entries."""
-    statuses = ["approved", "pending"] if include_pending else ["approved"]
-    records = db.session.scalars(
-        select(LearningRecord).where(
-            LearningRecord.user_id == user_id,
-            LearningRecord.status.in_(statuses),
-            extract("year", LearningRecord.end_date) == year,
-        )
-    )
-    return [
-        Entry(
-            ARCHIVE_KIND[r.kind],
-            r.end_date,
-            r.approved_ms if r.status == "approved" else r.claimed_ms,
-            r.subject,
-            f"record:{r.id}",
-        )
-        for r in records
-    ]
-
-
-def _claims_of_year(user_id: int, year: int) -> list[Entry]:
-    return [
-        *_online_entry(user_id, year),
-        *training_entries(user_id, [year]),
-        *record_entries(user_id, year, include_pending=True),
-    ]
-
-
 def _user_rules(principal: Principal) -> RuleSet:
     return rule_set_for(db.session.get(User, principal.id))
 
 
-def year_standing(principal: Principal, year: int | None = None) -> YearArchive:
+def year_so_far(principal: Principal, year: int | None = None) -> YearTotals:
     """The caller's year so far, counting pending claims as if approved."""
-    year = year or today().year
-    return summarize_year(_claims_of_year(principal.id, year), year, _user_rules(principal))
+    year = year or clock.this_year()
+    entries = year_entries(principal.id, year, pending=True)
+    return total_year(entries, year, _user_rules(principal))
 
 
-def preview(principal: Principal, kind: str, hours: float, on: date | None) -> ClaimPreview:
+@dataclass(frozen=True)
+class Preview:
+    """What a claim of `record_kind` would count."""
+
+    record_kind: str
+    claim: ClaimPreview
+
+
+def preview(principal: Principal, kind: str, hours: float, on: date | None) -> Preview:
     """Of `hours` of `kind` completed on `on` (default today), what would still count."""
-    on = on or today()
-    entries = _claims_of_year(principal.id, on.year)
-    return preview_claim(
-        entries, _user_rules(principal), ARCHIVE_KIND[kind], hours_to_ms(hours), on
-    )
+    on = on or clock.today()
+    entries = year_entries(principal.id, on.year, pending=True)
+    rules = _user_rules(principal)
+    return Preview(kind, preview_claim(entries, rules, RECORD_KIND[kind], hours_to_ms(hours), on))

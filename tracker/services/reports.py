@@ -4,19 +4,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from itertools import accumulate
-from typing import Any
 
-from flask import current_app
 from sqlalchemy import ColumnElement, select
 
-from tracker.core.archive import subject_shortfalls, total_year
-from tracker.core.rules import RuleSet
+from tracker.core.archive import total_year
+from tracker.core.compliance import Compliance, year_compliance
 from tracker.errors import fail
 from tracker.extensions import db
 from tracker.models import Unit, User
 from tracker.services import large_read
-from tracker.services.archive import gather, rows_of, unit_members
-from tracker.services.rules import rule_sets
+from tracker.services.entries import gather, rows_of
+from tracker.services.rules import rules_by_unit
+from tracker.services.units import unit_members
 
 SORT_KEYS = ("name", "unit", "total", "effective", "remaining", "compliant")
 
@@ -32,34 +31,7 @@ class MemberRow:
     role: str
     rule_set: str
     total_ms: int
-    effective_ms: int
-    target_ms: int
-    shortfalls: dict[str, int]
-
-    @property
-    def remaining_ms(self) -> int:
-        return max(0, self.target_ms - self.effective_ms)
-
-    @property
-    def compliant(self) -> bool:
-        return self.remaining_ms == 0 and not any(self.shortfalls.values())
-
-    def public(self) -> dict[str, Any]:
-        """The row as the API shows it (durations in seconds)."""
-        return {
-            "user_id": self.user_id,
-            "username": self.username,
-            "display_name": self.display_name,
-            "unit": self.unit,
-            "role": self.role,
-            "rule_set": self.rule_set,
-            "total_s": self.total_ms / 1000,
-            "effective_s": self.effective_ms / 1000,
-            "target_s": self.target_ms / 1000,
-            "remaining_s": self.remaining_ms / 1000,
-            "compliant": self.compliant,
-            "subject_shortfalls_s": {k: v / 1000 for k, v in self.shortfalls.items()},
-        }
+    compliance: Compliance
 
 
 @dataclass(frozen=True)
@@ -82,25 +54,14 @@ class UnitReport:
     months: tuple[MonthPoint, ...]
 
     @property
+    def members(self) -> int:
+        """How many active members the unit and the units below it have."""
+        return len(self.rows)
+
+    @property
     def compliant_count(self) -> int:
-        return sum(row.compliant for row in self.rows)
-
-
-def _rules_by_unit() -> dict[int | None, RuleSet]:
-    """Each unit's effective rule set (its own, else its nearest ancestor's, else default)."""
-
-    sets, default = rule_sets(), rule_sets()[current_app.config["RULE_SET"]]
-    units = {u.id: u for u in db.session.scalars(select(Unit))}
-
-    def resolve(unit_id: int | None) -> RuleSet:
-        while unit_id is not None:
-            unit = units[unit_id]
-            if unit.rule_set_id:
-                return sets[unit.rule_set_id]
-            unit_id = unit.parent_id
-        return default
-
-    return {unit_id: resolve(unit_id) for unit_id in [None, *units]}
+        """How many members meet their target and minimums."""
+        return sum(row.compliance.compliant for row in self.rows)
 
 
 def unit_report(
@@ -117,7 +78,10 @@ def unit_report(
         MonthPoint(
             month,
             sum(c[month - 1] for c in cumulative) // max(len(cumulative), 1),
-            sum(c[month - 1] >= row.target_ms for c, row in zip(cumulative, rows, strict=True)),
+            sum(
+                c[month - 1] >= row.compliance.target_ms
+                for c, row in zip(cumulative, rows, strict=True)
+            ),
         )
         for month in range(1, 13)
     )
@@ -126,14 +90,14 @@ def unit_report(
 
 def _member_rows(who: ColumnElement[bool], year: int) -> tuple[list[MemberRow], list[list[int]]]:
     """Each member's year, and their effective time to the end of each month."""
-    rules = _rules_by_unit()
+    rules = rules_by_unit()
     names = dict(db.session.execute(select(Unit.id, Unit.name)).all())
     members = rows_of(
         select(User.id, User.username, User.display_name, User.role, User.unit_id)
         .where(who)
         .order_by(User.id)  # people of one name stay in one order, whatever the sort
     )
-    entries = gather(who, range(year, year + 1), sources=False).entries
+    entries = gather(who, range(year, year + 1), unit=True).entries
     rows, cumulative = [], []
     for user in members:
         rule_set = rules[user.unit_id]
@@ -147,9 +111,7 @@ def _member_rows(who: ColumnElement[bool], year: int) -> tuple[list[MemberRow], 
                 user.role,
                 rule_set.id,
                 summary.raw_ms,
-                summary.effective_ms,
-                rule_set.target_for(user.role),
-                dict(subject_shortfalls(summary, rule_set)),
+                year_compliance(rule_set, user.role, summary.effective_ms, summary.by_subject),
             )
         )
         cumulative.append(list(accumulate(summary.by_month)))
@@ -161,8 +123,8 @@ def _sorted(rows: list[MemberRow], sort: str, descending: bool) -> list[MemberRo
         "name": lambda r: (r.display_name or r.username).lower(),
         "unit": lambda r: (r.unit, r.username),
         "total": lambda r: r.total_ms,
-        "effective": lambda r: r.effective_ms,
-        "remaining": lambda r: r.remaining_ms,
-        "compliant": lambda r: (r.compliant, r.remaining_ms),
+        "effective": lambda r: r.compliance.effective_ms,
+        "remaining": lambda r: r.compliance.remaining_ms,
+        "compliant": lambda r: (r.compliance.compliant, r.compliance.remaining_ms),
     }
     return sorted(rows, key=keys.get(sort, keys["name"]), reverse=descending)

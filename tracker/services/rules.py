@@ -1,11 +1,18 @@
-"""Which rule set applies to whom."""
+"""Which rule set applies to whom: a unit's own, else its nearest ancestor's, else the default."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import current_app
+from sqlalchemy import select
 
 from tracker.core.rules import RuleSet
-from tracker.models import User
+from tracker.extensions import db
+from tracker.models import Unit, User
+
+# A unit's parent and own rule set (None: it inherits), by the unit's id.
+UnitLookup = Callable[[int], tuple[int | None, str | None]]
 
 
 def rule_sets() -> dict[str, RuleSet]:
@@ -14,11 +21,30 @@ def rule_sets() -> dict[str, RuleSet]:
 
 
 def rule_set_for(user: User) -> RuleSet:
-    """The rule set of the user's unit, else the configured default."""
+    """The rule set that applies to `user` (or to anything with the `unit` it belongs to)."""
+
+    def unit(unit_id: int) -> tuple[int | None, str | None]:
+        found = db.session.get(Unit, unit_id)
+        return (found.parent_id, found.rule_set_id) if found else (None, None)
+
+    return _inherited(user.unit.id if user.unit is not None else None, unit)
+
+
+def rules_by_unit() -> dict[int | None, RuleSet]:
+    """The rule set of every unit's members, as `rule_set_for` decides it (None: no unit)."""
+    units = {
+        unit_id: (parent_id, own)
+        for unit_id, parent_id, own in db.session.execute(
+            select(Unit.id, Unit.parent_id, Unit.rule_set_id)
+        )
+    }
+    return {unit_id: _inherited(unit_id, units.__getitem__) for unit_id in [None, *units]}
+
+
+def _inherited(unit_id: int | None, unit: UnitLookup) -> RuleSet:
     sets = rule_sets()
-    unit = user.unit
-    while unit is not None:
-        if unit.rule_set_id:
-            return sets[unit.rule_set_id]
-        unit = unit.parent
+    while unit_id is not None:
+        unit_id, own = unit(unit_id)
+        if own:
+            return sets[own]
     return sets[current_app.config["RULE_SET"]]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, and_, func, select
 
 from tracker.errors import fail
 from tracker.extensions import db
@@ -25,17 +25,6 @@ class UnitView:
     rule_set_id: str | None
     depth: int
     members: int
-
-    def public(self) -> dict[str, Any]:
-        """The unit as the API shows it."""
-        return {
-            "id": self.id,
-            "name": self.name,
-            "parent_id": self.parent_id,
-            "rule_set": self.rule_set_id,
-            "depth": self.depth,
-            "members": self.members,
-        }
 
 
 def list_units() -> list[UnitView]:
@@ -127,3 +116,13 @@ def update_unit(unit_id: int, fields: dict[str, Any], actor_id: int | None = Non
         ):
             if key in fields:
                 setattr(unit, column, fields[key])
+
+
+def unit_members(unit_id: int) -> ColumnElement[bool]:
+    """The active users of a unit and of every unit below it, as a condition on `User`."""
+    # The units as a list of ids, not as a recursive subquery: PostgreSQL cannot estimate a
+    # recursive CTE, and planned an institute's report as if for the whole organisation.
+    tree = select(Unit.id).where(Unit.id == unit_id).cte(recursive=True)
+    tree = tree.union_all(select(Unit.id).where(Unit.parent_id == tree.c.id))
+    units = db.session.scalars(select(tree.c.id)).all()
+    return and_(User.unit_id.in_(units), User.active.is_(True))

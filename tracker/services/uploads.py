@@ -11,13 +11,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 from uuid import uuid4
 
 from flask import current_app, send_from_directory
+from flask_babel import gettext as _
 from werkzeug.datastructures import FileStorage
 
 from tracker.errors import fail
+from tracker.services.csvfile import decode_text
 
 MAX_BYTES = 10 * 1024 * 1024  # default; `UPLOAD_MAX_BYTES` in the config overrides it
 
@@ -89,24 +91,19 @@ def _looks_like(data: bytes, magic: tuple[bytes, ...] | None) -> bool:
     return decode_text(data) is not None
 
 
-def decode_text(data: bytes) -> str | None:
-    """Text as UTF-8 (with or without BOM) or, as Chinese spreadsheets save it, GB 18030."""
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    return None
-
-
 def read_upload(file: FileStorage | None, allowed: frozenset[str]) -> Upload:
     """Check an uploaded file: present, not empty, not too large, of an allowed type."""
     if file is None or not file.filename:
-        fail("bad_file")
-    name = display_name(file.filename)
+        fail("bad_file", _("Attach the file to upload."))
+    return checked_upload(file.filename, file.stream, allowed)
+
+
+def checked_upload(filename: str, stream: BinaryIO, allowed: frozenset[str]) -> Upload:
+    """The upload read from `stream`, checked as `read_upload` checks a file."""
+    name = display_name(filename)
     extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
     limit = max_bytes()
-    data = file.stream.read(limit + 1)
+    data = stream.read(limit + 1)
     if len(data) > limit:
         fail("too_large")
     if not data or extension not in allowed:

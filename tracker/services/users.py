@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
+from flask_babel import gettext
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import func, or_, select
 
@@ -17,12 +16,20 @@ from tracker.extensions import db
 from tracker.live.fanout import announce_ended
 from tracker.models import Unit, User
 from tracker.services import transaction
-from tracker.services.accounts import ensure_unit, hash_password
+from tracker.services.accounts import (
+    DisplayName,
+    Password,
+    Username,
+    ensure_unit,
+    new_password,
+    store_user,
+)
 from tracker.services.audit import log_action
+from tracker.services.csvfile import problem, read_rows, repeated
 from tracker.services.player import end_user_sessions
 from tracker.services.rules import rule_set_for
+from tracker.validation import details
 
-CSV_COLUMNS = ("username", "password", "display_name", "role", "unit")
 MAX_IMPORT_ROWS = 5000
 
 
@@ -38,19 +45,6 @@ class UserView:
     unit_id: int | None
     active: bool
     created_at: datetime
-
-    def public(self) -> dict[str, Any]:
-        """The user as the API shows it."""
-        return {
-            "id": self.id,
-            "username": self.username,
-            "display_name": self.display_name,
-            "role": self.role,
-            "unit": self.unit,
-            "unit_id": self.unit_id,
-            "active": self.active,
-            "created_at": self.created_at.isoformat(),
-        }
 
 
 def _view(user: User) -> UserView:
@@ -101,7 +95,7 @@ def get_user(user_id: int) -> UserView:
 def update_user(user_id: int, fields: dict[str, Any], actor: Principal) -> UserView:
     """Change a user; deactivating one ends their sessions and tokens at once."""
     ended: list[str] = []
-    password_hash = fields.get("password") and hash_password(fields["password"])
+    secret = new_password(fields["password"]) if fields.get("password") else None
     with transaction():
         user = db.session.get(User, user_id, with_for_update=True)
         if user is None:
@@ -111,14 +105,12 @@ def update_user(user_id: int, fields: dict[str, Any], actor: Principal) -> UserV
         ):
             fail("cannot_change_self")
         before = _audited(user)
+        changes = {k: fields[k] for k in ("display_name", "role") if k in fields}
+        if secret is not None:
+            changes["password"] = secret
         if "unit_id" in fields:
-            user.unit_id = _existing_unit_id(fields["unit_id"])
-        for name in ("display_name", "role"):
-            if name in fields:
-                setattr(user, name, fields[name])
-        if password_hash:
-            user.password_hash = password_hash
-            user.token_version += 1
+            changes["unit"] = _existing_unit(fields["unit_id"])
+        store_user(user, user.username, **changes)
         if "active" in fields and fields["active"] != user.active:
             user.active = fields["active"]
             user.token_version += 1  # every token and cookie session of the user stops working
@@ -150,10 +142,13 @@ def _audited(user: User) -> dict[str, Any]:
     }
 
 
-def _existing_unit_id(unit_id: int | None) -> int | None:
-    if unit_id is not None and db.session.get(Unit, unit_id) is None:
+def _existing_unit(unit_id: int | None) -> Unit | None:
+    if unit_id is None:
+        return None
+    unit = db.session.get(Unit, unit_id)
+    if unit is None:
         fail("unknown_unit")
-    return unit_id
+    return unit
 
 
 @dataclass(frozen=True)
@@ -164,74 +159,59 @@ class ImportResult:
     updated: int
 
 
-def _decode(data: bytes) -> str:
-    # Excel in China saves CSV as GB18030 unless told otherwise; UTF-8 may carry a BOM.
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    fail("bad_csv", details=[{"line": 1, "problem": "encoding"}])
-
-
 class UserRow(BaseModel):
     """One line of a user CSV; the password may be left empty for existing users."""
 
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
 
-    username: Annotated[str, Field(min_length=1, max_length=80, pattern=r"^[\w.@-]+$")]
-    password: Annotated[str, Field(min_length=8, max_length=200)] | None = None
-    display_name: Annotated[str, Field(max_length=120)] = ""
+    username: Username
+    password: Password | None = None
+    display_name: DisplayName = ""
     role: Literal["admin", "leader", "learner"] = "learner"
     unit: Annotated[str, Field(max_length=200)] | None = None
 
 
+def parse_users_csv(data: bytes) -> list[tuple[int, UserRow]]:
+    """The lines of a user file with their numbers; `bad_csv` with every line's problems."""
+    rows = read_rows(data, required=("username", "role"), max_rows=MAX_IMPORT_ROWS)
+    problems = repeated(rows, "username")
+    parsed = []
+    for row in rows:
+        try:
+            cells = {k: v for k, v in row.cells.items() if v}
+            parsed.append((row.line, UserRow.model_validate(cells)))
+        except ValidationError as exc:
+            problems += details(exc, line=row.line)
+    if problems:
+        fail("bad_csv", details=sorted(problems, key=lambda p: p["line"]))
+    return parsed
+
+
 def import_users(data: bytes, actor_id: int | None = None) -> ImportResult:
     """Create or update users from CSV; all rows are saved, or none if any row is bad."""
-    rows = list(csv.DictReader(io.StringIO(_decode(data))))
-    problems: list[dict[str, Any]] = []
-    header = set(rows[0].keys()) if rows else set()
-    if not rows or not {"username", "role"} <= header:
-        fail("bad_csv", details=[{"line": 1, "problem": "header: " + ",".join(CSV_COLUMNS)}])
-    if len(rows) > MAX_IMPORT_ROWS:
-        fail("bad_csv", details=[{"line": MAX_IMPORT_ROWS + 2, "problem": "too many rows"}])
-    parsed: list[tuple[int, UserRow]] = []
-    seen: set[str] = set()
-    for line, row in enumerate(rows, start=2):
-        try:
-            item = UserRow.model_validate({k: v for k, v in row.items() if k and v})
-        except ValidationError as exc:
-            problems += [
-                {"line": line, "field": ".".join(map(str, e["loc"])), "problem": e["msg"]}
-                for e in exc.errors()
-            ]
-            continue
-        if item.username in seen:
-            problems.append({"line": line, "field": "username", "problem": "duplicate"})
-        seen.add(item.username)
-        parsed.append((line, item))
-    existing = {
-        u.username: u for u in db.session.scalars(select(User).where(User.username.in_(seen)))
-    }
-    for line, item in parsed:
-        if item.username not in existing and not item.password:
-            problems.append({"line": line, "field": "password", "problem": "required"})
-    if problems:
-        fail("bad_csv", details=problems)
-    db.session.rollback()  # hashing takes seconds: not while holding SQLite's write lock
-    hashes = {item.username: hash_password(item.password) for _, item in parsed if item.password}
+    parsed = parse_users_csv(data)
+    names = [item.username for _line, item in parsed]
+    # Hashing takes a tenth of a second a password: not while holding SQLite's write lock.
+    secrets = {item.username: new_password(item.password) for _, item in parsed if item.password}
     with transaction():
-        for _, item in parsed:
-            user = existing.get(item.username)
-            if user is None:
-                user = User(username=item.username, token_version=0, active=True)
-                db.session.add(user)
+        found = db.session.scalars(select(User).where(User.username.in_(names)))
+        existing = {user.username: user for user in found}
+        missing = [
+            problem(line, gettext("A new user needs a password."), "password")
+            for line, item in parsed
+            if item.username not in existing and not item.password
+        ]
+        if missing:
+            fail("bad_csv", details=missing)
+        for _line, item in parsed:
+            changes: dict[str, Any] = {"role": item.role}
             if item.password:
-                user.password_hash = hashes[item.username]
-            user.role = item.role
-            user.display_name = item.display_name or user.display_name or ""
+                changes["password"] = secrets[item.username]
+            if item.display_name:
+                changes["display_name"] = item.display_name
             if item.unit:
-                user.unit = ensure_unit(item.unit)
+                changes["unit"] = ensure_unit(item.unit)
+            store_user(existing.get(item.username), item.username, **changes)
         result = ImportResult(created=len(parsed) - len(existing), updated=len(existing))
         log_action(
             actor_id,
@@ -240,7 +220,7 @@ def import_users(data: bytes, actor_id: int | None = None) -> ImportResult:
             "*",
             created=result.created,
             updated=result.updated,
-            usernames=sorted(seen),
+            usernames=sorted(names),
         )
     return result
 

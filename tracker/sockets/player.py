@@ -22,10 +22,12 @@ from tracker.live.load import watch_loop_lag
 from tracker.services import player
 from tracker.services.player import BeatIn, BeatResult, LiveView
 from tracker.sockets.payloads import ClosePayload, HeartbeatPayload, OpenPayload
+from tracker.validation import invalid
+from tracker.wire import seconds
 
 
 def _seconds(ms: int | None) -> float | None:
-    return None if ms is None else ms / 1000
+    return None if ms is None else seconds(ms)
 
 
 def _view(view: LiveView) -> dict[str, Any]:
@@ -106,10 +108,7 @@ def _acked(handler: Callable[..., dict[str, Any]]) -> Callable[..., dict[str, An
             _admit(data)
             return handler(self, data)
         except ValidationError as exc:
-            details = [
-                {"field": ".".join(map(str, e["loc"])), "problem": e["type"]} for e in exc.errors()
-            ]
-            error = TrackerError("bad_payload", details=details)
+            error = invalid(exc)
         except TrackerError as exc:
             error = exc
         except Exception:

@@ -13,7 +13,8 @@ from tracker.web import (  # noqa: E402, F401  (routes register)
     evaluations,
     exams,
     exams_admin,
-    learning,
     pages,
     player,
+    records,
+    trainings,
 )

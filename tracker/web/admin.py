@@ -14,19 +14,24 @@ from tracker.services import courseware as catalogue
 from tracker.services import units as org
 from tracker.services.accounts import create_user
 from tracker.services.rules import rule_sets
+from tracker.services.uploads import CSV, read_upload
 from tracker.web import bp
 from tracker.web.access import admin_page
-from tracker.web.forms import CoursewareForm, EditUserForm, NewUserForm, UnitForm, parse_form
+from tracker.web.forms import (
+    CoursewareForm,
+    EditUserForm,
+    NewUserForm,
+    UnitForm,
+    error_lines,
+    parse_form,
+)
 
 PAGE_SIZE = 50
 
 
 def _flash_error(error: TrackerError) -> None:
-    flash(str(error.message), "error")
-    for detail in error.details or []:
-        where = detail.get("line") and _("line %(n)s", n=detail["line"])
-        field = detail.get("field") or ""
-        flash(" ".join(str(p) for p in (where, field, detail.get("problem")) if p), "error")
+    for line in error_lines(error):
+        flash(line, "error")
 
 
 @bp.get("/admin")
@@ -70,12 +75,14 @@ def admin_users(status: int = 200) -> Any:
 def admin_user_create() -> Any:
     try:
         form = parse_form(NewUserForm, request.form)
-        actor = current_principal()
-        principal = create_user(
-            form.username, form.password, form.role, None, form.display_name, actor.id
+        create_user(
+            form.username,
+            form.password,
+            form.role,
+            display_name=form.display_name,
+            actor_id=current_principal().id,
+            unit_id=form.unit_id,
         )
-        if form.unit_id is not None:
-            users.update_user(principal.id, {"unit_id": form.unit_id}, actor)
     except TrackerError as error:
         _flash_error(error)
         return admin_users(status=error.status)
@@ -86,11 +93,9 @@ def admin_user_create() -> Any:
 @bp.post("/admin/users/import")
 @admin_page
 def admin_user_import() -> Any:
-    upload = request.files.get("file")
     try:
-        if upload is None or not upload.filename:
-            fail("bad_payload", _("Choose a CSV file to import."))
-        result = users.import_users(upload.read(), current_principal().id)
+        upload = read_upload(request.files.get("file"), CSV)
+        result = users.import_users(upload.data, current_principal().id)
     except TrackerError as error:
         _flash_error(error)
         return admin_users(status=error.status)

@@ -18,7 +18,7 @@ from tracker.services.exams.sheet import LETTERS, read_sheet
 from tracker.services.uploads import read_upload
 from tracker.web import bp
 from tracker.web.access import admin_page
-from tracker.web.learning import _error_lines, _validated
+from tracker.web.forms import error_lines, validated
 
 SHEETS = frozenset({"csv", "txt", "xlsx"})
 _INTS = ("pass_mark", "max_attempts", "question_count", "courseware_id", "points")
@@ -68,13 +68,13 @@ def admin_exams(problems: list[str] | None = None, status: int = 200) -> Any:
 def admin_exam_create() -> Any:
     values = _settings(request.form)
     values["published"] = False
-    body, problems = _validated(ExamCreate, values)
+    body, problems = validated(ExamCreate, values)
     if problems:
         return admin_exams(problems, 400)
     try:
         exam = authoring.create_exam(current_principal().id, body.model_dump())
     except TrackerError as error:
-        return admin_exams(_error_lines(error), error.status)
+        return admin_exams(error_lines(error), error.status)
     flash(_("The exam was created. Add its questions, then publish it."), "ok")
     return redirect(url_for("web.admin_exam", exam_id=exam.id))
 
@@ -101,7 +101,7 @@ def admin_exam_save(exam_id: int) -> Any:
         values.setdefault(name, None)  # a blank field clears it
     if "subject" not in values and authoring.get_exam(exam_id, True).courseware_id:
         values["subject"] = None
-    body, problems = _validated(ExamPatch, values)
+    body, problems = validated(ExamPatch, values)
     if problems:
         return admin_exam(exam_id, problems, 400)
     try:
@@ -109,7 +109,7 @@ def admin_exam_save(exam_id: int) -> Any:
     except TrackerError as error:
         if error.status == 404:
             raise
-        return admin_exam(exam_id, _error_lines(error), error.status)
+        return admin_exam(exam_id, error_lines(error), error.status)
     flash(_("Saved."), "ok")
     return redirect(url_for("web.admin_exam", exam_id=exam_id))
 
@@ -135,7 +135,7 @@ def _question(form: MultiDict[str, str]) -> dict[str, Any]:
 @bp.post("/admin/exams/<int:exam_id>/questions")
 @admin_page
 def admin_question_add(exam_id: int) -> Any:
-    body, problems = _validated(QuestionIn, _question(request.form))
+    body, problems = validated(QuestionIn, _question(request.form))
     if problems:
         return admin_exam(exam_id, problems, 400)
     try:
@@ -144,7 +144,7 @@ def admin_question_add(exam_id: int) -> Any:
     except TrackerError as error:
         if error.status == 404:
             raise
-        return admin_exam(exam_id, _error_lines(error), error.status)
+        return admin_exam(exam_id, error_lines(error), error.status)
     flash(_("The question was added."), "ok")
     return redirect(url_for("web.admin_exam", exam_id=exam_id) + "#questions")
 
@@ -157,7 +157,7 @@ def admin_question_delete(exam_id: int, question_id: int) -> Any:
     except TrackerError as error:
         if error.status == 404:
             raise
-        return admin_exam(exam_id, _error_lines(error), error.status)
+        return admin_exam(exam_id, error_lines(error), error.status)
     flash(_("The question was removed."), "ok")
     return redirect(url_for("web.admin_exam", exam_id=exam_id) + "#questions")
 
@@ -173,7 +173,7 @@ def admin_question_import(exam_id: int) -> Any:
             current_principal().id, exam_id, drafts, replace="replace" in request.form
         )
     except TrackerError as error:
-        return admin_exam(exam_id, _error_lines(error), error.status)
+        return admin_exam(exam_id, error_lines(error), error.status)
     flash(_("%(n)d questions imported.", n=len(added)), "ok")
     return redirect(url_for("web.admin_exam", exam_id=exam_id) + "#questions")
 

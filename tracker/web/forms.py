@@ -4,10 +4,49 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal, TypeVar
 
+from flask import request
+from flask_babel import lazy_gettext as _l
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 from werkzeug.datastructures import MultiDict
 
+from tracker.api.fields import Fraction
+from tracker.api.schemas_trainings import Assessment
 from tracker.errors import TrackerError
+from tracker.services.accounts import DisplayName, Password, Username
+from tracker.services.trainings import PARTICIPANT_CATEGORIES
+from tracker.services.uploads import Upload, read_upload
+from tracker.validation import detail_lines, details, invalid
+
+# How the pages name the fields of their forms in messages.
+LABELS = {
+    "title": _l("Title"),
+    "category": _l("Category"),
+    "organizer": _l("Organiser"),
+    "location": _l("Location"),
+    "start_date": _l("Start date"),
+    "end_date": _l("End date"),
+    "days": _l("Days"),
+    "hours": _l("Hours"),
+    "type": _l("Type"),
+    "subject": _l("Subject"),
+    "audience": _l("Target audience"),
+    "capacity": _l("Capacity"),
+    "participants": _l("Participants by category"),
+    "budget": _l("Budget"),
+    "actual_spend": _l("Actual spend"),
+    "purpose": _l("Purpose"),
+    "content": _l("Content"),
+    "department": _l("Organising department"),
+    "contact": _l("Contact person"),
+    "email": _l("Email"),
+    "phone": _l("Phone"),
+    "kind": _l("Kind"),
+    "note": _l("Reason"),
+    "decision": _l("Decision"),
+    "username": _l("Username"),
+    "absent_fraction": _l("Absence"),
+    "assessment": _l("Assessment"),
+}
 
 
 def _blank_is_none(value: Any) -> Any:
@@ -37,9 +76,9 @@ class CoursewareForm(_Form):
 class NewUserForm(_Form):
     """The form that adds one user."""
 
-    username: Annotated[str, Field(min_length=1, max_length=80, pattern=r"^[\w.@-]+$")]
-    password: Annotated[str, Field(min_length=8, max_length=200)]
-    display_name: Annotated[str, Field(max_length=120)] = ""
+    username: Username
+    password: Password
+    display_name: DisplayName = ""
     role: Role = "learner"
     unit_id: Annotated[int | None, Blank] = None
 
@@ -47,11 +86,11 @@ class NewUserForm(_Form):
 class EditUserForm(_Form):
     """The form that changes one user."""
 
-    display_name: Annotated[str, Field(max_length=120)] = ""
+    display_name: DisplayName = ""
     role: Role
     unit_id: Annotated[int | None, Blank] = None
     active: bool = False
-    password: Annotated[str | None, Blank, Field(min_length=8, max_length=200)] = None
+    password: Annotated[Password | None, Blank] = None
 
 
 class UnitForm(_Form):
@@ -70,7 +109,61 @@ def parse_form(model: type[F], form: MultiDict[str, str]) -> F:
     try:
         return model.model_validate(form.to_dict())
     except ValidationError as exc:
-        details = [
-            {"field": ".".join(map(str, e["loc"])), "problem": e["msg"]} for e in exc.errors()
-        ]
-        raise TrackerError("bad_payload", details=details) from exc
+        raise invalid(exc) from exc
+
+
+def validated(model: type[F], values: dict[str, Any]) -> tuple[F | None, list[str]]:
+    """The validated values, or None and each problem as a line to show."""
+    try:
+        return model.model_validate(values), []
+    except ValidationError as error:
+        return None, detail_lines(details(error), LABELS)
+
+
+def error_lines(error: TrackerError) -> list[str]:
+    """An error as lines to show: its message, then each of its details."""
+    return [str(error.message), *detail_lines(error.details or [], LABELS)]
+
+
+# Fields the learning forms send as numbers (counts as whole numbers).
+_NUMBERS = frozenset({"days", "hours", "capacity", "budget", "actual_spend", "absent_fraction"})
+_COUNTS = frozenset({"capacity", *(f"participants_{c}" for c in PARTICIPANT_CATEGORIES)})
+
+
+def _number(name: str, text: str) -> Any:
+    try:
+        return int(text) if name in _COUNTS else float(text)
+    except ValueError:
+        return text  # left as text, so validation reports "enter a number"
+
+
+def form_values(form: MultiDict[str, str], checkboxes: tuple[str, ...] = ()) -> dict[str, Any]:
+    """Form strings as the API models expect them: numbers, booleans, blanks left out."""
+    values: dict[str, Any] = {}
+    for name, text in form.items():
+        text = text.strip()
+        if not text or name in ("action", "file"):
+            continue
+        values[name] = _number(name, text) if name in _NUMBERS | _COUNTS else text
+    for name in checkboxes:
+        values[name] = name in form
+    counts = {c: values.pop(f"participants_{c}", None) for c in PARTICIPANT_CATEGORIES}
+    if any(v is not None for v in counts.values()):
+        values["participants"] = {k: v for k, v in counts.items() if v is not None}
+    return values
+
+
+def optional_upload(allowed: frozenset[str]) -> Upload | None:
+    """The checked file of the form's `file` field, or None if none was chosen."""
+    file = request.files.get("file")
+    if file is None or not file.filename:
+        return None
+    return read_upload(file, allowed)
+
+
+class AttendanceForm(_Form):
+    """The form that confirms one person's attendance."""
+
+    username: Annotated[str, Field(min_length=1, max_length=80)]
+    absent_fraction: Fraction = 0.0
+    assessment: Assessment = "passed"

@@ -72,7 +72,7 @@ def index() -> Any:
         subject=subject if subject in ("public", "professional") else None,
         unfinished=request.args.get("unfinished") == "1",
     )
-    year = archive_document(build_archive(principal.id, None, None))
+    year = archive_document(build_archive(principal, None, None, None))
     return render_template(
         "index.html",
         year=year,

@@ -1,0 +1,78 @@
+"""The API's building blocks: field types with their limits, input and output bases."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict, model_validator
+from pydantic_core import PydanticCustomError
+
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _iso_date(value: Any) -> Any:
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    if not isinstance(value, str) or not _ISO_DATE.match(value):
+        raise PydanticCustomError("iso_date", "Input should be a date as YYYY-MM-DD")
+    try:
+        return date.fromisoformat(value)
+    except ValueError as error:
+        raise PydanticCustomError("iso_date", "Input should be a valid calendar date") from error
+
+
+HoursIn = Annotated[float, Strict(), Field(gt=0, le=1000, allow_inf_nan=False)]
+Role = Literal["admin", "leader", "learner"]
+Text200 = Annotated[str, Field(min_length=1, max_length=200)]
+IsoDate = Annotated[date, BeforeValidator(_iso_date)]
+Days = Annotated[float, Strict(), Field(gt=0, le=366, multiple_of=0.5, allow_inf_nan=False)]
+Fraction = Annotated[float, Strict(), Field(ge=0, le=1, allow_inf_nan=False)]
+Count = Annotated[int, Strict(), Field(ge=0, le=1_000_000)]
+Capacity = Annotated[int, Strict(), Field(gt=0, le=1_000_000)]
+Money = Annotated[float, Strict(), Field(ge=0, le=1e12, allow_inf_nan=False)]
+Subject = Literal["public", "professional"]
+Text = Annotated[str, Field(max_length=5000)]
+Id = Annotated[int, Strict(), Field(gt=0, lt=2**31)]
+Kinds = Annotated[list[str], BeforeValidator(sorted)]  # a cap group's kinds, in a stable order
+
+
+class In(BaseModel):
+    """A request body: unknown fields are refused, text is stripped."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class Query(BaseModel):
+    """Query strings: unknown keys are refused, empty values mean "not given"."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, populate_by_name=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _drop_empty(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            return {k: v for k, v in data.items() if v not in ("", None)}
+        return data
+
+
+class Out(BaseModel):
+    """A response body, read from a service's view (or a mapping) by attribute."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+
+def refuse_nulls(patch: BaseModel, clearable: frozenset[str] = frozenset()) -> None:
+    """A change may clear only the fields in `clearable`: `not_null` names the others."""
+    nulls = sorted(
+        n for n in patch.model_fields_set if n not in clearable and getattr(patch, n) is None
+    )
+    if nulls:
+        raise PydanticCustomError("not_null", "{fields} cannot be null", {"fields": nulls})
+
+
+def period_in_order(start: date | None, end: date | None) -> None:
+    """`end_before_start` if a period ends before it starts."""
+    if start is not None and end is not None and end < start:
+        raise PydanticCustomError("end_before_start", "end_date must not be before start_date")

@@ -1,0 +1,13 @@
+"""Whose learning a caller may see: their own, and anyone's for admins.
+
+The one place this rule lives; archives, records and their evidence ask it.
+"""
+
+from __future__ import annotations
+
+from tracker.auth import Principal
+
+
+def may_see(principal: Principal, user_id: int) -> bool:
+    """Whether `principal` may see the archive and records of user `user_id`."""
+    return principal.id == user_id or principal.role == "admin"

@@ -1,0 +1,215 @@
+"""Pages for training projects: the list, one training, filing and editing, attendance."""
+
+from __future__ import annotations
+
+from typing import Any, get_args
+
+from flask import Response, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import login_required
+from pydantic import ValidationError
+
+from tracker import clock, wire
+from tracker.api.schemas_trainings import MaterialKind, TrainingCreate, TrainingQuery
+from tracker.auth import current_principal
+from tracker.errors import TrackerError, fail
+from tracker.services import trainings
+from tracker.services.accounts import user_named
+from tracker.services.trainings import PARTICIPANT_CATEGORIES
+from tracker.services.uploads import CSV, MATERIALS, max_bytes, read_upload, send_stored
+from tracker.web import bp
+from tracker.web.access import admin_page
+from tracker.web.forms import AttendanceForm, error_lines, form_values, validated
+
+MATERIAL_KINDS: tuple[str, ...] = get_args(MaterialKind)
+
+
+def _list_filters() -> dict[str, Any]:
+    args = {k: v for k, v in request.args.items() if k in TrainingQuery.model_fields}
+    if "open" in args:
+        args["open"] = "true"
+    try:
+        return TrainingQuery.model_validate(args).model_dump()
+    except ValidationError:
+        return TrainingQuery().model_dump()
+
+
+@bp.get("/trainings")
+@login_required
+def trainings_page() -> Any:
+    filters = _list_filters()
+    found = trainings.list_trainings(current_principal(), filters)
+    this_year = clock.this_year()
+    return render_template(
+        "learning/trainings.html",
+        trainings=found,
+        filters=filters,
+        categories=trainings.categories(),
+        years=range(this_year + 1, this_year - 6, -1),
+    )
+
+
+@bp.get("/trainings/<int:training_id>")
+@login_required
+def training_page(training_id: int) -> Any:
+    principal = current_principal()
+    admin = principal.role == "admin"
+    return render_template(
+        "learning/training.html",
+        training=trainings.get_training(principal, training_id),
+        materials=trainings.list_materials(training_id) if admin else [],
+        material_kinds=MATERIAL_KINDS,
+        admin=admin,
+        max_mb=max_bytes() // (1024 * 1024),
+    )
+
+
+@bp.post("/trainings/<int:training_id>/enrol")
+@login_required
+def training_enrol(training_id: int) -> Any:
+    try:
+        trainings.enrol(current_principal(), training_id)
+        flash(_("You are enrolled. Your hours count once the organiser confirms attendance."), "ok")
+    except TrackerError as error:
+        if error.status == 404:
+            raise
+        flash(str(error.message), "error")
+    return redirect(url_for("web.training_page", training_id=training_id))
+
+
+def _training_form(
+    training: Any = None, problems: list[str] | None = None, status: int = 200
+) -> Any:
+    return render_template(
+        "learning/training_form.html",
+        training=training,
+        values=request.form if request.method == "POST" else None,
+        problems=problems or [],
+        categories=PARTICIPANT_CATEGORIES,
+    ), status
+
+
+@bp.get("/trainings/new")
+@admin_page
+def training_new() -> Any:
+    return _training_form()
+
+
+@bp.post("/trainings/new")
+@admin_page
+def training_create() -> Any:
+    body, problems = validated(TrainingCreate, form_values(request.form, ("enrolment_open",)))
+    if problems:
+        return _training_form(problems=problems, status=400)
+    view = trainings.create_training(current_principal(), body.model_dump())
+    flash(_("The training was saved."), "ok")
+    return redirect(url_for("web.training_page", training_id=view.id))
+
+
+@bp.get("/trainings/<int:training_id>/edit")
+@admin_page
+def training_edit(training_id: int) -> Any:
+    return _training_form(trainings.get_training(current_principal(), training_id))
+
+
+@bp.post("/trainings/<int:training_id>/edit")
+@admin_page
+def training_update(training_id: int) -> Any:
+    training = trainings.get_training(current_principal(), training_id)
+    body, problems = validated(TrainingCreate, form_values(request.form, ("enrolment_open",)))
+    if problems:
+        return _training_form(training, problems, status=400)
+    trainings.update_training(current_principal(), training_id, body.model_dump())
+    flash(_("The training was saved."), "ok")
+    return redirect(url_for("web.training_page", training_id=training_id))
+
+
+@bp.post("/trainings/<int:training_id>/materials")
+@admin_page
+def training_material_upload(training_id: int) -> Any:
+    kind = request.form.get("kind", "")
+    try:
+        if kind not in MATERIAL_KINDS:
+            fail("bad_payload", _("Choose the kind of document."))
+        upload = read_upload(request.files.get("file"), MATERIALS)
+        trainings.add_material(current_principal(), training_id, kind, upload)
+        flash(_("The document was filed."), "ok")
+    except TrackerError as error:
+        if error.code == "training_not_found":
+            raise
+        for line in error_lines(error):
+            flash(line, "error")
+    return redirect(url_for("web.training_page", training_id=training_id))
+
+
+@bp.get("/trainings/<int:training_id>/materials/<int:material_id>")
+@admin_page
+def training_material(training_id: int, material_id: int) -> Any:
+    material = trainings.get_material(training_id, material_id)
+    return send_stored(material.stored_name, material.filename, material.content_type)
+
+
+# --- attendance -----------------------------------------------------------------------------
+
+
+def _attendance_page(training_id: int, problems: list[str] | None = None, status: int = 200) -> Any:
+    return render_template(
+        "learning/attendance.html",
+        training=trainings.get_training(current_principal(), training_id),
+        people=trainings.attendance(training_id),
+        problems=problems or [],
+    ), status
+
+
+@bp.get("/trainings/<int:training_id>/attendance")
+@admin_page
+def training_attendance(training_id: int) -> Any:
+    return _attendance_page(training_id)
+
+
+@bp.post("/trainings/<int:training_id>/attendance")
+@admin_page
+def training_attendance_save(training_id: int) -> Any:
+    form, problems = validated(AttendanceForm, form_values(request.form))
+    user = user_named(form.username) if form else None
+    if form and user is None:
+        problems.append(_("There is no user %(username)s.", username=form.username))
+    if form is None or user is None:
+        return _attendance_page(training_id, problems, status=400)
+    person = trainings.confirm_attendance(
+        current_principal(), training_id, user.id, form.absent_fraction, form.assessment
+    )
+    flash(
+        _(
+            "Attendance of %(name)s saved: %(hours)s h credited.",
+            name=person.display_name or person.username,
+            hours=wire.hours(person.credited_ms),
+        ),
+        "ok",
+    )
+    return redirect(url_for("web.training_attendance", training_id=training_id))
+
+
+@bp.post("/trainings/<int:training_id>/attendance/csv")
+@admin_page
+def training_attendance_csv(training_id: int) -> Any:
+    try:
+        upload = read_upload(request.files.get("file"), CSV)
+        people = trainings.import_attendance(current_principal(), training_id, upload.data)
+    except TrackerError as error:
+        if error.code == "training_not_found":
+            raise
+        return _attendance_page(training_id, error_lines(error), status=error.status)
+    flash(_("Attendance of %(count)d people saved.", count=len(people)), "ok")
+    return redirect(url_for("web.training_attendance", training_id=training_id))
+
+
+@bp.get("/trainings/<int:training_id>/attendance.csv")
+@admin_page
+def training_attendance_template(training_id: int) -> Any:
+    text = trainings.attendance_template(training_id)
+    return Response(
+        "\ufeff" + text,  # a BOM, so that spreadsheet programs read UTF-8
+        mimetype="text/csv",
+        headers={"Content-Disposition": f"attachment; filename=attendance-{training_id}.csv"},
+    )
