@@ -71,9 +71,12 @@ class NewPassword:
     revokes: bool = True  # setting it ends every token and session of the user
 
 
-def new_password(password: str) -> NewPassword:
-    """`password` hashed, ready for `store_user`."""
-    return NewPassword(hash_password(password))
+def new_password(password: str, current_hash: str | None = None) -> NewPassword | None:
+    """`password` hashed, ready for `store_user`; None when it is the `current_hash`'s own
+    password (setting it again changes nothing, and ends no token or session)."""
+    if current_hash is not None and _matches(current_hash, password):
+        return None
+    return NewPassword(hash_password(password), revokes=current_hash is not None)
 
 
 def ensure_unit(name: str, parent: Unit | None = None, rule_set_id: str | None = None) -> Unit:
@@ -131,9 +134,9 @@ def save_user(
     and the demo's way, not an administrative action (nothing is audited). Saving the same
     password again keeps the user's tokens and sessions."""
     existing = user_named(username)
-    same = existing is not None and _matches(existing.password_hash, password)
+    current_hash = existing.password_hash if existing is not None else None
     db.session.rollback()  # the hash takes a while: not while holding SQLite's write lock
-    secret = None if same else NewPassword(hash_password(password), revokes=existing is not None)
+    secret = new_password(password, current_hash)
     with transaction():
         changes: dict[str, Any] = {"role": role}
         if secret is not None:
@@ -163,7 +166,7 @@ def create_user(
     if user_named(username) is not None:
         fail("username_taken")
     db.session.rollback()  # the hash takes a while: not while holding SQLite's write lock
-    secret = new_password(password)
+    secret = NewPassword(hash_password(password))
     try:
         with transaction():
             if user_named(username) is not None:

@@ -95,7 +95,11 @@ def get_user(user_id: int) -> UserView:
 def update_user(user_id: int, fields: dict[str, Any], actor: Principal) -> UserView:
     """Change a user; deactivating one ends their sessions and tokens at once."""
     ended: list[str] = []
-    secret = new_password(fields["password"]) if fields.get("password") else None
+    secret = None
+    if fields.get("password"):
+        current = db.session.scalar(select(User.password_hash).where(User.id == user_id))
+        db.session.rollback()  # the hash takes a while: not while holding SQLite's write lock
+        secret = new_password(fields["password"], current)
     with transaction():
         user = db.session.get(User, user_id, with_for_update=True)
         if user is None:
@@ -116,7 +120,7 @@ def update_user(user_id: int, fields: dict[str, Any], actor: Principal) -> UserV
             user.token_version += 1  # every token and cookie session of the user stops working
             if not user.active:
                 ended = end_user_sessions(user.id, reason="disabled")
-        after = _audited(user) | ({"password": "changed"} if fields.get("password") else {})
+        after = _audited(user) | ({"password": "changed"} if secret is not None else {})
         changed = sorted(k for k in after if before.get(k) != after[k])
         if changed:
             log_action(
@@ -191,8 +195,17 @@ def import_users(data: bytes, actor_id: int | None = None) -> ImportResult:
     """Create or update users from CSV; all rows are saved, or none if any row is bad."""
     parsed = parse_users_csv(data)
     names = [item.username for _line, item in parsed]
-    # Hashing takes a tenth of a second a password: not while holding SQLite's write lock.
-    secrets = {item.username: new_password(item.password) for _, item in parsed if item.password}
+    current = dict(
+        db.session.execute(
+            select(User.username, User.password_hash).where(User.username.in_(names))
+        ).all()
+    )
+    db.session.rollback()  # hashing takes a tenth of a second a password: not holding the lock
+    secrets = {
+        item.username: new_password(item.password, current.get(item.username))
+        for _, item in parsed
+        if item.password
+    }
     with transaction():
         found = db.session.scalars(select(User).where(User.username.in_(names)))
         existing = {user.username: user for user in found}
@@ -205,7 +218,7 @@ def import_users(data: bytes, actor_id: int | None = None) -> ImportResult:
             fail("bad_csv", details=missing)
         for _line, item in parsed:
             changes: dict[str, Any] = {"role": item.role}
-            if item.password:
+            if secrets.get(item.username) is not None:
                 changes["password"] = secrets[item.username]
             if item.display_name:
                 changes["display_name"] = item.display_name
