@@ -45,7 +45,7 @@ def list_my_exams() -> list[dict[str, Any]]:
 @bp.get("/exams/all")
 @endpoint("Every exam with its settings (admins)", response=ExamList, roles=("admin",))
 def list_all_exams() -> list[dict[str, Any]]:
-    return [exam.public(admin=True) for exam in authoring.list_exams(published_only=False)]
+    return [exam.public(admin=True) for exam in authoring.all_exams(current_principal())]
 
 
 @bp.post("/exams")
@@ -90,7 +90,7 @@ def patch_exam(exam_id: int, body: ExamPatch) -> dict[str, Any]:
     errors=("exam_not_found",),
 )
 def list_questions(exam_id: int) -> list[dict[str, Any]]:
-    return [q.public() for q in authoring.questions(exam_id)]
+    return [q.public() for q in authoring.question_bank(current_principal(), exam_id)]
 
 
 @bp.post("/exams/<int:exam_id>/questions")
@@ -158,7 +158,7 @@ def import_questions(exam_id: int, query: ImportQuery) -> dict[str, Any]:
     errors=("exam_not_found",),
 )
 def exam_attempts(exam_id: int) -> list[dict[str, Any]]:
-    return [row.public() for row in results.exam_attempts(exam_id)]
+    return [row.public() for row in results.exam_attempts(current_principal(), exam_id)]
 
 
 @bp.post("/exams/<int:exam_id>/attempts")
