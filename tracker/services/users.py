@@ -279,7 +279,9 @@ def _rows_in_scope(
         ):
             problems.append(problem(line, gettext("You cannot change your own unit or role.")))
         elif item.unit is None and user is None:
-            problems.append(problem(line, gettext("Choose one of your units."), "unit"))
+            problems.append(
+                problem(line, gettext("Choose one of the units you administer."), "unit")
+            )
         elif item.unit is not None and not scope.covers_unit(units.get(item.unit)):
             problems.append(problem(line, gettext("This unit is not one of yours."), "unit"))
     if problems:
