@@ -12,23 +12,9 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from tests.integration.conftest import PASSWORD, assert_error, count, user_id
+from tests.integration.test_unit_scope_sweep import RECORD, TRAINING
 from tracker.extensions import db
 from tracker.models import AuditEntry, Training, TrainingParticipant, User
-
-RECORD = {
-    "kind": "external_training",
-    "start_date": "2026-02-05",
-    "end_date": "2026-02-07",
-    "hours": 12,
-}
-TRAINING = {
-    "category": "专项技术短期培训班",
-    "organizer": "金属研究所",
-    "location": "李薰楼468会议室",
-    "start_date": "2026-02-09",
-    "end_date": "2026-02-10",
-    "days": 2,
-}
 
 
 @pytest.fixture
