@@ -263,3 +263,30 @@ def test_a_unit_admins_pages_show_only_its_people(
     )
     assert made.status_code == 400
     assert count(app, User, User.username == "eve") == 0
+
+
+def test_a_unit_admin_keeps_attendance_of_its_people_on_the_organisations_training(
+    app: Flask, client: FlaskClient, org: dict
+) -> None:
+    training = client.post(
+        "/api/v1/trainings", json={**TRAINING, "title": "For all"}, headers=org["root"]
+    ).json["id"]
+    log_in(client, "ia")
+    page = client.get(f"/trainings/{training}").text
+    assert f"/trainings/{training}/attendance" in page
+    assert f"/trainings/{training}/edit" not in page
+    refused = client.post(
+        f"/trainings/{training}/attendance",
+        data={"username": "bob", "absent_fraction": "0", "assessment": "passed"},
+    )
+    assert refused.status_code == 400
+    assert "bob" in refused.text  # "there is no user bob", as for a name nobody has
+    saved = client.post(
+        f"/trainings/{training}/attendance",
+        data={"username": "ann", "absent_fraction": "0", "assessment": "passed"},
+    )
+    assert saved.status_code == 302
+    assert count(app, TrainingParticipant, TrainingParticipant.status == "confirmed") == 1
+    assert client.get(f"/trainings/{training}/edit").status_code == 404
+    edit = client.post(f"/trainings/{training}/edit", data={**TRAINING, "title": "Mine now"})
+    assert edit.status_code == 404

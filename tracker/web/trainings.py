@@ -111,13 +111,13 @@ def training_create() -> Any:
 @bp.get("/trainings/<int:training_id>/edit")
 @admin_page
 def training_edit(training_id: int) -> Any:
-    return _training_form(trainings.get_training(current_principal(), training_id))
+    return _training_form(trainings.training_to_edit(current_principal(), training_id))
 
 
 @bp.post("/trainings/<int:training_id>/edit")
 @admin_page
 def training_update(training_id: int) -> Any:
-    training = trainings.get_training(current_principal(), training_id)
+    training = trainings.training_to_edit(current_principal(), training_id)
     body, problems = validated(TrainingCreate, form_values(request.form, ("enrolment_open",)))
     if problems:
         return _training_form(training, problems, status=400)
@@ -174,13 +174,19 @@ def training_attendance(training_id: int) -> Any:
 def training_attendance_save(training_id: int) -> Any:
     form, problems = validated(AttendanceForm, form_values(request.form))
     user = user_named(form.username) if form else None
-    if form and user is None:
+    person = None
+    if form is not None and user is not None:
+        try:
+            person = trainings.confirm_attendance(
+                current_principal(), training_id, user.id, form.absent_fraction, form.assessment
+            )
+        except TrackerError as error:
+            if error.code != "user_not_found":  # someone outside the admin's units
+                raise
+    if form and person is None:
         problems.append(_("There is no user %(username)s.", username=form.username))
-    if form is None or user is None:
+    if form is None or person is None:
         return _attendance_page(training_id, problems, status=400)
-    person = trainings.confirm_attendance(
-        current_principal(), training_id, user.id, form.absent_fraction, form.assessment
-    )
     flash(
         _(
             "Attendance of %(name)s saved: %(hours)s h credited.",

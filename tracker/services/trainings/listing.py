@@ -204,6 +204,12 @@ def get_training(principal: Principal, training_id: int) -> TrainingView:
     return shown_to(principal, _views([training], principal.id)[0])
 
 
+def training_to_edit(principal: Principal, training_id: int) -> TrainingView:
+    """A training `principal` holds, for its filing form; `training_not_found` otherwise."""
+    held_training(principal, training_id)
+    return get_training(principal, training_id)
+
+
 def shown_to(principal: Principal, view: TrainingView) -> TrainingView:
     """The training as `principal` may see it: budget, spend and filing are for the admins
     who hold it (its unit's and the organisation's)."""
