@@ -23,7 +23,6 @@ _PROBLEMS: dict[str, Any] = {
     "string_too_short": _l("This field is required."),
     "iso_date": _l("Enter a date as YYYY-MM-DD."),
     "end_before_start": _l("The end date must not be before the start date."),
-    "hours_above_period": _l("The hours cannot exceed 24 per day of the period."),
     "multiple_of": _l("Use whole or half days (steps of 0.5)."),
     "string_pattern_mismatch": _l("This value is not in the expected format."),
     "literal_error": _l("Choose one of the offered values."),

@@ -59,6 +59,7 @@ class TrainingView:
     filing: FilingView | None  # None: hidden from the caller
     my_status: str | None = None
     my_credited_ms: int | None = None
+    my_void_reason: str = ""  # why a confirmation of the caller's was voided
 
     @property
     def status(self) -> str:
@@ -122,6 +123,7 @@ def view_of(
         filing=_filing(training, kinds),
         my_status=mine.status if mine else None,
         my_credited_ms=mine.credited_ms if mine and mine.status == "confirmed" else None,
+        my_void_reason=mine.void_reason if mine and mine.status == "voided" else "",
     )
 
 
