@@ -43,6 +43,8 @@ def problem(error: ErrorDetails) -> str:
     """One pydantic error as a sentence in the current language."""
     ctx = error.get("ctx") or {}
     kind = error["type"]
+    if kind == "string_too_short" and (ctx.get("min_length") or 0) > 1:
+        return _("This is too short (at least %(n)s characters).", n=ctx["min_length"])
     if kind == "string_too_long":
         return _("This is too long (at most %(n)s characters).", n=ctx.get("max_length"))
     if kind in ("greater_than", "greater_than_equal"):
