@@ -431,7 +431,7 @@ def test_the_learner_edits_resubmits_and_withdraws_on_the_page(client, admin, le
     assert record(client, learner, rejected["id"])["hours"] == 10
     assert client.post(f"/learning/records/{pending['id']}/withdraw").status_code == 302
     assert record(client, learner, pending["id"])["status"] == "withdrawn"
-    assert client.get(f"/learning/records/{pending['id']}/edit").status_code == 200
+    assert client.get(f"/learning/records/{pending['id']}/edit").status_code == 409
     refused = client.post(f"/learning/records/{pending['id']}/edit", data=form)
     assert refused.status_code == 409
 

@@ -102,6 +102,9 @@ def _number(value: float | None) -> str:
 @login_required
 def record_edit(record_id: int) -> Any:
     record = records.get_own_record(current_principal(), record_id)
+    if record.status not in records.EDITABLE:
+        refused = TrackerError("record_not_editable")
+        return _external_page([str(refused.message)], status=refused.status)
     return _external_page(editing=record, values=_record_values(record))
 
 
