@@ -63,6 +63,21 @@ ERRORS: dict[str, tuple[int, Any]] = {
         _l("This record has already been reviewed with a different decision."),
     ),
     "record_not_pending": (409, _l("Evidence can only be added while the record is pending.")),
+    "record_decided": (
+        409,
+        _l("This record has already been decided; only a pending record can be withdrawn."),
+    ),
+    "record_not_editable": (
+        409,
+        _l("Only a pending or rejected record can be changed."),
+    ),
+    "record_not_approved": (409, _l("Only an approved record can be revoked.")),
+    "record_withdrawn": (409, _l("This record was withdrawn by its owner.")),
+    "attendance_not_found": (
+        404,
+        _l("This person has no confirmed attendance on this training."),
+    ),
+    "wrong_password": (400, _l("The current password is not correct.")),
     "bad_file": (400, _l("This file is empty or of a type that is not accepted.")),
     "exam_not_found": (404, _l("This exam does not exist or is not published.")),
     "question_not_found": (404, _l("This question does not exist.")),

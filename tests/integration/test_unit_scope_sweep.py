@@ -411,6 +411,22 @@ def cases(i: dict[str, int]) -> dict[tuple[str, str], list[Call]]:
             Call(f"/units/{i['lab']}", json={"parent_id": i["bureau"]}),
             Call(f"/units/{i['lab']}", json={"rule_set": "changzhou-2011"}),
         ],
+        ("PATCH", "/me"): [Call("/me", OWN, json={"display_name": "Unit Admin Renamed"})],
+        ("POST", "/me/password"): [  # a right one would end the sweep's own token
+            Call("/me/password", json={"current_password": "wrong", "new_password": "x" * 12})
+        ],
+        ("PATCH", "/records/{record_id}"): [
+            Call(f"/records/{record}", json={"title": "hijacked"}),
+            Call(f"/records/{i['approved']}", json={"title": "hijacked"}),
+        ],
+        ("POST", "/records/{record_id}/revoke"): [
+            Call(f"/records/{i['approved']}/revoke", json={"reason": "not yours to revoke"})
+        ],
+        ("POST", "/records/{record_id}/withdraw"): [Call(f"/records/{record}/withdraw")],
+        ("DELETE", "/trainings/{training_id}/attendance/{user_id}"): [
+            Call(f"/trainings/{org}/attendance/{i['outsider']}"),
+            Call(f"/trainings/{training}/attendance/{i['outsider']}"),
+        ],
         ("GET", "/users"): [
             Call("/users", READ),
             Call("/users", READ, query={"q": "o"}),
@@ -470,10 +486,12 @@ def changed_rows(before: dict, after: dict) -> list[tuple[str, dict[str, Any]]]:
     return changed
 
 
-def mine(row: dict[str, Any], me: int, my_attempts: set[int]) -> bool:
-    """Whether a changed row is the caller's own (what it filed, enrolled in or started)."""
+def mine(table: str, row: dict[str, Any], me: int, my_attempts: set[int]) -> bool:
+    """Whether a changed row is the caller's own (itself, what it filed, enrolled in or
+    started)."""
     return (
-        me in (row.get("user_id"), row.get("created_by"), row.get("actor_id"))
+        (table == "users" and row["id"] == me)
+        or me in (row.get("user_id"), row.get("created_by"), row.get("actor_id"))
         or row.get("attempt_id") in my_attempts
     )
 
@@ -521,7 +539,7 @@ def test_a_unit_admin_reaches_no_one_outside_its_units(
                 strangers = [
                     (table, row)
                     for table, row in changed_rows(before, after)
-                    if not mine(row, me, attempts)
+                    if not mine(table, row, me, attempts)
                 ]
                 assert not strangers, (where, strangers)
             else:
