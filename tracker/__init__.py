@@ -174,6 +174,7 @@ def _register_blueprints(app: Flask) -> None:
     app.add_template_global(labels.kind_label, "kind_label")
     app.add_template_global(labels.subject_label, "subject_label")
     app.add_template_global(labels.cap_reason, "cap_reason")
+    app.add_template_global(labels.shortfalls, "subject_shortfalls")
     app.add_template_global(labels.banner, "archive_banner")
     app.register_blueprint(api)
     app.register_blueprint(web.bp)

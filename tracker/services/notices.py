@@ -24,12 +24,10 @@ from tracker.models import Notice
 from tracker.services import transaction
 
 
-def _subjects(shortfalls: Mapping[str, int]) -> str:
-    from tracker.exports.labels import subject_label
+def _subjects(missing_ms: Mapping[str, int]) -> str:
+    from tracker.exports.labels import shortfalls
 
-    return "、".join(
-        f"{subject_label(subject)} {duration(ms)}" for subject, ms in shortfalls.items() if ms
-    )
+    return shortfalls({subject: ms / 1000 for subject, ms in missing_ms.items()})
 
 
 def _rejected(p: Mapping[str, Any]) -> str:
