@@ -23,7 +23,7 @@ from sqlalchemy import select
 
 from tests.integration.conftest import user_id
 from tracker.extensions import db
-from tracker.models import Certificate, RecordEvidence, TrainingMaterial, Unit
+from tracker.models import Certificate, Notice, RecordEvidence, TrainingMaterial, Unit
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
@@ -196,6 +196,13 @@ def world(
         "attempt": open_attempt["id"],
         "certificate": certificate,
     }
+
+    # The outsider was told of the confirmed attendance.
+    with app.app_context():
+        w.ids["notice"] = db.session.scalar(
+            select(Notice.id).where(Notice.user_id == w.ids["outsider"]).limit(1)
+        )
+    assert w.ids["notice"] is not None
 
     # The outsider is watching a courseware now.
     item = make_courseware(title="Watched")
@@ -411,6 +418,9 @@ def cases(i: dict[str, int]) -> dict[tuple[str, str], list[Call]]:
             Call(f"/units/{i['lab']}", json={"parent_id": i["bureau"]}),
             Call(f"/units/{i['lab']}", json={"rule_set": "changzhou-2011"}),
         ],
+        ("GET", "/notices"): [Call("/notices", READ)],
+        ("POST", "/notices/read"): [Call("/notices/read", OWN)],
+        ("POST", "/notices/{notice_id}/read"): [Call(f"/notices/{i['notice']}/read")],
         ("PATCH", "/me"): [Call("/me", OWN, json={"display_name": "Unit Admin Renamed"})],
         ("POST", "/me/password"): [  # a right one would end the sweep's own token
             Call("/me/password", json={"current_password": "wrong", "new_password": "x" * 12})

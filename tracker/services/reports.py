@@ -130,3 +130,9 @@ def _sorted(rows: list[MemberRow], sort: str, descending: bool) -> list[MemberRo
         "compliant": lambda r: (r.compliance.compliant, r.compliance.remaining_ms),
     }
     return sorted(rows, key=keys.get(sort, keys["name"]), reverse=descending)
+
+
+def members_year(who: ColumnElement[bool], year: int) -> list[MemberRow]:
+    """The year of every user matching `who` under their own rule set, as the report has it."""
+    with large_read():
+        return _member_rows(who, year)[0]
