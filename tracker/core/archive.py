@@ -136,19 +136,26 @@ class ClaimPreview:
         return self.raw_ms - self.counted_ms
 
 
-def _chronological_key(entry: Entry) -> tuple[date, int, str, int, str]:
+def _chronological_key(entry: Entry) -> tuple[date, int, str, int, str, date]:
     try:
         rank = _SAME_DAY_ORDER[entry.kind]
     except KeyError:
         raise ValueError(f"unknown kind {entry.kind!r}") from None
-    return entry.day, rank, entry.subject or "", entry.raw_ms, entry.ref
+    return (
+        entry.day,
+        rank,
+        entry.subject or "",
+        entry.raw_ms,
+        entry.ref,
+        entry.exam_passed_on or date.min,
+    )
 
 
 def chronological(entries: Iterable[Entry]) -> list[Entry]:
     """Entries in the order caps are filled: by day, then online before external online.
 
-    Entries of one day and kind follow by subject, length and ref: the order, and so what the
-    caps cut, depends on the entries alone, never on the order they were given in.
+    Entries of one day and kind follow by subject, length, ref and exam: the order, and so what
+    the caps cut, depends on the entries alone, never on the order they were given in.
     """
     return sorted(entries, key=_chronological_key)
 

@@ -19,7 +19,6 @@ from tracker.extensions import db
 from tracker.models import Certificate, ExamAttempt, User
 from tracker.services import transaction
 from tracker.services.audit import log_action
-from tracker.services.reports import unit_report
 from tracker.services.rules import rule_sets
 
 if TYPE_CHECKING:
@@ -172,6 +171,9 @@ def issue_yearly(actor_id: int, unit_id: int, year: int) -> tuple[list[Certifica
     (those issued now, how many held one already, how many did not meet the target)."""
     if year > this_year():
         fail("bad_payload", details=[{"field": "year", "problem": "in the future"}])
+    # Imported here: the report counts exams, whose passes issue certificates through this module.
+    from tracker.services.reports import unit_report
+
     report = unit_report(unit_id, year)  # unit_not_found if missing
     met = {row.user_id: row for row in report.rows if row.compliance.compliant}
     try:
