@@ -30,7 +30,8 @@ from tracker.exports.labels import (
 FONT = "STSong-Light"
 
 
-def _styles() -> tuple[ParagraphStyle, ParagraphStyle, ParagraphStyle]:
+def styles() -> tuple[ParagraphStyle, ParagraphStyle, ParagraphStyle]:
+    """Title, heading and body styles in the CID font (registered on first use)."""
     if FONT not in pdfmetrics.getRegisteredFontNames():
         pdfmetrics.registerFont(UnicodeCIDFont(FONT))
     body = ParagraphStyle("body", fontName=FONT, fontSize=9.5, leading=13)
@@ -56,7 +57,7 @@ def _table(rows: list[list[Any]], widths: list[float], body: ParagraphStyle) -> 
 
 def archive_pdf(doc: dict[str, Any]) -> bytes:
     """The archive document as a printable A4 PDF."""
-    title, heading, body = _styles()
+    title, heading, body = styles()
     user = doc["user"]
     story: list[Any] = [
         Paragraph(_("Continuing-education archive"), title),

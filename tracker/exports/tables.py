@@ -111,9 +111,8 @@ def _exam_rows(doc: dict[str, Any]) -> list[list[Any]]:
 Sheets = list[tuple[str, list[str] | None, list[list[Any]]]]  # (title, header, rows) each
 
 
-def _csv(sheets: Sheets) -> bytes:
-    """Sheets one below the other, an empty row between them (UTF-8 with a BOM, so Excel shows
-    Chinese)."""
+def csv_file(sheets: Sheets) -> bytes:
+    """Sheets as one CSV, an empty row between them (UTF-8 with a BOM, so Excel shows Chinese)."""
     out = io.StringIO()
     writer = csv.writer(out)
     for number, (_title, header, rows) in enumerate(sheets):
@@ -135,7 +134,7 @@ def _archive_sheets(doc: dict[str, Any]) -> Sheets:
 
 def archive_csv(doc: dict[str, Any]) -> bytes:
     """The archive as CSV: summary, items, exams."""
-    return _csv(_archive_sheets(doc))
+    return csv_file(_archive_sheets(doc))
 
 
 def _sheet(book: Workbook, title: str, header: list[str] | None, rows: list[list[Any]]) -> None:
@@ -151,7 +150,8 @@ def _sheet(book: Workbook, title: str, header: list[str] | None, rows: list[list
         sheet.column_dimensions[column[0].column_letter].width = min(max(width + 2, 8), 60)
 
 
-def _xlsx(sheets: Sheets) -> bytes:
+def workbook(sheets: Sheets) -> bytes:
+    """Sheets as an Excel workbook, headers in bold, columns as wide as their text."""
     book = Workbook()
     book.remove(book.active)
     for title, header, rows in sheets:
@@ -163,7 +163,7 @@ def _xlsx(sheets: Sheets) -> bytes:
 
 def archive_xlsx(doc: dict[str, Any]) -> bytes:
     """The archive as an Excel workbook: summary, items and exams sheets."""
-    return _xlsx(_archive_sheets(doc))
+    return workbook(_archive_sheets(doc))
 
 
 def _report_header() -> list[str]:
@@ -245,9 +245,9 @@ def _report_sheets(doc: dict[str, Any]) -> Sheets:
 def report_xlsx(doc: dict[str, Any]) -> bytes:
     """A unit report as an Excel workbook: one row per employee, the trainings' ratings, and
     the unit's totals."""
-    return _xlsx(_report_sheets(doc))
+    return workbook(_report_sheets(doc))
 
 
 def report_csv(doc: dict[str, Any]) -> bytes:
     """A unit report as CSV: the rows, the trainings and the totals of the workbook."""
-    return _csv(_report_sheets(doc))
+    return csv_file(_report_sheets(doc))

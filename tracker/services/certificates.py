@@ -10,9 +10,11 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from tracker import wire
 from tracker.clock import local_day, now, this_year
 from tracker.errors import fail
 from tracker.extensions import db
@@ -76,7 +78,7 @@ class CertificateView:
             "holder": self.holder,
             "title": self.title,
             "subject": self.subject,
-            "hours": round(self.hours_ms / 3_600_000, 4),
+            "hours": wire.hours(self.hours_ms),
             "score": self.score,
             "year": self.year,
             "issued_on": self.issued_on,
@@ -170,7 +172,8 @@ def issue_yearly(actor_id: int, unit_id: int, year: int) -> tuple[list[Certifica
     """The year's certificate for everyone in the unit (and below) who met the target:
     (those issued now, how many held one already, how many did not meet the target)."""
     if year > this_year():
-        fail("bad_payload", details=[{"field": "year", "problem": "in the future"}])
+        message = _("The year has not begun yet.")
+        fail("bad_payload", details=[{"field": "year", "problem": message}])
     # Imported here: the report counts exams, whose passes issue certificates through this module.
     from tracker.services.reports import unit_report
 
