@@ -56,6 +56,16 @@ def row_of(doc: dict, item: int) -> tuple[float, float, bool]:
     return row["raw_s"], row["effective_s"], row["awaiting_exam"]
 
 
+def agrees_with_the_unit_report(client, admin, doc: dict) -> None:
+    """The unit report reads the ledger in its own way: it must see the same figures."""
+    units = {u["name"]: u["id"] for u in client.get("/api/v1/units", headers=admin).json}
+    report = client.get(f"/api/v1/reports/units/{units['常州研究院']}?year=2026", headers=admin)
+    (row,) = report.json["rows"]
+    assert (row["total_s"], row["effective_s"]) == (doc["total_s"], doc["effective_s"])
+    assert row["subject_shortfalls_s"] == doc["years"][0]["subject_shortfalls_s"]
+    assert row["exams"] == doc["counts"]["exams"]
+
+
 def test_a_public_item_counts_once_its_exam_is_passed(
     client, admin, ann, make_courseware, connect, clock
 ):
@@ -74,6 +84,7 @@ def test_a_public_item_counts_once_its_exam_is_passed(
     assert before["years"][0]["awaiting_exam_s"] == 600
     assert before["counts"]["exams"] == {"taken": 0, "passed": 0, "pass_rate": 0.0}
     assert before["exams"] == []
+    agrees_with_the_unit_report(client, admin, before)
 
     hand_in(client, ann, exam_id, False, key)
     failed = archive(client, ann)
@@ -94,6 +105,7 @@ def test_a_public_item_counts_once_its_exam_is_passed(
     assert [(e["attempts"], e["passed"], e["best_percent"]) for e in passed["exams"]] == [
         (2, True, 100.0)
     ]
+    agrees_with_the_unit_report(client, admin, passed)
 
 
 def test_a_pass_in_the_next_year_does_not_reach_back(
