@@ -241,3 +241,21 @@ def test_the_unit_report_counts_exams_and_the_members_ratings(
         2.5,
     )
     assert client.get(f"/admin/reports/export.pdf?{base}", headers=EN).status_code == 404
+
+
+def test_an_attempt_passed_at_its_deadline_counts_when_the_archive_is_read(
+    client, admin, ann, make_courseware, connect, clock
+):
+    clock.now = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
+    item = public_item(client, admin, make_courseware, "Integrity")
+    exam_id = make_exam(client, admin, item, time_limit_minutes=1)
+    key = key_of(client, admin, exam_id)
+    watch(connect, clock, item, 60)
+    attempt = start(client, ann, exam_id)
+    body = {"answers": answers(attempt, key)}
+    saved = client.put(f"/api/v1/attempts/{attempt['id']}/answers", json=body, headers=ann)
+    assert saved.status_code == 200, saved.json
+    clock.advance(120)  # never handed in: the archive hands it in with the saved answers
+    doc = archive(client, ann)
+    assert row_of(doc, item) == (60, 60, False)
+    assert doc["counts"]["exams"] == {"taken": 1, "passed": 1, "pass_rate": 100.0}

@@ -42,7 +42,7 @@ def exam_results(who: ColumnElement[bool], years: Collection[int]) -> list[ExamR
     taken, pass rate" (`tracker.core.exams.tally`) and the unit report read these."""
     if not years:
         return []
-    close_overdue()
+    close_overdue(who=who)
     a, recent = ExamAttempt, aliased(ExamAttempt)
     # Only exams with a hand-in since the first year began can be decided in `years`.
     since = datetime.combine(date(min(years), 1, 1), time(), timezone())
