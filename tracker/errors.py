@@ -11,6 +11,10 @@ ERRORS: dict[str, tuple[int, Any]] = {
     "bad_request": (400, _l("The request could not be understood.")),
     "unauthorized": (401, _l("Please log in first.")),
     "invalid_credentials": (401, _l("Wrong username or password.")),
+    "signed_out": (
+        401,
+        _l("Your sign-in has ended (password or account changed, or logged out); log in again."),
+    ),
     "forbidden": (403, _l("You are not allowed to do this.")),
     "account_disabled": (403, _l("This account has been deactivated.")),
     "not_found": (404, _l("Not found.")),

@@ -12,6 +12,11 @@ def session_room(session_id: str) -> str:
     return f"session:{session_id}"
 
 
+def user_room(user_id: int) -> str:
+    """The Socket.IO room of every player socket of one user."""
+    return f"user:{user_id}"
+
+
 def announce_superseded(session_ids: list[str], by_courseware_id: int) -> None:
     """Tell each superseded session's player that it stopped being recorded."""
     for session_id in session_ids:
@@ -32,3 +37,17 @@ def announce_ended(session_ids: list[str], reason: str) -> None:
             to=session_room(session_id),
             namespace=NAMESPACE,
         )
+
+
+def end_sign_in(user_id: int, session_ids: list[str], reason: str, socket_ids: list[str]) -> None:
+    """Tell every player socket of a user, in any process, that its sign-in ended; then
+    disconnect them (through the message queue, to whichever process holds each)."""
+    announce_ended(session_ids, reason)
+    socketio.emit(
+        "session_ended",
+        {"session_id": None, "reason": reason},
+        to=user_room(user_id),
+        namespace=NAMESPACE,
+    )
+    for socket_id in socket_ids:
+        socketio.server.disconnect(socket_id, namespace=NAMESPACE)

@@ -17,9 +17,11 @@ from tracker import clock
 from tracker.auth import Principal
 from tracker.errors import fail
 from tracker.extensions import db
+from tracker.live.fanout import end_sign_in
 from tracker.models import Unit, User
-from tracker.services import transaction
+from tracker.services import after_commit, transaction
 from tracker.services.audit import log_action
+from tracker.services.player import end_user_sessions
 from tracker.services.rules import rule_sets
 
 # The rules every way of creating or changing a user checks (API, pages, CSV import).
@@ -101,10 +103,11 @@ def store_user(user: User | None, username: str, **changes: Any) -> User:
     """Create `user` (None) or change it, inside the caller's transaction.
 
     The one place a user's fields are written. `changes` may set `password` (a
-    `NewPassword`), `role`, `display_name` and `unit` (a `Unit`, or None for none); what they
-    leave out stays as it is.
+    `NewPassword`), `role`, `display_name`, `unit` (a `Unit`, or None for none) and `active`;
+    what they leave out stays as it is. A new password or a change of `active` ends every
+    token, cookie session, viewing session and player socket of the user (`revoke`).
     """
-    unknown = set(changes) - {"password", "role", "display_name", "unit"}
+    unknown = set(changes) - {"password", "role", "display_name", "unit", "active"}
     if unknown:
         raise TypeError(f"not a user field: {sorted(unknown)}")
     password: NewPassword | None = changes.pop("password", None)
@@ -114,13 +117,25 @@ def store_user(user: User | None, username: str, **changes: Any) -> User:
         user = User(username=username, token_version=0, active=True, created_at=clock.now())
         user.display_name = ""
         db.session.add(user)
-    elif password is not None and password.revokes:
-        user.token_version += 1
+    else:
+        activity = changes.get("active", user.active)
+        if activity != user.active or (password is not None and password.revokes):
+            revoke(user, "signed_out" if activity else "account_disabled")
     if password is not None:
         user.password_hash = password.hash
     for name, value in changes.items():
         setattr(user, name, value)
     return user
+
+
+def revoke(user: User, reason: str) -> None:
+    """End every sign-in of `user` (in the caller's transaction): tokens and cookie sessions
+    stop working, open viewing sessions end, and once committed every player socket of the
+    user, in any server process, hears `session_ended` and is disconnected."""
+    user.token_version += 1
+    ended = end_user_sessions(user.id, "disabled" if reason == "account_disabled" else reason)
+    user_id, store = user.id, current_app.extensions["tracker.live_store"]
+    after_commit(lambda: end_sign_in(user_id, ended, reason, store.take_sockets(user_id)))
 
 
 def save_user(

@@ -13,7 +13,6 @@ from sqlalchemy import func, or_, select
 from tracker.auth import Principal
 from tracker.errors import fail
 from tracker.extensions import db
-from tracker.live.fanout import announce_ended
 from tracker.models import Unit, User
 from tracker.services import transaction
 from tracker.services.accounts import (
@@ -26,7 +25,6 @@ from tracker.services.accounts import (
 )
 from tracker.services.audit import log_action
 from tracker.services.csvfile import problem, read_rows, repeated
-from tracker.services.player import end_user_sessions
 from tracker.services.rules import rule_set_for
 from tracker.validation import details
 
@@ -94,7 +92,6 @@ def get_user(user_id: int) -> UserView:
 
 def update_user(user_id: int, fields: dict[str, Any], actor: Principal) -> UserView:
     """Change a user; deactivating one ends their sessions and tokens at once."""
-    ended: list[str] = []
     secret = None
     if fields.get("password"):
         current = db.session.scalar(select(User.password_hash).where(User.id == user_id))
@@ -114,12 +111,9 @@ def update_user(user_id: int, fields: dict[str, Any], actor: Principal) -> UserV
             changes["password"] = secret
         if "unit_id" in fields:
             changes["unit"] = _existing_unit(fields["unit_id"])
+        if "active" in fields:
+            changes["active"] = fields["active"]
         store_user(user, user.username, **changes)
-        if "active" in fields and fields["active"] != user.active:
-            user.active = fields["active"]
-            user.token_version += 1  # every token and cookie session of the user stops working
-            if not user.active:
-                ended = end_user_sessions(user.id, reason="disabled")
         after = _audited(user) | ({"password": "changed"} if secret is not None else {})
         changed = sorted(k for k in after if before.get(k) != after[k])
         if changed:
@@ -133,7 +127,6 @@ def update_user(user_id: int, fields: dict[str, Any], actor: Principal) -> UserV
             )
         db.session.flush()
         view = _view(user)
-    announce_ended(ended, "account_disabled")
     return view
 
 
@@ -173,6 +166,7 @@ class UserRow(BaseModel):
     display_name: DisplayName = ""
     role: Literal["admin", "leader", "learner"] = "learner"
     unit: Annotated[str, Field(max_length=200)] | None = None
+    active: bool | None = None  # empty: as it is (new users: active)
 
 
 def parse_users_csv(data: bytes) -> list[tuple[int, UserRow]]:
@@ -213,9 +207,15 @@ def import_users(data: bytes, actor_id: int | None = None) -> ImportResult:
             problem(line, gettext("A new user needs a password."), "password")
             for line, item in parsed
             if item.username not in existing and not item.password
+        ] + [
+            problem(line, gettext("You cannot deactivate yourself."), "active")
+            for line, item in parsed
+            if item.active is False
+            and item.username in existing
+            and existing[item.username].id == actor_id
         ]
         if missing:
-            fail("bad_csv", details=missing)
+            fail("bad_csv", details=sorted(missing, key=lambda p: p["line"]))
         for _line, item in parsed:
             changes: dict[str, Any] = {"role": item.role}
             if secrets.get(item.username) is not None:
@@ -224,6 +224,8 @@ def import_users(data: bytes, actor_id: int | None = None) -> ImportResult:
                 changes["display_name"] = item.display_name
             if item.unit:
                 changes["unit"] = ensure_unit(item.unit)
+            if item.active is not None:
+                changes["active"] = item.active
             store_user(existing.get(item.username), item.username, **changes)
         result = ImportResult(created=len(parsed) - len(existing), updated=len(existing))
         log_action(
