@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
+import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -101,3 +102,53 @@ def test_existing_session_credits_are_dated_by_their_sessions(make_app, database
         ("new-year", 2026, date(2026, 12, 31)),
         ("new-year", 2027, date(2027, 1, 1)),
     }
+
+
+def _users_at_0005(app, names: list[str]) -> None:
+    with app.app_context():
+        upgrade(revision="0005_session_interval")
+        users = sa.Table("users", sa.MetaData(), autoload_with=db.engine)
+        at = datetime(2026, 3, 1, tzinfo=UTC)
+        with db.engine.begin() as c:
+            c.execute(
+                users.insert(),
+                [
+                    {
+                        "username": name,
+                        "password_hash": "!",
+                        "display_name": "",
+                        "role": "learner",
+                        "active": True,
+                        "token_version": 0,
+                        "created_at": at,
+                    }
+                    for name in names
+                ],
+            )
+
+
+def test_existing_usernames_get_their_key(make_app, database_url):
+    """0006 keys every user by the username's NFKC case-folded form."""
+    app = make_app(database_url, AUTO_MIGRATE=False)
+    _users_at_0005(app, ["Ann", "ＢＯＢ", "张三", "аdmin"])
+    with app.app_context():
+        upgrade()
+        with db.engine.connect() as c:
+            keys = dict(c.execute(sa.text("select username, username_key from users")).all())
+    assert keys == {"Ann": "ann", "ＢＯＢ": "bob", "张三": "张三", "аdmin": "аdmin"}
+
+
+def test_usernames_that_would_become_one_stop_the_migration(make_app, database_url, capfd):
+    app = make_app(database_url, AUTO_MIGRATE=False)
+    _users_at_0005(app, ["ann", "Ann", "ＡＮＮ", "bob", "BOB", "carl"])
+    with app.app_context():
+        with pytest.raises(SystemExit):  # how `flask db upgrade` and start-up report it
+            upgrade()
+        reported = capfd.readouterr().err
+        assert "rename all but one of each group" in reported
+        assert "Ann = ann = ＡＮＮ; BOB = bob" in reported
+        with db.engine.connect() as c:
+            version = c.execute(sa.text("select version_num from alembic_version")).scalar()
+            columns = {column["name"] for column in sa.inspect(c).get_columns("users")}
+    assert version == "0005_session_interval"
+    assert "username_key" not in columns

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
@@ -9,7 +11,8 @@ from typing import Annotated, Any, TypeVar
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
-from pydantic import Field
+from pydantic import AfterValidator, BeforeValidator, Field, TypeAdapter, ValidationError
+from pydantic_core import PydanticCustomError
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -23,11 +26,43 @@ from tracker.services import after_commit, transaction
 from tracker.services.audit import log_action
 from tracker.services.player import end_user_sessions
 from tracker.services.rules import rule_sets
+from tracker.validation import details
 
-# The rules every way of creating or changing a user checks (API, pages, CSV import).
-Username = Annotated[str, Field(min_length=1, max_length=80, pattern=r"^[\w.@-]+$")]
+# A username, once NFKC-normalised and case-folded, may hold only these: ASCII letters, digits,
+# `. _ - @` and Chinese characters (CJK Unified Ideographs and Extension A). No other script is
+# allowed, so no name can pass for another one with a look-alike letter (Cyrillic а, Greek ο).
+USERNAME_ALPHABET = r"^[A-Za-z0-9._@\-\u3400-\u4dbf\u4e00-\u9fff]+$"
+_SAFE_KEY = re.compile(USERNAME_ALPHABET)
+
+
+def username_key(username: str) -> str:
+    """What makes a username unique and finds it at login: NFKC, case-folded, NFKC again
+    (`ADMIN1` and full-width `ａｄｍｉｎ１` are both `admin1`)."""
+    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", username).casefold())
+
+
+def _nfkc(value: Any) -> Any:
+    return unicodedata.normalize("NFKC", value).strip() if isinstance(value, str) else value
+
+
+def _safe(username: str) -> str:
+    if not _SAFE_KEY.match(username_key(username)):
+        raise PydanticCustomError("username", "not a username")
+    return username
+
+
+# The rules every way of creating or changing a user checks (API, pages, CSV import, command
+# line). A username is kept as written after NFKC (full-width letters become ASCII ones).
+Username = Annotated[
+    str,
+    BeforeValidator(_nfkc),
+    Field(min_length=1, max_length=80, json_schema_extra={"pattern": USERNAME_ALPHABET}),
+    AfterValidator(_safe),
+]
 Password = Annotated[str, Field(min_length=8, max_length=200)]
 DisplayName = Annotated[str, Field(max_length=120)]
+
+_USERNAME: TypeAdapter[str] = TypeAdapter(Username)
 
 T = TypeVar("T")
 
@@ -95,8 +130,17 @@ def ensure_unit(name: str, parent: Unit | None = None, rule_set_id: str | None =
 
 
 def user_named(username: str) -> User | None:
-    """The user called `username`, if any."""
-    return db.session.scalar(select(User).where(User.username == username))
+    """The user called `username` (ignoring case and width, see `username_key`), if any."""
+    return db.session.scalar(select(User).where(User.username_key == username_key(username)))
+
+
+def checked_username(username: str) -> str:
+    """`username` as the `Username` rule keeps it; `bad_payload` naming the problem if it
+    breaks the rule (for callers without a pydantic model of their own: the command line)."""
+    try:
+        return _USERNAME.validate_python(username)
+    except ValidationError as error:
+        fail("bad_payload", details=details(error))
 
 
 def store_user(user: User | None, username: str, **changes: Any) -> User:
@@ -114,7 +158,13 @@ def store_user(user: User | None, username: str, **changes: Any) -> User:
     if user is None:
         if password is None:
             raise ValueError("a new user needs a password")
-        user = User(username=username, token_version=0, active=True, created_at=clock.now())
+        user = User(
+            username=username,
+            username_key=username_key(username),
+            token_version=0,
+            active=True,
+            created_at=clock.now(),
+        )
         user.display_name = ""
         db.session.add(user)
     else:
@@ -147,7 +197,9 @@ def save_user(
 ) -> Principal:
     """Create the user, or update the one with that username (idempotent): the command line's
     and the demo's way, not an administrative action (nothing is audited). Saving the same
-    password again keeps the user's tokens and sessions."""
+    password again keeps the user's tokens and sessions. `bad_payload` for a username that
+    breaks the rule."""
+    username = checked_username(username)
     existing = user_named(username)
     current_hash = existing.password_hash if existing is not None else None
     db.session.rollback()  # the hash takes a while: not while holding SQLite's write lock

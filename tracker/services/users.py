@@ -22,6 +22,7 @@ from tracker.services.accounts import (
     ensure_unit,
     new_password,
     store_user,
+    username_key,
 )
 from tracker.services.audit import log_action
 from tracker.services.csvfile import problem, read_rows, repeated
@@ -172,7 +173,7 @@ class UserRow(BaseModel):
 def parse_users_csv(data: bytes) -> list[tuple[int, UserRow]]:
     """The lines of a user file with their numbers; `bad_csv` with every line's problems."""
     rows = read_rows(data, required=("username", "role"), max_rows=MAX_IMPORT_ROWS)
-    problems = repeated(rows, "username")
+    problems = repeated(rows, "username", same=username_key)
     parsed = []
     for row in rows:
         try:
@@ -188,45 +189,43 @@ def parse_users_csv(data: bytes) -> list[tuple[int, UserRow]]:
 def import_users(data: bytes, actor_id: int | None = None) -> ImportResult:
     """Create or update users from CSV; all rows are saved, or none if any row is bad."""
     parsed = parse_users_csv(data)
-    names = [item.username for _line, item in parsed]
+    rows = {username_key(item.username): (line, item) for line, item in parsed}  # no repeats
     current = dict(
         db.session.execute(
-            select(User.username, User.password_hash).where(User.username.in_(names))
+            select(User.username_key, User.password_hash).where(User.username_key.in_(rows))
         ).all()
     )
     db.session.rollback()  # hashing takes a tenth of a second a password: not holding the lock
     secrets = {
-        item.username: new_password(item.password, current.get(item.username))
-        for _, item in parsed
+        key: new_password(item.password, current.get(key))
+        for key, (_line, item) in rows.items()
         if item.password
     }
     with transaction():
-        found = db.session.scalars(select(User).where(User.username.in_(names)))
-        existing = {user.username: user for user in found}
+        found = db.session.scalars(select(User).where(User.username_key.in_(rows)))
+        existing = {user.username_key: user for user in found}
         missing = [
             problem(line, gettext("A new user needs a password."), "password")
-            for line, item in parsed
-            if item.username not in existing and not item.password
+            for key, (line, item) in rows.items()
+            if key not in existing and not item.password
         ] + [
             problem(line, gettext("You cannot deactivate yourself."), "active")
-            for line, item in parsed
-            if item.active is False
-            and item.username in existing
-            and existing[item.username].id == actor_id
+            for key, (line, item) in rows.items()
+            if item.active is False and key in existing and existing[key].id == actor_id
         ]
         if missing:
             fail("bad_csv", details=sorted(missing, key=lambda p: p["line"]))
-        for _line, item in parsed:
+        for key, (_line, item) in rows.items():
             changes: dict[str, Any] = {"role": item.role}
-            if secrets.get(item.username) is not None:
-                changes["password"] = secrets[item.username]
+            if secrets.get(key) is not None:
+                changes["password"] = secrets[key]
             if item.display_name:
                 changes["display_name"] = item.display_name
             if item.unit:
                 changes["unit"] = ensure_unit(item.unit)
             if item.active is not None:
                 changes["active"] = item.active
-            store_user(existing.get(item.username), item.username, **changes)
+            store_user(existing.get(key), item.username, **changes)
         result = ImportResult(created=len(parsed) - len(existing), updated=len(existing))
         log_action(
             actor_id,
@@ -235,7 +234,7 @@ def import_users(data: bytes, actor_id: int | None = None) -> ImportResult:
             "*",
             created=result.created,
             updated=result.updated,
-            usernames=sorted(names),
+            usernames=sorted(item.username for _line, item in parsed),
         )
     return result
 
