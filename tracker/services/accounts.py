@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 
 from tracker import clock
 from tracker.auth import Principal
-from tracker.errors import fail
+from tracker.errors import RetryLater, fail
 from tracker.extensions import db
 from tracker.live.fanout import end_sign_in
 from tracker.models import Unit, User
@@ -63,6 +63,7 @@ Password = Annotated[str, Field(min_length=8, max_length=200)]
 DisplayName = Annotated[str, Field(max_length=120)]
 
 _USERNAME: TypeAdapter[str] = TypeAdapter(Username)
+MAX_LOGIN_NAME = 200  # longer than any username: what a login form may be counted by
 
 T = TypeVar("T")
 
@@ -272,12 +273,23 @@ def _matches(password_hash: str, password: str) -> bool:
         return False
 
 
-def authenticate(username: str, password: str) -> Principal:
-    """The principal for valid credentials; `invalid_credentials` otherwise."""
-    user = user_named(username)
+def authenticate(username: str, password: str, address: str | None = None) -> Principal:
+    """The principal for valid credentials; `invalid_credentials` otherwise.
+
+    Failed logins are counted per account and per client `address` (`tracker.throttle`);
+    beyond either limit the password is not even checked: `too_many_attempts`, with the
+    seconds to wait. Successful logins are never counted.
+    """
+    account = username_key(username[:MAX_LOGIN_NAME])
+    throttle = current_app.extensions["tracker.login_throttle"]
+    wait_s = throttle.wait_s(account, address)
+    if wait_s:
+        raise RetryLater("too_many_attempts", wait_s)
+    user = user_named(username) if len(username) <= MAX_LOGIN_NAME else None
     stored = user.password_hash if user is not None else _decoy_hash()
     db.session.rollback()  # the hash takes a while: not while holding SQLite's write lock
     if not _matches(stored, password) or user is None:
+        throttle.failed(account, address)
         fail("invalid_credentials")
     if not user.active:
         fail("account_disabled")
