@@ -7,9 +7,12 @@ from collections.abc import Callable
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import select
 
 from tests.integration.conftest import INTERVAL_S, PASSWORD, Clock, Player, token_for
-from tracker.extensions import socketio
+from tracker.extensions import db, socketio
+from tracker.live.fanout import sign_in_room, user_room
+from tracker.models import SignIn
 from tracker.services.accounts import save_user
 
 NEW_PASSWORD = "a brand new pw 7"
@@ -136,7 +139,7 @@ def test_a_socket_the_news_missed_can_neither_open_nor_earn(
     item = make_courseware()
     player = _watching(connect, clock, item)
     with app.app_context():
-        app.extensions["tracker.live_store"].take_sockets(ann)  # the news will not find it
+        app.extensions["tracker.live_store"].take_sockets(user_room(ann))  # news misses it
         save_user("ann", NEW_PASSWORD, "learner")
     assert player.connected
     clock.advance(INTERVAL_S)
@@ -167,3 +170,84 @@ def test_a_role_change_keeps_the_sign_in(app, client, admin, ann, make_coursewar
     assert player.connected
     clock.advance(INTERVAL_S)
     assert player.beat(advance=INTERVAL_S)["delta_s"] == INTERVAL_S
+
+
+# --- logging out ----------------------------------------------------------------------------
+
+
+def _browser(app: Flask, remember: bool = False) -> FlaskClient:
+    browser = app.test_client()
+    form = {"username": "ann", "password": PASSWORD} | ({"remember": "on"} if remember else {})
+    assert browser.post("/login", data=form).status_code == 302
+    assert browser.get("/").status_code == 200
+    return browser
+
+
+def _replay(app: Flask, browser: FlaskClient, cookie: str) -> FlaskClient:
+    """A new browser holding only `cookie`, as `browser` had it."""
+    stolen = browser.get_cookie(cookie)
+    assert stolen is not None
+    replayed = app.test_client()
+    replayed.set_cookie(cookie, stolen.value)
+    return replayed
+
+
+@pytest.mark.parametrize("cookie", ["session", "remember_token"])
+def test_a_cookie_kept_from_before_logout_no_longer_works(app, ann, cookie):
+    browser = _browser(app, remember=True)
+    before = _replay(app, browser, cookie)
+    assert before.get("/").status_code == 200  # the copy works while the login lasts
+    assert browser.post("/logout").status_code == 302
+    assert browser.get("/").status_code == 302
+    assert before.get("/").status_code == 302
+
+
+def test_logging_out_ends_only_that_login(app, client, ann):
+    token = {"Authorization": f"Bearer {token_for(client, 'ann')}"}
+    laptop, phone = _browser(app), _browser(app, remember=True)
+    laptop.post("/logout")
+    assert laptop.get("/").status_code == 302
+    assert phone.get("/").status_code == 200
+    assert client.get("/api/v1/me", headers=token).status_code == 200
+
+
+def test_logging_out_ends_the_player_sockets_of_that_login(app, ann, make_courseware, clock):
+    item = make_courseware()
+    laptop, phone = _browser(app), _browser(app)
+    on_laptop = Player(socketio.test_client(app, namespace="/player", flask_test_client=laptop))
+    on_phone = Player(socketio.test_client(app, namespace="/player", flask_test_client=phone))
+    assert on_laptop.connected
+    assert on_phone.connected
+    assert on_laptop.open(item)["ok"]
+    laptop.post("/logout")
+    assert on_laptop.received() == [_ended(None, "logged_out")]
+    assert not on_laptop.connected
+    assert on_phone.connected
+    assert on_phone.received() == []
+    assert on_phone.open(item)["ok"]
+    again = socketio.test_client(app, namespace="/player", flask_test_client=laptop)
+    assert not again.is_connected("/player")
+    on_phone.socket.disconnect(namespace="/player")
+
+
+def test_a_socket_of_a_login_that_ended_cannot_open(app, ann, make_courseware):
+    item = make_courseware()
+    laptop = _browser(app)
+    player = Player(socketio.test_client(app, namespace="/player", flask_test_client=laptop))
+    with app.app_context():
+        (login,) = db.session.scalars(select(SignIn.id).where(SignIn.user_id == ann))
+        app.extensions["tracker.live_store"].take_sockets(sign_in_room(login))  # news misses it
+    laptop.post("/logout")
+    assert player.connected
+    refused = player.open(item)
+    assert refused["ok"] is False
+    assert refused["error"] == "signed_out"
+    player.socket.disconnect(namespace="/player")
+
+
+def test_a_cookie_from_before_logins_were_kept_is_not_honoured(app, ann):
+    browser = app.test_client()
+    with browser.session_transaction() as session:
+        session["_user_id"] = f"{ann}:0"  # what a login wrote before: user and token version
+        session["_fresh"] = True
+    assert browser.get("/").status_code == 302

@@ -17,6 +17,11 @@ def user_room(user_id: int) -> str:
     return f"user:{user_id}"
 
 
+def sign_in_room(sign_in: str) -> str:
+    """The Socket.IO room of the player sockets of one browser login."""
+    return f"sign_in:{sign_in}"
+
+
 def announce_superseded(session_ids: list[str], by_courseware_id: int) -> None:
     """Tell each superseded session's player that it stopped being recorded."""
     for session_id in session_ids:
@@ -39,15 +44,12 @@ def announce_ended(session_ids: list[str], reason: str) -> None:
         )
 
 
-def end_sign_in(user_id: int, session_ids: list[str], reason: str, socket_ids: list[str]) -> None:
-    """Tell every player socket of a user, in any process, that its sign-in ended; then
-    disconnect them (through the message queue, to whichever process holds each)."""
+def end_sign_in(room: str, session_ids: list[str], reason: str, socket_ids: list[str]) -> None:
+    """Tell the player sockets in `room` (a user's or a login's), in any process, that their
+    sign-in ended; then disconnect them (through the message queue, wherever each is)."""
     announce_ended(session_ids, reason)
     socketio.emit(
-        "session_ended",
-        {"session_id": None, "reason": reason},
-        to=user_room(user_id),
-        namespace=NAMESPACE,
+        "session_ended", {"session_id": None, "reason": reason}, to=room, namespace=NAMESPACE
     )
     for socket_id in socket_ids:
         socketio.server.disconnect(socket_id, namespace=NAMESPACE)

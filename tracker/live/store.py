@@ -40,14 +40,14 @@ class LiveSessionStore(Protocol):
     def watching(self) -> list[Presence]:
         """Every session still live, oldest first."""
 
-    def add_socket(self, user_id: int, socket_id: str) -> None:
-        """Remember that `socket_id` (in any process) speaks for `user_id`."""
+    def add_socket(self, room: str, socket_id: str) -> None:
+        """Remember that `socket_id` (in any process) is in `room` (a user's or a login's)."""
 
-    def remove_socket(self, user_id: int, socket_id: str) -> None:
+    def remove_socket(self, room: str, socket_id: str) -> None:
         """Forget a socket that went away."""
 
-    def take_sockets(self, user_id: int) -> list[str]:
-        """The sockets of `user_id`, forgotten at once (their sign-in has ended)."""
+    def take_sockets(self, room: str) -> list[str]:
+        """The sockets in `room`, forgotten at once (their sign-in has ended)."""
 
 
 class InProcessLiveStore:
@@ -56,7 +56,7 @@ class InProcessLiveStore:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._entries: dict[str, tuple[float, Presence]] = {}
-        self._sockets: dict[int, set[str]] = {}
+        self._sockets: dict[str, set[str]] = {}
 
     def touch(self, presence: Presence, ttl_s: float) -> None:
         with self._lock:
@@ -82,20 +82,20 @@ class InProcessLiveStore:
                 del self._entries[session_id]
             return sorted((p for _, p in self._entries.values()), key=lambda p: p.seen_at)
 
-    def add_socket(self, user_id: int, socket_id: str) -> None:
+    def add_socket(self, room: str, socket_id: str) -> None:
         with self._lock:
-            self._sockets.setdefault(user_id, set()).add(socket_id)
+            self._sockets.setdefault(room, set()).add(socket_id)
 
-    def remove_socket(self, user_id: int, socket_id: str) -> None:
+    def remove_socket(self, room: str, socket_id: str) -> None:
         with self._lock:
-            sockets = self._sockets.get(user_id, set())
+            sockets = self._sockets.get(room, set())
             sockets.discard(socket_id)
             if not sockets:
-                self._sockets.pop(user_id, None)
+                self._sockets.pop(room, None)
 
-    def take_sockets(self, user_id: int) -> list[str]:
+    def take_sockets(self, room: str) -> list[str]:
         with self._lock:
-            return sorted(self._sockets.pop(user_id, set()))
+            return sorted(self._sockets.pop(room, set()))
 
 
 # A socket's entry outlives its process only this long (a killed process cannot remove it).
@@ -154,27 +154,27 @@ class RedisLiveStore:
         found = [json.loads(raw) for raw in self._redis.mget([self._key(i) for i in ids]) if raw]
         return sorted((Presence(**entry) for entry in found), key=lambda p: p.seen_at)
 
-    def _sockets_key(self, user_id: int) -> str:
-        return f"{self._prefix}sockets:{user_id}"
+    def _sockets_key(self, room: str) -> str:
+        return f"{self._prefix}sockets:{room}"
 
-    def add_socket(self, user_id: int, socket_id: str) -> None:
+    def add_socket(self, room: str, socket_id: str) -> None:
         pipe = self._redis.pipeline(transaction=False)
-        pipe.sadd(self._sockets_key(user_id), socket_id)
-        pipe.expire(self._sockets_key(user_id), SOCKETS_TTL_S)
+        pipe.sadd(self._sockets_key(room), socket_id)
+        pipe.expire(self._sockets_key(room), SOCKETS_TTL_S)
         self._run(pipe)
 
-    def remove_socket(self, user_id: int, socket_id: str) -> None:
+    def remove_socket(self, room: str, socket_id: str) -> None:
         pipe = self._redis.pipeline(transaction=False)
-        pipe.srem(self._sockets_key(user_id), socket_id)
+        pipe.srem(self._sockets_key(room), socket_id)
         self._run(pipe)
 
-    def take_sockets(self, user_id: int) -> list[str]:
+    def take_sockets(self, room: str) -> list[str]:
         pipe = self._redis.pipeline(transaction=True)
-        pipe.smembers(self._sockets_key(user_id))
-        pipe.delete(self._sockets_key(user_id))
+        pipe.smembers(self._sockets_key(room))
+        pipe.delete(self._sockets_key(room))
         try:
             members, _ = pipe.execute()
         except redis.RedisError as exc:
-            log.warning("sockets of user %s not found (Redis unavailable): %s", user_id, exc)
+            log.warning("sockets in %s not found (Redis unavailable): %s", room, exc)
             return []
         return sorted(member.decode() for member in members)

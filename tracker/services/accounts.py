@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
+import secrets
 import unicodedata
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Annotated, Any, TypeVar
 
 from argon2 import PasswordHasher
@@ -13,15 +14,15 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 from pydantic import AfterValidator, BeforeValidator, Field, TypeAdapter, ValidationError
 from pydantic_core import PydanticCustomError
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
 from tracker import clock
-from tracker.auth import Principal
+from tracker.auth import Principal, sign_in_max_age
 from tracker.errors import RetryLater, fail
 from tracker.extensions import db
-from tracker.live.fanout import end_sign_in
-from tracker.models import Unit, User
+from tracker.live.fanout import end_sign_in, sign_in_room, user_room
+from tracker.models import SignIn, Unit, User
 from tracker.services import after_commit, transaction
 from tracker.services.audit import log_action
 from tracker.services.player import end_user_sessions
@@ -184,9 +185,10 @@ def revoke(user: User, reason: str) -> None:
     stop working, open viewing sessions end, and once committed every player socket of the
     user, in any server process, hears `session_ended` and is disconnected."""
     user.token_version += 1
+    db.session.execute(delete(SignIn).where(SignIn.user_id == user.id))
     ended = end_user_sessions(user.id, "disabled" if reason == "account_disabled" else reason)
-    user_id, store = user.id, current_app.extensions["tracker.live_store"]
-    after_commit(lambda: end_sign_in(user_id, ended, reason, store.take_sockets(user_id)))
+    room, store = user_room(user.id), current_app.extensions["tracker.live_store"]
+    after_commit(lambda: end_sign_in(room, ended, reason, store.take_sockets(room)))
 
 
 def save_user(
@@ -297,3 +299,32 @@ def authenticate(username: str, password: str, address: str | None = None) -> Pr
         with transaction():
             user.password_hash = hash_password(password)
     return Principal.of(user)
+
+
+def log_in(username: str, password: str, address: str | None = None) -> Principal:
+    """A browser login: `authenticate`, then keep the login server-side, so that logging out
+    (or any change of the user's password or account) ends its cookies for good."""
+    principal = authenticate(username, password, address)
+    now = clock.now()
+    with transaction():
+        # Logins never logged out would pile up: each login clears the user's expired ones.
+        db.session.execute(
+            delete(SignIn).where(
+                SignIn.user_id == principal.id, SignIn.created_at <= now - sign_in_max_age()
+            )
+        )
+        sign_in = SignIn(id=secrets.token_hex(16), user_id=principal.id, created_at=now)
+        db.session.add(sign_in)
+        return replace(principal, sign_in=sign_in.id)
+
+
+def log_out(principal: Principal) -> None:
+    """End one browser login: its cookie session and "remember me" cookie stop working, and
+    its player sockets hear `session_ended` and are disconnected. The user's other logins
+    and bearer tokens are untouched."""
+    if principal.sign_in is None:
+        return
+    with transaction():
+        db.session.execute(delete(SignIn).where(SignIn.id == principal.sign_in))
+        room, store = sign_in_room(principal.sign_in), current_app.extensions["tracker.live_store"]
+        after_commit(lambda: end_sign_in(room, [], "logged_out", store.take_sockets(room)))

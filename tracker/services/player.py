@@ -20,7 +20,7 @@ from tracker.extensions import db
 from tracker.live.fanout import announce_superseded
 from tracker.live.load import LoadGauge
 from tracker.live.store import LiveSessionStore, Presence
-from tracker.models import Courseware, User, WatchSession
+from tracker.models import Courseware, SignIn, User, WatchSession
 from tracker.services import transaction
 from tracker.services.group_commit import BatchStats, GroupCommit
 from tracker.services.heartbeats import BeatIn, BeatRequest, BeatResult, credit_batch, year_cap_ms
@@ -60,6 +60,8 @@ def _lock_user(principal: Principal) -> User:
         fail("account_disabled")
     if user.token_version != principal.token_version:
         fail("signed_out")  # a socket of an earlier sign-in: the password or account changed
+    if principal.sign_in is not None and db.session.get(SignIn, principal.sign_in) is None:
+        fail("signed_out")  # a socket of a browser login that has logged out
     return user
 
 

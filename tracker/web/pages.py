@@ -19,7 +19,7 @@ from tracker.auth import current_principal
 from tracker.errors import RetryLater, TrackerError
 from tracker.exports.document import archive_document
 from tracker.services import courseware as catalogue
-from tracker.services.accounts import authenticate
+from tracker.services.accounts import log_in, log_out
 from tracker.services.archive import build_archive
 from tracker.web import bp
 
@@ -34,7 +34,7 @@ def login_submit() -> Any:
     username = request.form.get("username", "").strip()
     password = request.form.get("password", "")
     try:
-        principal = authenticate(username, password, request.remote_addr)
+        principal = log_in(username, password, request.remote_addr)
     except TrackerError as error:
         flash(str(error.message), "error")
         headers = error.headers() if isinstance(error, RetryLater) else {}
@@ -49,6 +49,9 @@ def login_submit() -> Any:
 
 @bp.post("/logout")
 def logout() -> Any:
+    principal = current_principal()
+    if principal is not None:
+        log_out(principal)
     logout_user()
     return redirect(url_for("web.login"))
 
