@@ -28,6 +28,7 @@ class Principal:
     role: str
     display_name: str
     token_version: int
+    unit_id: int | None = None  # an admin with a unit administers only that unit's subtree
     sign_in: str | None = None  # the browser login (`SignIn`) of a cookie session, if one
 
     is_authenticated = True
@@ -38,7 +39,13 @@ class Principal:
     def of(cls, user: User, sign_in: str | None = None) -> Principal:
         """The principal for `user` (signed in by the browser login `sign_in`, if given)."""
         return cls(
-            user.id, user.username, user.role, user.display_name, user.token_version, sign_in
+            user.id,
+            user.username,
+            user.role,
+            user.display_name,
+            user.token_version,
+            user.unit_id,
+            sign_in,
         )
 
     def get_id(self) -> str:

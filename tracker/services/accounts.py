@@ -27,6 +27,7 @@ from tracker.services import after_commit, transaction
 from tracker.services.audit import log_action
 from tracker.services.player import end_user_sessions
 from tracker.services.rules import rule_sets
+from tracker.services.scope import actor_scope
 from tracker.validation import details
 
 # A username, once NFKC-normalised and case-folded, may hold only these: ASCII letters, digits,
@@ -241,6 +242,12 @@ def create_user(
         with transaction():
             if user_named(username) is not None:
                 fail("username_taken")
+            scope = actor_scope(actor_id)
+            if unit is not None and unit_id is None and not scope.organisation:
+                unit_id = db.session.scalar(select(Unit.id).where(Unit.name == unit))
+                if unit_id is None:
+                    fail("unknown_unit")  # a unit admin does not add units by naming them
+            scope.check_place(unit_id)
             if unit_id is not None:
                 place = db.session.get(Unit, unit_id)
                 if place is None:
