@@ -29,6 +29,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     if config is not None:
         app.config.from_mapping(config)
     _derive_settings(app)
+    proxies = int(app.config["TRUSTED_PROXIES"])
+    if proxies > 0:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
     _init_extensions(app)
     _register_blueprints(app)
     if app.config["AUTO_MIGRATE"]:
@@ -76,6 +81,7 @@ def _init_extensions(app: Flask) -> None:
     from tracker.live.store import InProcessLiveStore, RedisLiveStore
     from tracker.models import utcnow
     from tracker.rulesets import load_rule_sets
+    from tracker.throttle import LoginThrottle
 
     rule_sets = load_rule_sets(Path(app.config["RULES_DIR"]))
     if app.config["RULE_SET"] not in rule_sets:
@@ -105,6 +111,12 @@ def _init_extensions(app: Flask) -> None:
         ),
         # The server's clock, so that tests which drive it drive the buckets too.
         clock=lambda: app.extensions["tracker.clock"]().timestamp(),
+    )
+    app.extensions["tracker.login_throttle"] = LoginThrottle(
+        str(config["LOGIN_FAILURES_PER_ACCOUNT"]),
+        str(config["LOGIN_FAILURES_PER_ADDRESS"]),
+        config["REDIS_URL"] or "memory://",
+        key_prefix=f"{config['REDIS_PREFIX']}:throttle",
     )
     app.extensions["tracker.password_hasher"] = PasswordHasher(
         time_cost=int(app.config["ARGON2_TIME_COST"]),

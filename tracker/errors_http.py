@@ -8,7 +8,7 @@ from flask import Flask, render_template, request
 from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException
 
-from tracker.errors import TrackerError
+from tracker.errors import RetryLater, TrackerError
 from tracker.validation import invalid
 
 _HTTP_CODES = {
@@ -22,9 +22,10 @@ _HTTP_CODES = {
 
 
 def _respond(error: TrackerError) -> Any:
+    headers = error.headers() if isinstance(error, RetryLater) else {}
     if request.path.startswith("/api/"):
-        return error.to_dict(), error.status
-    return render_template("error.html", error=error), error.status
+        return error.to_dict(), error.status, headers
+    return render_template("error.html", error=error), error.status, headers
 
 
 def register_error_handlers(app: Flask) -> None:
