@@ -40,6 +40,7 @@ def tracker_env(
     secret_key: str,
     redis_url: str | None = None,
     redis_prefix: str | None = None,
+    settings: dict[str, str] | None = None,
 ) -> dict[str, str]:
     """`TRACKER_*` settings shared by every process of one deployment (not the port)."""
     env = {
@@ -52,6 +53,7 @@ def tracker_env(
         env["TRACKER_REDIS_URL"] = redis_url
     if redis_prefix is not None:
         env["TRACKER_REDIS_PREFIX"] = redis_prefix
+    env.update(settings or {})
     return env
 
 
@@ -330,6 +332,22 @@ class Site:
     items: list[int]
     ledger: Ledger
     connect: Callable[..., LivePlayer]
+    admin_token: str
+
+    def add_learners(self, names: Sequence[str]) -> list[tuple[str, int]]:
+        """Create learners through the API; a bearer token and the id of each."""
+        made = []
+        for name in names:
+            status, body = api(
+                self.servers[0].url,
+                "POST",
+                "/users",
+                {"username": name, "password": PASSWORD},
+                self.admin_token,
+            )
+            assert status == 201, (status, body)
+            made.append(login(self.servers[0].url, name))
+        return made
 
 
 @contextmanager
@@ -341,10 +359,18 @@ def site(
     redis_url: str | None = None,
     redis_prefix: str | None = None,
     items: int = 2,
+    settings: dict[str, str] | None = None,
 ) -> Iterator[Site]:
-    """Start servers on one database (one secret key), add users and items, then yield."""
+    """Start servers on one database (one secret key), add users and items, then yield.
+
+    `settings` are further `TRACKER_*` variables for every server and command.
+    """
     env = tracker_env(
-        database_url, secret_key=uuid.uuid4().hex, redis_url=redis_url, redis_prefix=redis_prefix
+        database_url,
+        secret_key=uuid.uuid4().hex,
+        redis_url=redis_url,
+        redis_prefix=redis_prefix,
+        settings=settings,
     )
     # The first server migrates the fresh schema alone; the others start while the admin is
     # created (the schema is current by then, so nothing races on migrating it).
@@ -362,4 +388,6 @@ def site(
     learner_token, learner_id = login(first.url, "learner")
     item_ids = [create_video(first.url, admin_token, f"Video {n + 1}") for n in range(items)]
     with players() as connect, ledger(database_url) as book:
-        yield Site(env, [first, *others], learner_token, learner_id, item_ids, book, connect)
+        yield Site(
+            env, [first, *others], learner_token, learner_id, item_ids, book, connect, admin_token
+        )

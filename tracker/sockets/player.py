@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from dataclasses import asdict
 from functools import wraps
@@ -121,6 +122,17 @@ def _acked(handler: Callable[..., dict[str, Any]]) -> Callable[..., dict[str, An
 
 class PlayerNamespace(Namespace):
     """Live player protocol: `open`, `heartbeat`, `close`; the server may emit `superseded`."""
+
+    def trigger_event(self, event: str, *args: Any) -> Any:
+        # Each socket's events run in that socket's own task, one after another (the server
+        # is made with `async_handlers=False`), so a flood queues behind itself. Yielding
+        # after every event sends this task to the back of the ready queue, behind every
+        # other socket's ready work: round robin between sockets, not first come, first
+        # served (with gevent a socket's buffered frames are read without ever yielding).
+        try:
+            return super().trigger_event(event, *args)
+        finally:
+            time.sleep(0)
 
     def on_connect(self, auth: Any = None) -> None:
         token = auth.get("token") if isinstance(auth, dict) else None
