@@ -301,6 +301,19 @@ class Ledger:
             ).one()
             return dict(row._mapping)
 
+    def sessions(self, user_id: int) -> dict[str, int]:
+        """Each session of the user: its effective ms in the ledger (session_credits)."""
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                sa.text(
+                    "select s.id, coalesce(sum(c.effective_ms), 0) from watch_sessions s"
+                    " left join session_credits c on c.session_id = s.id"
+                    " where s.user_id = :u group by s.id"
+                ),
+                {"u": user_id},
+            )
+            return {session_id: int(credited) for session_id, credited in rows}
+
     def open_sessions(self, user_id: int) -> int:
         """How many of the user's sessions have not ended."""
         return int(
