@@ -39,14 +39,15 @@ RECOVERED_BEATS = 2  # credited heartbeats each viewer must get after a fault
 RECOVERY_DEADLINE_S = 30.0
 ENDED = {"session_expired", "session_superseded", "session_closed", "session_not_found"}
 # Answers that change nothing: the player waits and tries again.
-TRANSIENT = {"server_busy", "rate_limited"}
+TRANSIENT = {"server_busy", "rate_limited", "database_unavailable"}
 
 
 class Viewer:
     """One learner watching one video, beating every interval from a thread of its own.
 
     Keeps what the server acknowledged per session, and how many heartbeats per session
-    had no clear answer (no ack, or `internal_error`): those may or may not be booked.
+    had no clear answer (no ack, or `database_unavailable`): those may or may not be booked.
+    Any other answer than the protocol's (an `internal_error` above all) is a surprise.
     """
 
     def __init__(self, name: str, token: str, user_id: int, urls: list[str], item: int) -> None:
@@ -118,7 +119,7 @@ class Viewer:
             ack = player.open(self.item)
             if ack.get("ok"):
                 self.first_open = self.first_open or time.monotonic()
-            elif ack.get("error") not in TRANSIENT | {"internal_error"}:
+            elif ack.get("error") not in TRANSIENT:
                 self.surprises.append(ack)
             return
         session = player.session_id
@@ -134,8 +135,8 @@ class Viewer:
                 self.credited_at.append(time.monotonic())
         elif ack.get("error") in ENDED:
             player.session_id = None  # open again at the next step
-        elif ack.get("error") == "internal_error":
-            self.uncertain[session] += 1  # the commit may have happened before the failure
+        elif ack.get("error") == "database_unavailable":
+            self.uncertain[session] += 1  # the connection may have dropped during the commit
         elif ack.get("error") not in TRANSIENT:
             self.surprises.append(ack)
 

@@ -15,6 +15,7 @@ from flask_socketio import ConnectionRefusedError, Namespace, join_room
 from pydantic import ValidationError
 
 from tracker.auth import Principal, current_principal, principal_from_token
+from tracker.db import unavailable
 from tracker.errors import TrackerError, fail
 from tracker.extensions import socketio
 from tracker.live.fanout import session_room
@@ -112,9 +113,19 @@ def _acked(handler: Callable[..., dict[str, Any]]) -> Callable[..., dict[str, An
             error = invalid(exc)
         except TrackerError as exc:
             error = exc
-        except Exception:
-            current_app.logger.exception("player event %s failed", handler.__name__)
-            return {"ok": False, "error": "internal_error", "message": _("Something went wrong.")}
+        except Exception as exc:
+            outage = unavailable(exc)
+            if outage is None:
+                current_app.logger.exception("player event %s failed", handler.__name__)
+                message = _("Something went wrong.")
+                return {"ok": False, "error": "internal_error", "message": message}
+            # Expected while the database restarts; one line, not a traceback per event.
+            current_app.logger.warning(
+                "player event %s: database unavailable: %s",
+                handler.__name__,
+                exc.__class__.__name__,
+            )
+            error = outage
         return {"ok": False, **error.to_dict()}
 
     return wrapper
