@@ -158,6 +158,9 @@ def _init_extensions(app: Flask) -> None:
         # Frames up to this size get an error ack from the handler (SOCKET_MAX_EVENT_BYTES);
         # only larger ones are dropped by the transport, with the connection.
         max_http_buffer_size=int(app.config["SOCKET_MAX_FRAME_BYTES"]),
+        # One socket's events are handled in order in its own task, never side by side:
+        # fair turns between sockets (sockets/player.py, `trigger_event`).
+        async_handlers=False,
         logger=False,
         engineio_logger=False,
     )

@@ -39,6 +39,10 @@ ERRORS: dict[str, tuple[int, Any]] = {
     "too_many_sockets": (429, _l("Too many open player connections for this account.")),
     "frame_too_large": (413, _l("This message is too large.")),
     "server_busy": (503, _l("The server is busy; the courseware will open in a moment.")),
+    "database_unavailable": (
+        503,
+        _l("The database cannot be reached right now; recording goes on in a moment."),
+    ),
     "unknown_unit": (400, _l("There is no such unit.")),
     "username_taken": (409, _l("This username is already taken.")),
     "user_not_found": (404, _l("There is no such user.")),
