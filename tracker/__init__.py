@@ -150,6 +150,7 @@ def _register_blueprints(app: Flask) -> None:
 
     from tracker import cli, web, wire
     from tracker.api import bp as api
+    from tracker.api.fields import IdConverter
     from tracker.errors_http import register_error_handlers
     from tracker.exports import labels
     from tracker.extensions import socketio
@@ -169,6 +170,7 @@ def _register_blueprints(app: Flask) -> None:
     app.add_template_global(labels.subject_label, "subject_label")
     app.add_template_global(labels.cap_reason, "cap_reason")
     app.add_template_global(labels.banner, "archive_banner")
+    app.url_map.converters["int"] = IdConverter  # before any route is added
     app.register_blueprint(api)
     app.register_blueprint(web.bp)
     register_error_handlers(app)

@@ -1,4 +1,5 @@
-"""Cross-site request forgery defence: state-changing requests must come from our own pages."""
+"""Browser-facing defences: writes only from our own pages, redirects only within the site,
+and the security headers of every answer."""
 
 from __future__ import annotations
 
@@ -9,6 +10,21 @@ from flask import Flask, request
 from tracker.errors import fail
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+
+
+def same_site_path(target: str | None) -> str | None:
+    """`target` if it is a path on this site, else None: where a redirect may send a browser.
+
+    An open redirect would let a phishing link borrow our login page. Browsers drop tabs and
+    newlines inside URLs and read a backslash as a slash (`/<tab>/evil.example` leads to
+    `//evil.example`): any space, control character or backslash disqualifies the target.
+    """
+    if not target or any(c.isspace() or c == "\\" or not c.isprintable() for c in target):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
 
 
 def _allowed_origins(app: Flask) -> set[str]:

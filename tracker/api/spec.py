@@ -13,6 +13,7 @@ from flask_babel import lazy_gettext as _l
 from pydantic import BaseModel
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
+from tracker.api.fields import ID_MAX
 from tracker.auth import current_principal
 from tracker.errors import ERRORS, fail
 from tracker.services.uploads import Upload, checked_upload, read_upload
@@ -119,7 +120,12 @@ def _path(rule: str) -> str:
 
 def _parameters(rule: str, doc: EndpointDoc) -> list[dict[str, Any]]:
     params = [
-        {"name": name, "in": "path", "required": True, "schema": {"type": "integer"}}
+        {
+            "name": name,
+            "in": "path",
+            "required": True,
+            "schema": {"type": "integer", "minimum": 0, "maximum": ID_MAX},
+        }
         for name in re.findall(r"<int:([^<>]+)>", rule)
     ]
     if doc.query is not None:
@@ -195,6 +201,8 @@ def build_openapi(app: Flask, prefix: str = "/api/v1") -> dict[str, Any]:
                 op["requestBody"] = _multipart(doc.upload, doc.form)
             given = doc.body or doc.query or doc.form
             codes = set(doc.errors) | ({"bad_payload"} if given else set())
+            if "<int:" in rule.rule:
+                codes.add("not_found")  # no such id
             if doc.upload is not None:
                 codes |= {"bad_file", "too_large"}
             if not doc.public:

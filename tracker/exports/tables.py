@@ -1,9 +1,12 @@
-"""CSV and XLSX exports of an archive document and of a unit report."""
+"""CSV and XLSX exports of an archive document and of a unit report; every table the
+tracker exports is written by `csv_bytes` or `xlsx_bytes` here."""
 
 from __future__ import annotations
 
 import csv
 import io
+import re
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from flask_babel import gettext as _
@@ -79,31 +82,55 @@ def _item_rows(doc: dict[str, Any]) -> list[list[Any]]:
     ]
 
 
-def archive_csv(doc: dict[str, Any]) -> bytes:
-    """The archive as CSV (UTF-8 with a BOM, so Excel shows Chinese): summary, then items."""
+# Text that a spreadsheet program would read as a formula (OWASP "CSV injection"). People's
+# titles, names and comments are data: in CSV such a cell gets a leading apostrophe (which
+# spreadsheet programs hide); in XLSX it is stored as text, marked so that editing keeps it text.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _formula_like(value: Any) -> bool:
+    return isinstance(value, str) and value.startswith(_FORMULA_START)
+
+
+def csv_bytes(rows: Iterable[Iterable[Any]]) -> bytes:
+    """Rows as CSV in UTF-8 with a BOM (so Excel shows Chinese), formulas made inert."""
     out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerows(_summary_rows(doc))
-    writer.writerow([])
-    writer.writerow(_item_header())
-    writer.writerows(_item_rows(doc))
+    csv.writer(out).writerows([f"'{v}" if _formula_like(v) else v for v in row] for row in rows)
     return out.getvalue().encode("utf-8-sig")
 
 
+def archive_csv(doc: dict[str, Any]) -> bytes:
+    """The archive as CSV: summary, then items."""
+    return csv_bytes([*_summary_rows(doc), [], _item_header(), *_item_rows(doc)])
+
+
+_SHEET_TITLE_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
+
+
+def _sheet_title(title: str) -> str:
+    """A worksheet name Excel accepts: no `[]:*?/\\`, no quote at either end, 1-31 characters."""
+    return _SHEET_TITLE_FORBIDDEN.sub("_", title)[:31].strip("'") or "-"
+
+
 def _sheet(book: Workbook, title: str, header: list[str] | None, rows: list[list[Any]]) -> None:
-    sheet = book.create_sheet(title[:31])
+    sheet = book.create_sheet(_sheet_title(title))
     if header:
         sheet.append(header)
         for cell in sheet[1]:
             cell.font = Font(bold=True)
     for row in rows:
         sheet.append(row)
+    for cells in sheet.iter_rows():
+        for cell in cells:
+            if _formula_like(cell.value):
+                cell.data_type, cell.quotePrefix = "s", True
     for column in sheet.columns:
         width = max((len(str(c.value)) for c in column if c.value is not None), default=8)
         sheet.column_dimensions[column[0].column_letter].width = min(max(width + 2, 8), 60)
 
 
-def _xlsx(sheets: list[tuple[str, list[str] | None, list[list[Any]]]]) -> bytes:
+def xlsx_bytes(sheets: Sequence[tuple[str, list[str] | None, list[list[Any]]]]) -> bytes:
+    """A workbook of (title, header, rows) sheets, formulas in text cells made inert."""
     book = Workbook()
     book.remove(book.active)
     for title, header, rows in sheets:
@@ -115,7 +142,7 @@ def _xlsx(sheets: list[tuple[str, list[str] | None, list[list[Any]]]]) -> bytes:
 
 def archive_xlsx(doc: dict[str, Any]) -> bytes:
     """The archive as an Excel workbook: a summary sheet and an items sheet."""
-    return _xlsx(
+    return xlsx_bytes(
         [(_("Summary"), None, _summary_rows(doc)), (_("Items"), _item_header(), _item_rows(doc))]
     )
 
@@ -153,4 +180,23 @@ def report_xlsx(doc: dict[str, Any]) -> bytes:
         ]
         for r in doc["rows"]
     ]
-    return _xlsx([(f"{doc['unit']} {doc['year']}", header, rows)])
+    return xlsx_bytes([(f"{doc['unit']} {doc['year']}", header, rows)])
+
+
+def attendance_csv(people: Iterable[Any]) -> bytes:
+    """A training's attendance sheet to fill in: everyone enrolled, present and passed by
+    default (the columns the attendance import reads)."""
+    return csv_bytes(
+        [
+            ["username", "display_name", "absent_fraction", "assessment"],
+            *(
+                [
+                    p.username,
+                    p.display_name,
+                    p.absent_fraction if p.absent_fraction is not None else 0,
+                    p.assessment or "passed",
+                ]
+                for p in people
+            ),
+        ]
+    )

@@ -7,6 +7,7 @@ from typing import Any
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
+from tracker.api.fields import PAGE_ARG, id_arg
 from tracker.auth import current_principal
 from tracker.errors import TrackerError, fail
 from tracker.services import audit, console, users
@@ -48,9 +49,9 @@ def admin_console() -> Any:
 @bp.get("/admin/users")
 @admin_page
 def admin_users(status: int = 200) -> Any:
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = request.args.get("page", 1, type=PAGE_ARG)
     role = request.args.get("role") or None
-    unit_id = request.args.get("unit_id", type=int)
+    unit_id = request.args.get("unit_id", type=id_arg)
     found, total = users.list_users(
         request.args.get("q") or None,
         role if role in ("admin", "leader", "learner") else None,
@@ -199,7 +200,7 @@ def admin_courseware_save(courseware_id: int | None = None) -> Any:
 @bp.get("/admin/audit")
 @admin_page
 def admin_audit() -> Any:
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = request.args.get("page", 1, type=PAGE_ARG)
     entries, total = audit.recent_entries(
         PAGE_SIZE, (page - 1) * PAGE_SIZE, request.args.get("target_type") or None
     )

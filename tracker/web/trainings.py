@@ -13,6 +13,7 @@ from tracker import clock, wire
 from tracker.api.schemas_trainings import MaterialKind, TrainingCreate, TrainingQuery
 from tracker.auth import current_principal
 from tracker.errors import TrackerError, fail
+from tracker.exports.tables import attendance_csv
 from tracker.services import trainings
 from tracker.services.accounts import user_named
 from tracker.services.trainings import PARTICIPANT_CATEGORIES
@@ -207,9 +208,8 @@ def training_attendance_csv(training_id: int) -> Any:
 @bp.get("/trainings/<int:training_id>/attendance.csv")
 @admin_page
 def training_attendance_template(training_id: int) -> Any:
-    text = trainings.attendance_template(training_id)
     return Response(
-        "\ufeff" + text,  # a BOM, so that spreadsheet programs read UTF-8
+        attendance_csv(trainings.attendance(training_id)),
         mimetype="text/csv",
         headers={"Content-Disposition": f"attachment; filename=attendance-{training_id}.csv"},
     )

