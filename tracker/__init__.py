@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from flask import Flask
 
 from tracker.config import DEFAULTS, PROJECT_ROOT
+from tracker.security import BoundedJSONProvider
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -22,6 +23,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         template_folder="templates",
     )
     app.config.from_mapping(DEFAULTS)
+    app.json = BoundedJSONProvider(app)
     # JSON answers keep their keys sorted, as Flask does by default: the same data always gives
     # the same bytes (docs/protocol.md, conventions).
     app.json.sort_keys = True  # type: ignore[attr-defined]
@@ -155,7 +157,7 @@ def _register_blueprints(app: Flask) -> None:
     from tracker.exports import labels
     from tracker.extensions import socketio
     from tracker.formatting import clock, day, duration
-    from tracker.security import install_origin_check
+    from tracker.security import install_body_limits, install_origin_check
     from tracker.sockets.player import PlayerNamespace
     from tracker.sockets.sessions import SocketAwareSessionInterface
 
@@ -175,6 +177,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(web.bp)
     register_error_handlers(app)
     install_origin_check(app)
+    install_body_limits(app)
     cli.register(app)
     app.session_interface = SocketAwareSessionInterface()
     socketio.on_namespace(PlayerNamespace("/player"))

@@ -47,7 +47,12 @@ DEFAULTS: dict[str, object] = {
     "ASYNC_MODE": None,  # unset: gevent when installed, else threading
     "AUTO_MIGRATE": True,
     "MEDIA_DIR": None,  # unset: instance/media
-    "MAX_CONTENT_LENGTH": 2 * 1024**3,  # the largest request (a courseware video upload)
+    # Request bodies (docs/operations.md, "Security"): every route takes at most
+    # MAX_CONTENT_LENGTH; routes that receive files take their file's limit on top.
+    "MAX_CONTENT_LENGTH": 1024**2,
+    "UPLOAD_MAX_BYTES": 10 * 1024**2,  # evidence, training materials, CSV/XLSX imports
+    "MEDIA_MAX_BYTES": 2 * 1024**3,  # a courseware video or PDF
+    "JSON_MAX_DEPTH": 32,  # lists and objects in a JSON body
     "BABEL_DEFAULT_LOCALE": "zh_CN",
     "BABEL_TRANSLATION_DIRECTORIES": str(PROJECT_ROOT / "tracker" / "translations"),
     "LANGUAGES": ["zh_CN", "en"],

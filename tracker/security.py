@@ -3,9 +3,13 @@ and the security headers of every answer."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Flask, request
+from flask.json.provider import DefaultJSONProvider
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from tracker.errors import fail
 
@@ -58,3 +62,62 @@ def install_origin_check(app: Flask) -> None:
         origin = _origin_of(source) if source != "null" else "null"
         if origin != _origin_of(request.host_url) and origin not in allowed:
             fail("forbidden")
+
+
+def large_body(limit: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Let a view that receives files take bodies up to the config value `limit` (bytes).
+
+    Every other route takes at most `MAX_CONTENT_LENGTH`; a small allowance on top of the
+    file's own limit leaves room for the form's other fields and the multipart framing.
+    """
+
+    def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
+        view.body_limit = limit  # type: ignore[attr-defined]
+        return view
+
+    return decorator
+
+
+def install_body_limits(app: Flask) -> None:
+    """Refuse (`413`) a body larger than its route takes, before anything reads it."""
+
+    @app.before_request
+    def _bounded_body() -> None:
+        view = app.view_functions.get(request.endpoint or "")
+        limit = getattr(view, "body_limit", None)
+        if limit is not None:
+            request.max_content_length = int(app.config[limit]) + int(
+                app.config["MAX_CONTENT_LENGTH"]
+            )
+        # Werkzeug enforces the limit on whatever reads the body (also a body sent without a
+        # Content-Length); a declared length beyond it is refused at once.
+        most = request.max_content_length
+        if most is not None and (request.content_length or 0) > most:
+            raise RequestEntityTooLarge()
+
+
+class BoundedJSONProvider(DefaultJSONProvider):
+    """Flask's JSON, refusing bodies nested deeper than `JSON_MAX_DEPTH` as not JSON (a 400
+    through `get_json`), never a RecursionError."""
+
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        try:
+            data = super().loads(s, **kwargs)
+        except RecursionError as error:
+            raise ValueError("JSON nested too deeply") from error
+        if _depth(data) > int(self._app.config["JSON_MAX_DEPTH"]):
+            raise ValueError("JSON nested too deeply")
+        return data
+
+
+def _depth(data: Any) -> int:
+    """How deeply lists and objects nest in `data` (without recursion)."""
+    deepest, stack = 0, [(data, 1)]
+    while stack:
+        value, level = stack.pop()
+        if isinstance(value, dict):
+            value = list(value.values())
+        if isinstance(value, list):
+            deepest = max(deepest, level)
+            stack.extend((v, level + 1) for v in value)
+    return deepest

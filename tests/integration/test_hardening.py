@@ -8,6 +8,8 @@ import io
 
 import pytest
 from openpyxl import load_workbook
+from werkzeug.datastructures import FileStorage
+from werkzeug.test import encode_multipart
 
 from tests.integration.conftest import PASSWORD, assert_error
 from tests.integration.test_archive_api import approved_record
@@ -187,3 +189,73 @@ def test_exports_never_hold_a_live_formula(client, admin, learner, title):
     (cell,) = [c for row in book.worksheets[1].iter_rows() for c in row if c.value == title]
     assert cell.data_type == "s"  # text, not a formula
     assert cell.quotePrefix
+
+
+MIB = 1024**2
+
+
+def multipart(values: dict) -> dict:
+    """A multipart body in memory (the test client would spool a large one to a file it
+    never closes)."""
+    boundary, data = encode_multipart(values)
+    return {"data": data, "content_type": f"multipart/form-data; boundary={boundary}"}
+
+
+@pytest.mark.parametrize(
+    ("path", "kwargs"),
+    [
+        ("/api/v1/auth/token", {"data": b"{" + b" " * (2 * MIB) + b"}"}),
+        ("/api/v1/records", {"json": record(content="x" * (2 * MIB))}),
+    ],
+)
+def test_bodies_beyond_the_limit_are_413(client, learner, path, kwargs):
+    response = client.post(path, headers=learner, content_type="application/json", **kwargs)
+    assert_error(response, 413, "too_large")
+
+
+def test_a_form_beyond_the_limit_is_413_and_changes_nothing(client, make_user):
+    make_user("ann")
+    response = client.post("/login", data={"username": "ann", "password": "x" * (2 * MIB)})
+    assert response.status_code == 413
+    assert "text/html" in response.content_type
+    assert client.get("/").status_code == 302  # not logged in
+
+
+def test_the_limit_is_configurable(make_app, database_url, tmp_path):
+    app = make_app(database_url, MAX_CONTENT_LENGTH=100)
+    response = app.test_client().post("/api/v1/auth/token", json={"username": "x" * 200})
+    assert_error(response, 413, "too_large")
+
+
+def test_upload_routes_take_files_above_the_general_limit(client, learner):
+    created = client.post("/api/v1/records", json=record(), headers=learner).json
+    pdf = b"%PDF-1.4\n" + b"0" * (3 * MIB)
+    response = client.post(
+        f"/api/v1/records/{created['id']}/evidence",
+        headers=learner,
+        **multipart({"file": FileStorage(io.BytesIO(pdf), "certificate.pdf")}),
+    )
+    assert response.status_code == 201, response.json
+    assert response.json["size"] == len(pdf)
+
+
+def test_courseware_media_above_the_general_limit_uploads_on_its_page(app, client, make_user):
+    make_user("root", role="admin")
+    login(client, "root")
+    video = FileStorage(io.BytesIO(b"\x00\x00\x00\x18ftypmp42" + b"\x00" * (3 * MIB)), "v.mp4")
+    form = {"title": "Big", "kind": "video", "hours_limit": "1", "file": video}
+    assert client.post("/admin/courseware", **multipart(form)).status_code == 302
+
+
+@pytest.mark.parametrize("depth", [33, 1000, 100_000])
+def test_deeply_nested_json_is_400(client, depth):
+    body = '{"username": ' + "[" * depth + "]" * depth + ', "password": "x"}'
+    response = client.post("/api/v1/auth/token", data=body, content_type="application/json")
+    assert_error(response, 400, "bad_payload")
+
+
+def test_json_as_deep_as_allowed_is_read(client, admin):
+    body = {"title": "T", "subject": "public", "question_count": [[[[1]]]]}
+    response = client.post("/api/v1/exams", json=body, headers=admin)
+    assert_error(response, 400, "bad_payload")
+    assert response.json["details"]  # validated field by field, not refused as unreadable

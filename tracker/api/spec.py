@@ -16,6 +16,7 @@ from pydantic.json_schema import JsonSchemaMode, models_json_schema
 from tracker.api.fields import ID_MAX
 from tracker.auth import current_principal
 from tracker.errors import ERRORS, fail
+from tracker.security import large_body
 from tracker.services.uploads import Upload, checked_upload, read_upload
 
 
@@ -88,7 +89,7 @@ def endpoint(
             return result, status
 
         wrapper.api_doc = doc  # type: ignore[attr-defined]
-        return wrapper
+        return large_body("UPLOAD_MAX_BYTES")(wrapper) if upload is not None else wrapper
 
     return decorator
 
@@ -203,8 +204,10 @@ def build_openapi(app: Flask, prefix: str = "/api/v1") -> dict[str, Any]:
             codes = set(doc.errors) | ({"bad_payload"} if given else set())
             if "<int:" in rule.rule:
                 codes.add("not_found")  # no such id
+            if doc.upload is not None or doc.body is not None:
+                codes |= {"too_large"}  # MAX_CONTENT_LENGTH, or the upload's own limit
             if doc.upload is not None:
-                codes |= {"bad_file", "too_large"}
+                codes |= {"bad_file"}
             if not doc.public:
                 codes |= {"unauthorized"} | ({"forbidden"} if doc.roles else set())
             for status in sorted({ERRORS[c][0] for c in codes}):

@@ -21,8 +21,6 @@ from werkzeug.datastructures import FileStorage
 from tracker.errors import fail
 from tracker.services.csvfile import decode_text
 
-MAX_BYTES = 10 * 1024 * 1024  # default; `UPLOAD_MAX_BYTES` in the config overrides it
-
 _PDF, _ZIP, _OLE = (b"%PDF-",), (b"PK\x03\x04",), (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1",)
 # extension: (content type, accepted leading bytes; None means "plain text")
 FILE_TYPES: dict[str, tuple[str, tuple[bytes, ...] | None]] = {
@@ -74,7 +72,7 @@ class Upload:
 
 def max_bytes() -> int:
     """The largest upload accepted."""
-    return int(current_app.config.get("UPLOAD_MAX_BYTES", MAX_BYTES))
+    return int(current_app.config["UPLOAD_MAX_BYTES"])
 
 
 def display_name(filename: str | None) -> str:

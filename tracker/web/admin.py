@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from tracker.api.fields import PAGE_ARG, id_arg
 from tracker.auth import current_principal
 from tracker.errors import TrackerError, fail
+from tracker.security import large_body
 from tracker.services import audit, console, users
 from tracker.services import courseware as catalogue
 from tracker.services import units as org
@@ -93,6 +94,7 @@ def admin_user_create() -> Any:
 
 @bp.post("/admin/users/import")
 @admin_page
+@large_body("UPLOAD_MAX_BYTES")
 def admin_user_import() -> Any:
     try:
         upload = read_upload(request.files.get("file"), CSV)
@@ -174,6 +176,7 @@ def admin_courseware_item(courseware_id: int, status: int = 200) -> Any:
 @bp.post("/admin/courseware")
 @bp.post("/admin/courseware/<int:courseware_id>")
 @admin_page
+@large_body("MEDIA_MAX_BYTES")
 def admin_courseware_save(courseware_id: int | None = None) -> Any:
     try:
         fields = parse_form(CoursewareForm, request.form).model_dump()

@@ -14,6 +14,7 @@ from tracker.api.schemas_trainings import MaterialKind, TrainingCreate, Training
 from tracker.auth import current_principal
 from tracker.errors import TrackerError, fail
 from tracker.exports.tables import attendance_csv
+from tracker.security import large_body
 from tracker.services import trainings
 from tracker.services.accounts import user_named
 from tracker.services.trainings import PARTICIPANT_CATEGORIES
@@ -127,6 +128,7 @@ def training_update(training_id: int) -> Any:
 
 @bp.post("/trainings/<int:training_id>/materials")
 @admin_page
+@large_body("UPLOAD_MAX_BYTES")
 def training_material_upload(training_id: int) -> Any:
     kind = request.form.get("kind", "")
     try:
@@ -193,6 +195,7 @@ def training_attendance_save(training_id: int) -> Any:
 
 @bp.post("/trainings/<int:training_id>/attendance/csv")
 @admin_page
+@large_body("UPLOAD_MAX_BYTES")
 def training_attendance_csv(training_id: int) -> Any:
     try:
         upload = read_upload(request.files.get("file"), CSV)
