@@ -54,6 +54,10 @@ def _derive_settings(app: Flask) -> None:
     )
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})
     app.config["MEDIA_DIR"] = app.config["MEDIA_DIR"] or str(instance / "media")
+    secure = app.config["SECURE_COOKIES"]
+    if secure is None:
+        secure = app.config["PREFERRED_URL_SCHEME"] == "https"
+    app.config["SESSION_COOKIE_SECURE"] = app.config["REMEMBER_COOKIE_SECURE"] = bool(secure)
     interval = app.config["HEARTBEAT_INTERVAL_S"]
     if not isinstance(interval, int | float) or isinstance(interval, bool) or interval <= 0:
         raise ValueError(
@@ -157,7 +161,12 @@ def _register_blueprints(app: Flask) -> None:
     from tracker.exports import labels
     from tracker.extensions import socketio
     from tracker.formatting import clock, day, duration
-    from tracker.security import install_body_limits, install_origin_check
+    from tracker.security import (
+        install_body_limits,
+        install_origin_check,
+        install_security_headers,
+        install_text_check,
+    )
     from tracker.sockets.player import PlayerNamespace
     from tracker.sockets.sessions import SocketAwareSessionInterface
 
@@ -178,6 +187,8 @@ def _register_blueprints(app: Flask) -> None:
     register_error_handlers(app)
     install_origin_check(app)
     install_body_limits(app)
+    install_security_headers(app)
+    install_text_check(app)
     cli.register(app)
     app.session_interface = SocketAwareSessionInterface()
     socketio.on_namespace(PlayerNamespace("/player"))

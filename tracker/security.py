@@ -7,8 +7,9 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Flask, request
+from flask import Flask, Response, request
 from flask.json.provider import DefaultJSONProvider
+from flask_babel import gettext as _
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from tracker.errors import fail
@@ -64,6 +65,24 @@ def install_origin_check(app: Flask) -> None:
             fail("forbidden")
 
 
+def install_security_headers(app: Flask) -> None:
+    """Every answer says: only this site's scripts and styles (`CONTENT_SECURITY_POLICY`), no
+    framing by other sites, no guessing of content types, no full referrer to other sites."""
+    headers = {
+        "Content-Security-Policy": app.config["CONTENT_SECURITY_POLICY"],
+        "X-Frame-Options": "DENY",
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": app.config["REFERRER_POLICY"],
+    }
+
+    @app.after_request
+    def _security_headers(response: Response) -> Response:
+        for name, value in headers.items():
+            if value:
+                response.headers.setdefault(name, value)
+        return response
+
+
 def large_body(limit: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Let a view that receives files take bodies up to the config value `limit` (bytes).
 
@@ -94,6 +113,34 @@ def install_body_limits(app: Flask) -> None:
         most = request.max_content_length
         if most is not None and (request.content_length or 0) > most:
             raise RequestEntityTooLarge()
+
+
+def install_text_check(app: Flask) -> None:
+    """Refuse (`400 bad_payload`) text with NUL characters in a query string, form or JSON
+    body: no one types them, and PostgreSQL cannot store them (a 500 otherwise)."""
+
+    @app.before_request
+    def _no_nul() -> None:
+        texts: list[Any] = [*request.args.lists(), *request.form.lists()]
+        if request.is_json:
+            texts.append(request.get_json(silent=True))  # cached for the view
+        if _holds_nul(texts):
+            fail("bad_payload", _("Text must not contain NUL characters."))
+
+
+def _holds_nul(data: Any) -> bool:
+    stack = [data]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, str):
+            if "\x00" in value:
+                return True
+        elif isinstance(value, dict):
+            stack.extend(value.keys())
+            stack.extend(value.values())
+        elif isinstance(value, list | tuple):
+            stack.extend(value)
+    return False
 
 
 class BoundedJSONProvider(DefaultJSONProvider):

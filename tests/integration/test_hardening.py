@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
@@ -132,7 +133,7 @@ def record(**changes):
     }
 
 
-@pytest.mark.parametrize("hours", [1e-7, 1e-9, 5e-324, 0.00009])
+@pytest.mark.parametrize("hours", [1e-7, 1e-9, 5e-324, 0.0009])
 def test_hours_too_small_to_book_are_refused(client, admin, learner, hours):
     assert_error(
         client.post("/api/v1/records", json=record(hours=hours), headers=learner),
@@ -150,9 +151,16 @@ def test_hours_too_small_to_book_are_refused(client, admin, learner, hours):
 
 
 def test_the_smallest_hours_shown_are_booked(client, admin, learner):
-    created = client.post("/api/v1/records", json=record(hours=0.0001), headers=learner)
+    created = client.post("/api/v1/records", json=record(hours=0.001), headers=learner)
     assert created.status_code == 201, created.json
-    assert created.json["hours"] == 0.0001
+    assert created.json["hours"] == 0.001
+    item = client.post(
+        "/api/v1/courseware",
+        json={"title": "Short", "kind": "video", "hours_limit": 0.001},
+        headers=admin,
+    )
+    assert item.status_code == 201, item.json
+    assert item.json["hours_limit"] == 0.001
 
 
 UNIT = "R&D/QA [east]: *what?* \\ and a name longer than a sheet title may be"
@@ -259,3 +267,85 @@ def test_json_as_deep_as_allowed_is_read(client, admin):
     response = client.post("/api/v1/exams", json=body, headers=admin)
     assert_error(response, 400, "bad_payload")
     assert response.json["details"]  # validated field by field, not refused as unreadable
+
+
+@pytest.mark.parametrize(
+    "spelling",
+    [
+        "uploads/evidence/a.pdf",
+        "./uploads/evidence/a.pdf",
+        "%2e/uploads/evidence/a.pdf",
+        "%2E/uploads/evidence/a.pdf",
+        "/uploads/evidence/a.pdf",
+        "x/../uploads/evidence/a.pdf",
+        "x/%2e%2e/uploads/evidence/a.pdf",
+        "uploads%2fevidence%2fa.pdf",
+        "uploads/./evidence//a.pdf",
+        "./uploads/../uploads/evidence/a.pdf",
+    ],
+)
+def test_uploads_are_never_served_as_media_whatever_the_spelling(app, client, make_user, spelling):
+    media = app.config["MEDIA_DIR"]
+    secret = b"%PDF-1.4 someone's evidence"
+    (folder := Path(media, "uploads", "evidence")).mkdir(parents=True)
+    (folder / "a.pdf").write_bytes(secret)
+    Path(media, "demo.webm").write_bytes(b"courseware")
+    make_user("ann")
+    login(client, "ann")
+    with client.get("/media/demo.webm") as served:
+        assert served.data == b"courseware"
+    with client.get(f"/media/{spelling}", follow_redirects=True) as response:
+        assert response.status_code == 404
+        assert secret not in response.data
+
+
+@pytest.mark.parametrize("path", ["/login", "/api/v1/openapi.json", "/static/app.css"])
+def test_every_answer_carries_the_security_headers(client, path):
+    with client.get(path) as response:
+        headers = response.headers
+        assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
+        assert "script-src 'self'" in headers["Content-Security-Policy"]
+        assert "unsafe-inline" not in headers["Content-Security-Policy"]
+        assert headers["X-Frame-Options"] == "DENY"
+        assert headers["X-Content-Type-Options"] == "nosniff"
+        assert headers["Referrer-Policy"] == "same-origin"
+
+
+def cookies_of(response) -> dict[str, str]:
+    return {c.split("=", 1)[0]: c for c in response.headers.getlist("Set-Cookie")}
+
+
+@pytest.mark.parametrize(
+    ("config", "secure"),
+    [
+        ({}, False),
+        ({"PREFERRED_URL_SCHEME": "https"}, True),
+        ({"SECURE_COOKIES": True}, True),
+        ({"PREFERRED_URL_SCHEME": "https", "SECURE_COOKIES": False}, False),
+    ],
+)
+def test_session_and_remember_cookies(make_app, database_url, config, secure):
+    app = make_app(database_url, **config)
+    from tracker.services.accounts import save_user
+
+    with app.app_context():
+        save_user("ann", PASSWORD, "learner", None)
+    response = app.test_client().post(
+        "/login", data={"username": "ann", "password": PASSWORD, "remember": "1"}
+    )
+    cookies = cookies_of(response)
+    assert set(cookies) == {"session", "remember_token"}
+    for cookie in cookies.values():
+        assert "HttpOnly" in cookie
+        assert "SameSite=Lax" in cookie
+        assert ("Secure" in cookie) is secure
+
+
+def test_text_with_nul_characters_is_400_and_saves_nothing(app, client, admin):
+    body = {"title": "a\x00b", "kind": "video", "hours_limit": 1}
+    response = client.post("/api/v1/courseware", json=body, headers=admin)
+    assert_error(response, 400, "bad_payload")
+    assert_error(client.get("/api/v1/users?q=%00", headers=admin), 400, "bad_payload")
+    login_page = client.post("/login", data={"username": "ro\x00ot", "password": PASSWORD})
+    assert login_page.status_code == 400
+    assert client.get("/api/v1/courseware", headers=admin).json == []

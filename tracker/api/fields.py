@@ -27,9 +27,9 @@ def _iso_date(value: Any) -> Any:
         raise PydanticCustomError("iso_date", "Input should be a valid calendar date") from error
 
 
-# Hours are shown to four places (`wire.hours`): a smaller positive figure would be booked as
-# nothing, so it is refused rather than silently dropped.
-HOURS_MIN = 0.0001
+# Hour limits are stored to three places (a courseware item's `hours_limit`): a smaller
+# positive figure would be stored as nothing, so it is refused rather than silently dropped.
+HOURS_MIN = 0.001
 _HOURS = Field(ge=HOURS_MIN, le=1000, allow_inf_nan=False)
 HoursIn = Annotated[float, Strict(), _HOURS]
 HoursText = Annotated[float, _HOURS]  # from a form's text
