@@ -39,9 +39,14 @@ def list_my_exams() -> list[dict[str, Any]]:
 
 
 @bp.get("/exams/all")
-@endpoint("Every exam with its settings (admins)", response=ExamList, roles=("admin",))
+@endpoint(
+    "Every exam with its settings (admins)",
+    response=ExamList,
+    roles=("admin",),
+    errors=("organisation_only",),
+)
 def list_all_exams() -> list[dict[str, Any]]:
-    return [exam.public(admin=True) for exam in authoring.list_exams(published_only=False)]
+    return [exam.public(admin=True) for exam in authoring.all_exams(current_principal())]
 
 
 @bp.post("/exams")
@@ -51,7 +56,7 @@ def list_all_exams() -> list[dict[str, Any]]:
     response=ExamOut,
     status=201,
     roles=("admin",),
-    errors=("courseware_not_found", "exam_exists", "exam_not_ready"),
+    errors=("organisation_only", "courseware_not_found", "exam_exists", "exam_not_ready"),
 )
 def create_exam(body: ExamCreate) -> dict[str, Any]:
     return authoring.create_exam(current_principal().id, body.model_dump()).public(admin=True)
@@ -71,7 +76,7 @@ def get_my_exam(exam_id: int) -> dict[str, Any]:
     body=ExamPatch,
     response=ExamOut,
     roles=("admin",),
-    errors=("exam_not_found", "exam_not_ready"),
+    errors=("organisation_only", "exam_not_found", "exam_not_ready"),
 )
 def patch_exam(exam_id: int, body: ExamPatch) -> dict[str, Any]:
     fields = body.model_dump(exclude_unset=True)
@@ -83,10 +88,10 @@ def patch_exam(exam_id: int, body: ExamPatch) -> dict[str, Any]:
     "An exam's question bank with the key (admins)",
     response=QuestionList,
     roles=("admin",),
-    errors=("exam_not_found",),
+    errors=("organisation_only", "exam_not_found"),
 )
 def list_questions(exam_id: int) -> list[dict[str, Any]]:
-    return [q.public() for q in authoring.questions(exam_id)]
+    return [q.public() for q in authoring.question_bank(current_principal(), exam_id)]
 
 
 @bp.post("/exams/<int:exam_id>/questions")
@@ -96,7 +101,7 @@ def list_questions(exam_id: int) -> list[dict[str, Any]]:
     response=QuestionOut,
     status=201,
     roles=("admin",),
-    errors=("exam_not_found", "exam_locked", "exam_too_long"),
+    errors=("organisation_only", "exam_not_found", "exam_locked", "exam_too_long"),
 )
 def add_question(exam_id: int, body: QuestionIn) -> dict[str, Any]:
     draft = QuestionDraft.of(body.model_dump())
@@ -110,7 +115,7 @@ def add_question(exam_id: int, body: QuestionIn) -> dict[str, Any]:
     body=QuestionIn,
     response=QuestionOut,
     roles=("admin",),
-    errors=("exam_not_found", "question_not_found", "exam_locked"),
+    errors=("organisation_only", "exam_not_found", "question_not_found", "exam_locked"),
 )
 def put_question(exam_id: int, question_id: int, body: QuestionIn) -> dict[str, Any]:
     draft = QuestionDraft.of(body.model_dump())
@@ -122,7 +127,13 @@ def put_question(exam_id: int, question_id: int, body: QuestionIn) -> dict[str, 
     "Remove a question (not once people have taken the exam)",
     status=204,
     roles=("admin",),
-    errors=("exam_not_found", "question_not_found", "exam_locked", "exam_not_ready"),
+    errors=(
+        "organisation_only",
+        "exam_not_found",
+        "question_not_found",
+        "exam_locked",
+        "exam_not_ready",
+    ),
 )
 def delete_question(exam_id: int, question_id: int) -> str:
     authoring.delete_question(current_principal().id, exam_id, question_id)
@@ -136,7 +147,7 @@ def delete_question(exam_id: int, question_id: int) -> str:
     query=ImportQuery,
     response=ImportOut,
     roles=("admin",),
-    errors=("exam_not_found", "exam_locked", "exam_too_long", "bad_sheet"),
+    errors=("organisation_only", "exam_not_found", "exam_locked", "exam_too_long", "bad_sheet"),
     upload=FileField("file", SHEETS),
 )
 def import_questions(exam_id: int, query: ImportQuery, upload: Upload) -> dict[str, Any]:
@@ -154,7 +165,7 @@ def import_questions(exam_id: int, query: ImportQuery, upload: Upload) -> dict[s
     errors=("exam_not_found",),
 )
 def exam_attempts(exam_id: int) -> list[dict[str, Any]]:
-    return [row.public() for row in results.exam_attempts(exam_id)]
+    return [row.public() for row in results.exam_attempts(current_principal(), exam_id)]
 
 
 @bp.post("/exams/<int:exam_id>/attempts")

@@ -7,6 +7,7 @@ from tracker.services.trainings.attendance import (
     confirm_attendance,
     enrol,
     import_attendance,
+    void_attendance,
 )
 from tracker.services.trainings.filing import create_training, update_training
 from tracker.services.trainings.listing import (
@@ -16,6 +17,7 @@ from tracker.services.trainings.listing import (
     categories,
     get_training,
     list_trainings,
+    training_to_edit,
 )
 from tracker.services.trainings.materials import (
     MaterialView,
@@ -41,5 +43,7 @@ __all__ = [
     "import_attendance",
     "list_materials",
     "list_trainings",
+    "training_to_edit",
     "update_training",
+    "void_attendance",
 ]
