@@ -304,7 +304,6 @@ PAGES = [
     "/admin/units",
     "/admin/courseware",
     "/admin/reports",
-    "/admin/audit",
 ]
 
 
