@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
@@ -112,7 +113,7 @@ def id_arg(text: str) -> int:
     return number
 
 
-def bounded_arg(low: int, high: int) -> Any:
+def bounded_arg(low: int, high: int) -> Callable[[str], int]:
     """A parser for Flask's `type=` that treats numbers outside `low..high` as not given."""
 
     def parse(text: str) -> int:
