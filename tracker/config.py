@@ -58,10 +58,31 @@ DEFAULTS: dict[str, object] = {
     "ASYNC_MODE": None,  # unset: gevent when installed, else threading
     "AUTO_MIGRATE": True,
     "MEDIA_DIR": None,  # unset: instance/media
-    "MAX_CONTENT_LENGTH": 2 * 1024**3,  # the largest request (a courseware video upload)
+    # Request bodies (docs/operations.md, "Security"): every route takes at most
+    # MAX_CONTENT_LENGTH; routes that receive files take their file's limit on top.
+    "MAX_CONTENT_LENGTH": 1024**2,
+    "UPLOAD_MAX_BYTES": 10 * 1024**2,  # evidence, training materials, CSV/XLSX imports
+    "MEDIA_MAX_BYTES": 2 * 1024**3,  # a courseware video or PDF
+    "JSON_MAX_DEPTH": 32,  # lists and objects in a JSON body
     "BABEL_DEFAULT_LOCALE": "zh_CN",
     "BABEL_TRANSLATION_DIRECTORIES": str(PROJECT_ROOT / "tracker" / "translations"),
     "LANGUAGES": ["zh_CN", "en"],
+    # Cookies and headers (docs/operations.md, "Security"). SECURE_COOKIES unset: cookies are
+    # `Secure` when PREFERRED_URL_SCHEME is https.
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
+    "REMEMBER_COOKIE_HTTPONLY": True,
+    "REMEMBER_COOKIE_SAMESITE": "Lax",
+    "SECURE_COOKIES": None,
+    "PREFERRED_URL_SCHEME": "http",
+    # Scripts, styles, workers and data only from this site: no inline script or style, no
+    # eval (WebAssembly may compile: PDF.js decodes some images with it); courseware media
+    # may also come from another https site. No site may frame the pages.
+    "CONTENT_SECURITY_POLICY": (
+        "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; "
+        "img-src 'self' data: blob:; font-src 'self' data:; media-src 'self' blob: https:; "
+        "connect-src 'self'; worker-src 'self' blob:; object-src 'none'; base-uri 'none'; "
+        "form-action 'self'; frame-ancestors 'none'"
+    ),
+    "REFERRER_POLICY": "same-origin",
 }

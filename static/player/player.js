@@ -497,6 +497,7 @@
           standardFontDataUrl: config.standardFontDataUrl,
           wasmUrl: config.wasmUrl,
           iccUrl: config.iccUrl,
+          isEvalSupported: false, // the CSP allows no eval; PDF.js would try it and be refused
         }).promise;
       })
       .then((loaded) => {

@@ -18,6 +18,7 @@ from flask_login import login_required, login_user, logout_user
 from tracker.auth import current_principal
 from tracker.errors import RetryLater, TrackerError
 from tracker.exports.document import archive_document
+from tracker.security import same_site_path
 from tracker.services import courseware as catalogue
 from tracker.services.accounts import log_in, log_out
 from tracker.services.archive import build_archive
@@ -40,11 +41,7 @@ def login_submit() -> Any:
         headers = error.headers() if isinstance(error, RetryLater) else {}
         return render_template("login.html", username=username), error.status, headers
     login_user(principal, remember=bool(request.form.get("remember")))
-    target = request.args.get("next", "")
-    # Only same-site paths: an open redirect would let a phishing link borrow our login page.
-    if not target.startswith("/") or target.startswith("//"):
-        target = url_for("web.index")
-    return redirect(target)
+    return redirect(same_site_path(request.args.get("next")) or url_for("web.index"))
 
 
 @bp.post("/logout")
