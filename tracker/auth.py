@@ -26,6 +26,7 @@ class Principal:
     role: str
     display_name: str
     token_version: int
+    unit_id: int | None = None  # an admin with a unit administers only that unit's subtree
 
     is_authenticated = True
     is_active = True
@@ -34,7 +35,9 @@ class Principal:
     @classmethod
     def of(cls, user: User) -> Principal:
         """The principal for `user`."""
-        return cls(user.id, user.username, user.role, user.display_name, user.token_version)
+        return cls(
+            user.id, user.username, user.role, user.display_name, user.token_version, user.unit_id
+        )
 
     def get_id(self) -> str:
         """Flask-Login's session key: changing the token version logs every session out."""

@@ -20,6 +20,7 @@ from tracker.services.entries import gather, rows_of
 from tracker.services.evaluations import Rating, ratings
 from tracker.services.exams.results import exam_results
 from tracker.services.rules import rules_by_unit
+from tracker.services.scope import AdminScope
 from tracker.services.units import unit_members
 
 SORT_KEYS = ("name", "unit", "total", "effective", "remaining", "compliant")
@@ -88,11 +89,12 @@ class UnitReport:
 
 
 def unit_report(
-    unit_id: int, year: int, sort: str = "name", descending: bool = False
+    scope: AdminScope, unit_id: int, year: int, sort: str = "name", descending: bool = False
 ) -> UnitReport:
-    """Every active member of the unit (and units below it) for `year`."""
+    """Every active member of the unit (and units below it) for `year`; `unit_not_found`
+    unless the unit is in `scope` (so is everything below it)."""
     unit = db.session.get(Unit, unit_id)
-    if unit is None:
+    if unit is None or not scope.covers_unit(unit_id):
         fail("unit_not_found")
     who = unit_members(unit_id)
     # First, since it hands in overdue attempts: a pass they make counts in the entries too.

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, exists, func, select
 from sqlalchemy.orm import aliased
 
+from tracker.auth import Principal
 from tracker.clock import local_day, timezone
 from tracker.core.exams import percent_of
 from tracker.extensions import db
@@ -18,6 +19,7 @@ from tracker.services.entries import rows_of
 from tracker.services.exams.attempts import close_overdue
 from tracker.services.exams.authoring import load_exam
 from tracker.services.exams.views import AttemptRow, Outcome
+from tracker.services.scope import admin_scope
 
 
 @dataclass(frozen=True)
@@ -98,14 +100,14 @@ def exam_results(who: ColumnElement[bool], years: Collection[int]) -> list[ExamR
     return results
 
 
-def exam_attempts(exam_id: int, limit: int = 500) -> list[AttemptRow]:
-    """An exam's attempts, newest first (admins)."""
+def exam_attempts(principal: Principal, exam_id: int, limit: int = 500) -> list[AttemptRow]:
+    """An exam's attempts by the people `principal` administers, newest first."""
     load_exam(exam_id)
     close_overdue(exam_id=exam_id)
     rows = db.session.execute(
         select(ExamAttempt, User.username, User.display_name)
         .join(User, User.id == ExamAttempt.user_id)
-        .where(ExamAttempt.exam_id == exam_id)
+        .where(ExamAttempt.exam_id == exam_id, admin_scope(principal).members())
         .order_by(ExamAttempt.started_at.desc(), ExamAttempt.id.desc())
         .limit(limit)
     )

@@ -17,6 +17,7 @@ from tracker.services.trainings.listing import (
     categories,
     get_training,
     list_trainings,
+    training_to_edit,
 )
 from tracker.services.trainings.materials import (
     MaterialView,
@@ -43,5 +44,6 @@ __all__ = [
     "import_attendance",
     "list_materials",
     "list_trainings",
+    "training_to_edit",
     "update_training",
 ]
