@@ -19,6 +19,7 @@ from tracker.api.schemas_trainings import (
     TrainingOut,
     TrainingPatch,
     TrainingQuery,
+    VoidQuery,
 )
 from tracker.api.spec import FileField, endpoint
 from tracker.auth import current_principal
@@ -102,6 +103,18 @@ def confirm_attendance(training_id: int, body: AttendanceIn) -> AttendanceView:
     return trainings.confirm_attendance(
         current_principal(), training_id, body.user_id, body.absent_fraction, body.assessment
     )
+
+
+@bp.delete("/trainings/<int:training_id>/attendance/<int:user_id>")
+@endpoint(
+    "Void a person's confirmed attendance (optional ?reason=): its hours leave the archive",
+    query=VoidQuery,
+    response=AttendanceOut,
+    roles=("admin",),
+    errors=("training_not_found", "attendance_not_found"),
+)
+def void_attendance(training_id: int, user_id: int, query: VoidQuery) -> AttendanceView:
+    return trainings.void_attendance(current_principal(), training_id, user_id, query.reason)
 
 
 @bp.post("/trainings/<int:training_id>/attendance/csv")

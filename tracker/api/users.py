@@ -4,10 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import request
+from flask_login import login_user
+
 from tracker.api import bp
 from tracker.api.schemas import (
     ImportOut,
     MeOut,
+    PasswordChange,
+    ProfilePatch,
     UserCreate,
     UserDetail,
     UserPage,
@@ -16,7 +21,7 @@ from tracker.api.schemas import (
 )
 from tracker.api.spec import FileField, endpoint
 from tracker.auth import current_principal
-from tracker.services import users
+from tracker.services import own_account, users
 from tracker.services.accounts import create_user
 from tracker.services.uploads import CSV, Upload
 from tracker.services.users import ImportResult, UserView
@@ -94,3 +99,30 @@ def import_users(upload: Upload) -> ImportResult:
 @endpoint("The caller, with unit and rule set", response=MeOut)
 def me() -> dict[str, Any]:
     return users.me(current_principal().id)
+
+
+@bp.patch("/me")
+@endpoint(
+    "Change one's own display name and preferred language (null: the browser's)",
+    body=ProfilePatch,
+    response=MeOut,
+)
+def patch_me(body: ProfilePatch) -> dict[str, Any]:
+    principal = own_account.update_profile(current_principal(), body.model_dump(exclude_unset=True))
+    return users.me(principal.id)
+
+
+@bp.post("/me/password")
+@endpoint(
+    "Change one's own password: every token and other session issued before stops working",
+    body=PasswordChange,
+    status=204,
+    errors=("wrong_password",),
+)
+def change_password(body: PasswordChange) -> str:
+    principal = own_account.change_password(
+        current_principal(), body.current_password, body.new_password
+    )
+    if "Authorization" not in request.headers:
+        login_user(principal)  # the browser session that asked stays logged in
+    return ""

@@ -16,6 +16,7 @@ from tracker.exports.labels import (
     exam_outcome,
     hours,
     kind_label,
+    shortfalls,
     subject_label,
 )
 
@@ -36,6 +37,11 @@ def _summary_rows(doc: dict[str, Any]) -> list[list[Any]]:
         [_("Exams passed"), doc["counts"]["exams"]["passed"]],
         [_("Pass rate"), f"{doc['counts']['exams']['pass_rate']:.1f} %"],
     ]
+    for subject, missing_s in doc["subject_shortfalls_s"].items():
+        effective_s = doc["by_subject"].get(subject, {}).get("effective_s", 0)
+        label = subject_label(subject)
+        rows.append([label, hours(effective_s), effective_s])
+        rows.append([_("%(subject)s still missing", subject=label), hours(missing_s), missing_s])
     for kind in KINDS:
         figures = doc["by_kind"][kind]
         rows.append(
@@ -180,6 +186,7 @@ def _report_header() -> list[str]:
         _("Completed seconds"),
         _("Effective seconds"),
         _("Remaining seconds"),
+        _("Still missing by subject"),
         _("Exams taken"),
         _("Exams passed"),
         _("Pass rate"),
@@ -201,6 +208,7 @@ def _report_rows(doc: dict[str, Any]) -> list[list[Any]]:
             r["total_s"],
             r["effective_s"],
             r["remaining_s"],
+            shortfalls(r["subject_shortfalls_s"]),
             r["exams"]["taken"],
             r["exams"]["passed"],
             r["exams"]["pass_rate"],

@@ -102,10 +102,10 @@ def store_user(user: User | None, username: str, **changes: Any) -> User:
     """Create `user` (None) or change it, inside the caller's transaction.
 
     The one place a user's fields are written. `changes` may set `password` (a
-    `NewPassword`), `role`, `display_name` and `unit` (a `Unit`, or None for none); what they
-    leave out stays as it is.
+    `NewPassword`), `role`, `display_name`, `language` (preferred; None: the browser's) and
+    `unit` (a `Unit`, or None for none); what they leave out stays as it is.
     """
-    unknown = set(changes) - {"password", "role", "display_name", "unit"}
+    unknown = set(changes) - {"password", "role", "display_name", "language", "unit"}
     if unknown:
         raise TypeError(f"not a user field: {sorted(unknown)}")
     password: NewPassword | None = changes.pop("password", None)

@@ -300,4 +300,5 @@ def me(user_id: int) -> dict[str, Any]:
         "role": user.role,
         "unit": user.unit.name if user.unit else None,
         "rule_set": rule_set_for(user).id,
+        "language": user.language,
     }

@@ -10,7 +10,7 @@ from flask_login import login_required
 from pydantic import ValidationError
 
 from tracker import clock, wire
-from tracker.api.schemas_trainings import MaterialKind, TrainingCreate, TrainingQuery
+from tracker.api.schemas_trainings import MaterialKind, TrainingCreate, TrainingQuery, VoidQuery
 from tracker.auth import current_principal
 from tracker.errors import TrackerError, fail
 from tracker.services import trainings
@@ -195,6 +195,17 @@ def training_attendance_save(training_id: int) -> Any:
         ),
         "ok",
     )
+    return redirect(url_for("web.training_attendance", training_id=training_id))
+
+
+@bp.post("/trainings/<int:training_id>/attendance/<int:user_id>/void")
+@admin_page
+def training_attendance_void(training_id: int, user_id: int) -> Any:
+    form, problems = validated(VoidQuery, {"reason": request.form.get("reason", "")})
+    if form is None:
+        return _attendance_page(training_id, problems, status=400)
+    person = trainings.void_attendance(current_principal(), training_id, user_id, form.reason)
+    flash(_("Attendance of %(name)s voided.", name=person.display_name or person.username), "ok")
     return redirect(url_for("web.training_attendance", training_id=training_id))
 
 

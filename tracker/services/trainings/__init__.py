@@ -8,6 +8,7 @@ from tracker.services.trainings.attendance import (
     confirm_attendance,
     enrol,
     import_attendance,
+    void_attendance,
 )
 from tracker.services.trainings.filing import create_training, update_training
 from tracker.services.trainings.listing import (
@@ -46,4 +47,5 @@ __all__ = [
     "list_trainings",
     "training_to_edit",
     "update_training",
+    "void_attendance",
 ]

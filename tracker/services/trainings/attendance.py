@@ -19,6 +19,7 @@ from tracker.models import Training, TrainingParticipant, User
 from tracker.services import transaction
 from tracker.services.audit import log_action
 from tracker.services.csvfile import problem
+from tracker.services.notices import notify
 from tracker.services.rules import rule_set_for
 from tracker.services.scope import AdminScope, admin_scope
 from tracker.services.trainings.attendance_csv import AttendanceLine, parse_attendance
@@ -38,6 +39,8 @@ class AttendanceView:
     assessment: str | None
     credited_ms: int
     confirmed_at: datetime | None
+    voided_at: datetime | None = None
+    void_reason: str = ""
 
 
 def enrol(principal: Principal, training_id: int) -> str:
@@ -91,6 +94,7 @@ def _confirm(
     if old != new:
         participant.confirmed_by = principal.id
         participant.confirmed_at = clock.now()
+        participant.voided_by, participant.voided_at, participant.void_reason = None, None, ""
         log_action(
             principal.id,
             "attendance.confirm",
@@ -99,6 +103,13 @@ def _confirm(
             user_id=user.id,
             old=old,
             new=new,
+        )
+        notify(
+            user.id,
+            "attendance_confirmed",
+            training_id=training.id,
+            title=training.title,
+            credited_ms=participant.credited_ms,
         )
     return participant
 
@@ -128,6 +139,37 @@ def confirm_attendance(
         return _attendance_view(participant, user)
 
 
+def void_attendance(
+    principal: Principal, training_id: int, user_id: int, reason: str
+) -> AttendanceView:
+    """An admin over the person voids their confirmed attendance: its hours leave the archive."""
+    with transaction():
+        load_training(training_id, lock=True)
+        if not admin_scope(principal).covers(user_id):
+            fail("attendance_not_found")  # people outside the scope are not revealed to exist
+        participant = db.session.get(TrainingParticipant, (training_id, user_id))
+        if participant is None or participant.status != "confirmed":
+            fail("attendance_not_found")
+        old = _attendance_state(participant)
+        participant.status = "voided"
+        participant.credited_ms = 0
+        participant.voided_by = principal.id
+        participant.voided_at = clock.now()
+        participant.void_reason = reason
+        log_action(
+            principal.id,
+            "attendance.void",
+            "training",
+            training_id,
+            user_id=user_id,
+            old=old,
+            new={"status": "voided"},
+            reason=reason,
+        )
+        db.session.flush()
+        return _attendance_view(participant, db.session.get(User, user_id))
+
+
 def _attendance_view(participant: TrainingParticipant, user: User) -> AttendanceView:
     return AttendanceView(
         training_id=participant.training_id,
@@ -139,6 +181,8 @@ def _attendance_view(participant: TrainingParticipant, user: User) -> Attendance
         assessment=participant.assessment,
         credited_ms=participant.credited_ms,
         confirmed_at=participant.confirmed_at,
+        voided_at=participant.voided_at,
+        void_reason=participant.void_reason or "",
     )
 
 

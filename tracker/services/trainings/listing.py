@@ -61,6 +61,7 @@ class TrainingView:
     my_status: str | None = None
     my_credited_ms: int | None = None
     unit_id: int | None = None  # the unit that filed it; None: organisation-wide
+    my_void_reason: str = ""  # why a confirmation of the caller's was voided
 
     @property
     def status(self) -> str:
@@ -125,6 +126,7 @@ def view_of(
         my_status=mine.status if mine else None,
         my_credited_ms=mine.credited_ms if mine and mine.status == "confirmed" else None,
         unit_id=training.unit_id,
+        my_void_reason=mine.void_reason if mine and mine.status == "voided" else "",
     )
 
 
