@@ -304,6 +304,7 @@ PAGES = [
     "/admin/units",
     "/admin/courseware",
     "/admin/reports",
+    "/admin/audit",
 ]
 
 

@@ -13,7 +13,7 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
 from tests.integration.conftest import PASSWORD, assert_error
-from tests.integration.test_archive_api import approved_record
+from tests.integration.test_archive_api import approved_record, attended_training
 
 BIG = 2**63  # past every integer column: a 500 if it reached the database
 
@@ -349,3 +349,14 @@ def test_text_with_nul_characters_is_400_and_saves_nothing(app, client, admin):
     login_page = client.post("/login", data={"username": "ro\x00ot", "password": PASSWORD})
     assert login_page.status_code == 400
     assert client.get("/api/v1/courseware", headers=admin).json == []
+
+
+def test_the_audit_page_shows_a_first_confirmation(client, admin, make_user):
+    """Its entry has no earlier state (`old` is null): the page once answered 500."""
+    ann = make_user("ann")
+    attended_training(client, admin, ann, 1, "2026-03-02")
+    login(client, "root")
+    page = client.get("/admin/audit")
+    assert page.status_code == 200
+    assert "attendance.confirm" in page.text
+    assert "credited_ms: None →" in page.text
