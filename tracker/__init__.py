@@ -31,6 +31,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     if config is not None:
         app.config.from_mapping(config)
     _derive_settings(app)
+    proxies = int(app.config["TRUSTED_PROXIES"])
+    if proxies > 0:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
     _init_extensions(app)
     _register_blueprints(app)
     if app.config["AUTO_MIGRATE"]:
@@ -82,6 +87,7 @@ def _init_extensions(app: Flask) -> None:
     from tracker.live.store import InProcessLiveStore, RedisLiveStore
     from tracker.models import utcnow
     from tracker.rulesets import load_rule_sets
+    from tracker.throttle import LoginThrottle
 
     rule_sets = load_rule_sets(Path(app.config["RULES_DIR"]))
     if app.config["RULE_SET"] not in rule_sets:
@@ -111,6 +117,12 @@ def _init_extensions(app: Flask) -> None:
         ),
         # The server's clock, so that tests which drive it drive the buckets too.
         clock=lambda: app.extensions["tracker.clock"]().timestamp(),
+    )
+    app.extensions["tracker.login_throttle"] = LoginThrottle(
+        str(config["LOGIN_FAILURES_PER_ACCOUNT"]),
+        str(config["LOGIN_FAILURES_PER_ADDRESS"]),
+        config["REDIS_URL"] or "memory://",
+        key_prefix=f"{config['REDIS_PREFIX']}:throttle",
     )
     app.extensions["tracker.password_hasher"] = PasswordHasher(
         time_cost=int(app.config["ARGON2_TIME_COST"]),
@@ -152,6 +164,9 @@ def _init_extensions(app: Flask) -> None:
         # Frames up to this size get an error ack from the handler (SOCKET_MAX_EVENT_BYTES);
         # only larger ones are dropped by the transport, with the connection.
         max_http_buffer_size=int(app.config["SOCKET_MAX_FRAME_BYTES"]),
+        # One socket's events are handled in order in its own task, never side by side:
+        # fair turns between sockets (sockets/player.py, `trigger_event`).
+        async_handlers=False,
         logger=False,
         engineio_logger=False,
     )
@@ -188,6 +203,9 @@ def _register_blueprints(app: Flask) -> None:
     app.add_template_global(labels.cap_reason, "cap_reason")
     app.add_template_global(labels.shortfalls, "subject_shortfalls")
     app.add_template_global(labels.banner, "archive_banner")
+    app.add_template_global(labels.exams_line, "exams_line")
+    app.add_template_global(labels.awaiting_exam_reason, "awaiting_exam_reason")
+    app.add_template_global(labels.exam_outcome, "exam_outcome")
     app.url_map.converters["int"] = IdConverter  # before any route is added
     app.register_blueprint(api)
     app.register_blueprint(web.bp)

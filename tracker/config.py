@@ -46,6 +46,13 @@ DEFAULTS: dict[str, object] = {
     "PORT": 5000,
     "CORS_ORIGINS": None,  # unset: same origin only; a list or "*" to widen
     "TOKEN_MAX_AGE_S": 30 * 24 * 3600,
+    # Failed logins allowed in a moving window, per account and per client address (beyond:
+    # 429 with Retry-After). Successful logins are never counted (docs/operations.md).
+    "LOGIN_FAILURES_PER_ACCOUNT": "10 per 15 minutes",
+    "LOGIN_FAILURES_PER_ADDRESS": "100 per 15 minutes",
+    # How many proxies in front of the app set X-Forwarded-For/-Proto (nginx: 1). The client
+    # address the login throttle counts by is taken from them; 0 trusts no such header.
+    "TRUSTED_PROXIES": 0,
     "ARGON2_TIME_COST": 3,  # argon2-cffi's defaults (RFC 9106 low-memory profile)
     "ARGON2_MEMORY_KIB": 65536,
     "ASYNC_MODE": None,  # unset: gevent when installed, else threading

@@ -210,6 +210,7 @@ def build_openapi(app: Flask, prefix: str = "/api/v1") -> dict[str, Any]:
                 codes |= {"bad_file"}
             if not doc.public:
                 codes |= {"unauthorized"} | ({"forbidden"} if doc.roles else set())
+            codes.add("database_unavailable")  # any operation, while the database restarts
             for status in sorted({ERRORS[c][0] for c in codes}):
                 op["responses"][str(status)] = {
                     "description": ", ".join(sorted(c for c in codes if ERRORS[c][0] == status)),

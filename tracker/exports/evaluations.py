@@ -6,7 +6,7 @@ from typing import Any
 
 from flask_babel import gettext as _
 
-from tracker.exports.tables import csv_bytes, xlsx_bytes
+from tracker.exports.tables import csv_file, xlsx_bytes
 from tracker.services.evaluations import EvaluationRow
 
 
@@ -38,7 +38,7 @@ def _table(rows: list[EvaluationRow]) -> tuple[list[str], list[list[Any]]]:
 def evaluations_csv(rows: list[EvaluationRow]) -> bytes:
     """One line per evaluation, after the header."""
     header, body = _table(rows)
-    return csv_bytes([header, *body])
+    return csv_file([(_("Evaluations"), header, body)])
 
 
 def evaluations_xlsx(rows: list[EvaluationRow]) -> bytes:
