@@ -45,8 +45,15 @@ def _cli(app: Flask, _user_id: int) -> None:
     assert result.exit_code == 0, result.output
 
 
-# Each way an admin (or the command line) changes what signs a user in, and what the session
-# ended for says.
+def _own(client: FlaskClient) -> None:
+    body = {"current_password": PASSWORD, "new_password": NEW_PASSWORD}
+    headers = {"Authorization": f"Bearer {token_for(client, 'ann')}"}
+    response = client.post("/api/v1/me/password", json=body, headers=headers)
+    assert response.status_code == 204, response.json
+
+
+# Each way an admin (or the command line, or the user) changes what signs a user in, and what
+# the session ended for says.
 CHANGES: dict[str, tuple[Callable[..., None], str]] = {
     "api password": (
         lambda app, client, admin, uid: _patch(client, admin, uid, password=NEW_PASSWORD),
@@ -80,6 +87,7 @@ CHANGES: dict[str, tuple[Callable[..., None], str]] = {
         "account_disabled",
     ),
     "command line": (lambda app, client, admin, uid: _cli(app, uid), "signed_out"),
+    "own password": (lambda app, client, admin, uid: _own(client), "signed_out"),
 }
 
 
