@@ -8,12 +8,14 @@ from flask.cli import with_appcontext
 
 from tracker.errors import TrackerError
 from tracker.models import ROLES
+from tracker.validation import detail_lines
 
 
 def register(app: Flask) -> None:
     """Attach the commands to `app`."""
     app.cli.add_command(create_user_command)
     app.cli.add_command(seed_demo_command)
+    app.cli.add_command(notices_group)
 
 
 @click.command("create-user")
@@ -34,7 +36,8 @@ def create_user_command(
     try:
         principal = save_user(username, password, role, unit, display_name)
     except TrackerError as error:
-        raise click.ClickException(str(error.message)) from error
+        lines = detail_lines(error.details or [], {})
+        raise click.ClickException(" ".join([str(error.message), *lines])) from error
     click.echo(f"user {principal.username} (id {principal.id}, {principal.role}) saved")
 
 
@@ -46,3 +49,21 @@ def seed_demo_command() -> None:
 
     for line in seed_demo():
         click.echo(line)
+
+
+@click.group("notices")
+def notices_group() -> None:
+    """In-app notices."""
+
+
+@notices_group.command("send-reminders")
+@with_appcontext
+def send_reminders_command() -> None:
+    """Remind people behind their yearly target and admins of overdue filings (for cron)."""
+    from tracker.services.reminders import send_reminders
+
+    run = send_reminders()
+    click.echo(
+        f"checked {run.checked} people, reminded {run.behind} behind their target, "
+        f"told {run.overdue_filings} overdue filings"
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any, NoReturn
 
 from flask_babel import lazy_gettext as _l
@@ -11,6 +12,14 @@ ERRORS: dict[str, tuple[int, Any]] = {
     "bad_request": (400, _l("The request could not be understood.")),
     "unauthorized": (401, _l("Please log in first.")),
     "invalid_credentials": (401, _l("Wrong username or password.")),
+    "signed_out": (
+        401,
+        _l("Your sign-in has ended (password or account changed, or logged out); log in again."),
+    ),
+    "too_many_attempts": (
+        429,
+        _l("Too many failed logins for this account or from this address; try again later."),
+    ),
     "forbidden": (403, _l("You are not allowed to do this.")),
     "account_disabled": (403, _l("This account has been deactivated.")),
     "not_found": (404, _l("Not found.")),
@@ -67,6 +76,21 @@ ERRORS: dict[str, tuple[int, Any]] = {
         _l("This record has already been reviewed with a different decision."),
     ),
     "record_not_pending": (409, _l("Evidence can only be added while the record is pending.")),
+    "record_decided": (
+        409,
+        _l("This record has already been decided; only a pending record can be withdrawn."),
+    ),
+    "record_not_editable": (
+        409,
+        _l("Only a pending or rejected record can be changed."),
+    ),
+    "record_not_approved": (409, _l("Only an approved record can be revoked.")),
+    "record_withdrawn": (409, _l("This record was withdrawn by its owner.")),
+    "attendance_not_found": (
+        404,
+        _l("This person has no confirmed attendance on this training."),
+    ),
+    "wrong_password": (400, _l("The current password is not correct.")),
     "bad_file": (400, _l("This file is empty or of a type that is not accepted.")),
     "exam_not_found": (404, _l("This exam does not exist or is not published.")),
     "question_not_found": (404, _l("This question does not exist.")),
@@ -96,7 +120,12 @@ ERRORS: dict[str, tuple[int, Any]] = {
     ),
     "answer_refused": (400, _l("An answer does not fit the questions of this attempt.")),
     "certificate_revoked": (409, _l("This certificate has already been revoked.")),
+    "notice_not_found": (404, _l("This notice does not exist.")),
     "not_taken": (403, _l("You can evaluate only what you have finished or attended.")),
+    "outside_scope": (403, _l("This is outside the units you administer.")),
+    "own_scope": (403, _l("You cannot change your own unit or role, nor the unit you administer.")),
+    "organisation_only": (403, _l("Only the organisation's administrators may do this.")),
+    "unit_required": (400, _l("Choose one of the units you administer.")),
 }
 
 
@@ -121,13 +150,17 @@ class TrackerError(Exception):
 class RetryLater(TrackerError):
     """A refusal that tells the caller when to try again."""
 
-    def __init__(self, code: str, retry_after_s: float) -> None:
-        super().__init__(code)
+    def __init__(self, code: str, retry_after_s: float, message: Any = None) -> None:
+        super().__init__(code, message)
         self.retry_after_s = retry_after_s
 
     def to_dict(self) -> dict[str, Any]:
         """The error body with the seconds to wait before retrying."""
         return {**super().to_dict(), "retry_after_s": self.retry_after_s}
+
+    def headers(self) -> dict[str, str]:
+        """HTTP's way of saying it: `Retry-After` in whole seconds."""
+        return {"Retry-After": str(math.ceil(self.retry_after_s))}
 
 
 def fail(code: str, message: Any = None, details: Any = None) -> NoReturn:

@@ -24,9 +24,7 @@ _HTTP_CODES = {
 
 
 def _respond(error: TrackerError) -> Any:
-    headers = {}
-    if isinstance(error, RetryLater):
-        headers["Retry-After"] = str(max(1, round(error.retry_after_s)))
+    headers = error.headers() if isinstance(error, RetryLater) else {}
     if request.path.startswith("/api/"):
         return error.to_dict(), error.status, headers
     return render_template("error.html", error=error), error.status, headers

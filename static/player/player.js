@@ -275,7 +275,8 @@
     if (event.session_id === session.id) supersede(event.by_courseware_id);
   });
   socket.on("session_ended", (event) => {
-    if (event.session_id === session.id) fail(text.ended);
+    // A null session: the whole sign-in ended (password or account changed, logged out).
+    if (event.session_id === session.id || event.session_id === null) fail(text.ended);
   });
 
   $("resume").addEventListener("click", () => {
@@ -496,6 +497,7 @@
           standardFontDataUrl: config.standardFontDataUrl,
           wasmUrl: config.wasmUrl,
           iccUrl: config.iccUrl,
+          isEvalSupported: false, // the CSP allows no eval; PDF.js would try it and be refused
         }).promise;
       })
       .then((loaded) => {

@@ -9,12 +9,14 @@ from contextlib import closing
 from typing import Any
 
 import pytest
+from player_page import credited, expect, frozen, open_player, pause, play, status, wait_credited
 
 pytestmark = pytest.mark.e2e
 
 Server = FlakyNetwork = Any  # the fixtures' types live in conftest.py
 LAPTOP = {"width": 1366, "height": 768}
 PHONE = {"width": 390, "height": 844}
+DEMO_PASSWORD = "demo12345"  # the demo admin's (conftest.py seeds the demo)
 
 # Headless Chromium keeps every tab "visible", so a hidden tab is what the browser would
 # report on a tab switch: document.visibilityState/hidden change and `visibilitychange` fires.
@@ -24,66 +26,6 @@ SET_HIDDEN = """(hidden) => {
   Object.defineProperty(document, "hidden", { configurable: true, get: () => hidden });
   document.dispatchEvent(new Event("visibilitychange"));
 }"""
-
-
-def expect(locator: Any) -> Any:
-    """Playwright's retrying assertions."""
-    from playwright.sync_api import expect as playwright_expect
-
-    return playwright_expect(locator)
-
-
-def credited(page: Any) -> int:
-    """Seconds credited on this item, read from the page ("m:ss")."""
-    minutes, seconds = page.inner_text("#item-credited").split(":")[-2:]
-    return int(minutes) * 60 + int(seconds)
-
-
-def wait_credited(page: Any, at_least: int) -> None:
-    """Wait until the page shows at least `at_least` credited seconds."""
-    page.wait_for_function(
-        """(n) => {
-          const [m, s] = document.getElementById("item-credited").textContent.split(":");
-          return Number(m) * 60 + Number(s) >= n;
-        }""",
-        arg=at_least,
-    )
-
-
-def frozen(page: Any, for_s: float = 2.0) -> int:
-    """Credit stays put: read it once a beat that was in flight had time to land, wait two
-    more heartbeats, and check it did not move; returns it."""
-    time.sleep(0.5)
-    before = credited(page)
-    time.sleep(for_s)
-    assert credited(page) == before
-    return before
-
-
-def status(page: Any, value: str) -> None:
-    """Wait until the recording state is `value`."""
-    expect(page.locator("#state")).to_have_attribute("data-status", value)
-
-
-def play(page: Any) -> None:
-    """Press the big play button, as a viewer would."""
-    page.click(".plyr__control--overlaid")
-    status(page, "recording")
-
-
-def pause(page: Any) -> None:
-    """Show the controls and press pause."""
-    page.hover(".plyr")
-    page.click(".plyr__controls [data-plyr=play]")
-    status(page, "not_recording")
-
-
-def open_player(server: Server, context: Any, courseware_id: int) -> Any:
-    """Open the player page of an item and wait until its session is open."""
-    page = context.new_page()
-    page.goto(f"{server.url}/play/{courseware_id}")
-    expect(page.locator("#item-cap")).not_to_have_text("–")
-    return page
 
 
 def test_video_credit_grows_while_playing_and_stops_on_pause(
@@ -346,3 +288,48 @@ def end_reasons(server: Server, username: str) -> list[str | None]:
             (username,),
         ).fetchall()
     return [row[0] for row in rows]
+
+
+PAGES = [
+    "/",
+    "/archive",
+    "/archive/print",
+    "/trainings",
+    "/learning/external",
+    "/learning/review",
+    "/exams",
+    "/certificates",
+    "/admin",
+    "/admin/users",
+    "/admin/units",
+    "/admin/courseware",
+    "/admin/reports",
+    "/admin/audit",
+]
+
+
+def test_every_page_works_under_the_content_security_policy(
+    server: Server, new_context: Callable[..., Any]
+) -> None:
+    context = new_context()
+    page = context.new_page()
+    page.goto(f"{server.url}/login")
+    page.fill("input[name=username]", "admin")
+    page.fill("input[name=password]", DEMO_PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{server.url}/")
+    for path in PAGES:
+        response = page.goto(f"{server.url}{path}")
+        assert response.status == 200, path
+        assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
+        page.wait_for_load_state("load")
+    # The scripts that were inline before run from their files.
+    page.goto(f"{server.url}/learning/external")
+    page.fill("#record-form input[name=hours]", "2")
+    page.fill("#record-form input[name=end_date]", "2026-03-02")
+    page.dispatch_event("#record-form input[name=end_date]", "change")
+    page.wait_for_selector("#preview p.notice")
+    page.goto(f"{server.url}/archive/print")
+    page.evaluate("window.print = () => { document.body.dataset.printed = 'yes'; }")
+    page.click("button[data-print]")
+    assert page.get_attribute("body", "data-printed") == "yes"

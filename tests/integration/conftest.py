@@ -203,7 +203,14 @@ class Player:
         return self.call("close", {"session_id": self.session_id, **extra})
 
     def received(self) -> list[dict[str, Any]]:
-        return self.socket.get_received("/player")
+        """Events the server sent since the last look (also once it disconnected the socket)."""
+        events = [e for e in self.socket.queue if e["namespace"] == "/player"]
+        self.socket.queue[:] = [e for e in self.socket.queue if e["namespace"] != "/player"]
+        return events
+
+    @property
+    def connected(self) -> bool:
+        return self.socket.is_connected("/player")
 
 
 @pytest.fixture

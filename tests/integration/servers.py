@@ -138,6 +138,8 @@ class LivePlayer:
         self.name = name
         self.client = socketio.Client(reconnection=False)
         self.superseded: list[dict[str, Any]] = []
+        self.ended: list[dict[str, Any]] = []  # `session_ended` events
+        self.disconnected = False
         self.acks: list[dict[str, Any]] = []
         self.session_id: str | None = None
         self.seq = 0
@@ -145,6 +147,8 @@ class LivePlayer:
         self._playing_since: float | None = None
         self._events = threading.Condition()
         self.client.on("superseded", self._on_superseded, namespace=NAMESPACE)
+        self.client.on("session_ended", self._on_ended, namespace=NAMESPACE)
+        self.client.on("disconnect", self._on_disconnect, namespace=NAMESPACE)
         self.client.connect(
             server_url,
             auth={"token": token},
@@ -157,6 +161,23 @@ class LivePlayer:
         with self._events:
             self.superseded.append(data)
             self._events.notify_all()
+
+    def _on_ended(self, data: dict[str, Any]) -> None:
+        with self._events:
+            self.ended.append(data)
+            self._events.notify_all()
+
+    def _on_disconnect(self, *_reason: Any) -> None:
+        with self._events:
+            self.disconnected = True
+            self._events.notify_all()
+
+    def wait_disconnected(self, timeout: float) -> list[dict[str, Any]]:
+        """Wait up to `timeout` s for the server to disconnect; the `session_ended` heard."""
+        with self._events:
+            if not self._events.wait_for(lambda: self.disconnected, timeout):
+                raise AssertionError(f"{self.name}: still connected after {timeout} s")
+            return list(self.ended)
 
     def call(self, event: str, data: Any, timeout: float = ACK_TIMEOUT_S) -> dict[str, Any]:
         """Emit `event` and return its ack."""
@@ -231,6 +252,25 @@ class LivePlayer:
             ws.close = functools.partial(type(ws).close, ws, timeout=0)
         self.client.shutdown()
         self.client.eio.wait()  # joins the read loop, so no thread outlives the test
+
+
+def connect_refused(server_url: str, token: str) -> bool:
+    """Whether `/player` refuses a connection with `token`."""
+    client = socketio.Client(reconnection=False)
+    try:
+        client.connect(
+            server_url,
+            auth={"token": token},
+            namespaces=[NAMESPACE],
+            transports=["websocket"],
+            wait_timeout=ACK_TIMEOUT_S,
+        )
+    except socketio.exceptions.ConnectionError:
+        return True
+    finally:
+        client.shutdown()
+        client.eio.wait()
+    return False
 
 
 @contextmanager

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import request
-
 from tracker.api import bp
 from tracker.api.schemas_exams import (
     AnswersIn,
@@ -24,14 +22,12 @@ from tracker.api.schemas_exams import (
     QuestionOut,
     SubmitIn,
 )
-from tracker.api.spec import endpoint
+from tracker.api.spec import FileField, endpoint
 from tracker.auth import current_principal
 from tracker.services.exams import attempts, authoring, results
 from tracker.services.exams.authoring import QuestionDraft
-from tracker.services.exams.sheet import MAX_SHEET_BYTES, read_sheet
-from tracker.services.uploads import read_upload
-
-SHEETS = frozenset({"csv", "txt", "xlsx"})
+from tracker.services.exams.sheet import MAX_SHEET_BYTES, SHEETS, read_sheet
+from tracker.services.uploads import Upload
 
 
 @bp.get("/exams")
@@ -43,9 +39,14 @@ def list_my_exams() -> list[dict[str, Any]]:
 
 
 @bp.get("/exams/all")
-@endpoint("Every exam with its settings (admins)", response=ExamList, roles=("admin",))
+@endpoint(
+    "Every exam with its settings (admins)",
+    response=ExamList,
+    roles=("admin",),
+    errors=("organisation_only",),
+)
 def list_all_exams() -> list[dict[str, Any]]:
-    return [exam.public(admin=True) for exam in authoring.list_exams(published_only=False)]
+    return [exam.public(admin=True) for exam in authoring.all_exams(current_principal())]
 
 
 @bp.post("/exams")
@@ -55,7 +56,7 @@ def list_all_exams() -> list[dict[str, Any]]:
     response=ExamOut,
     status=201,
     roles=("admin",),
-    errors=("courseware_not_found", "exam_exists", "exam_not_ready"),
+    errors=("organisation_only", "courseware_not_found", "exam_exists", "exam_not_ready"),
 )
 def create_exam(body: ExamCreate) -> dict[str, Any]:
     return authoring.create_exam(current_principal().id, body.model_dump()).public(admin=True)
@@ -75,7 +76,7 @@ def get_my_exam(exam_id: int) -> dict[str, Any]:
     body=ExamPatch,
     response=ExamOut,
     roles=("admin",),
-    errors=("exam_not_found", "exam_not_ready"),
+    errors=("organisation_only", "exam_not_found", "exam_not_ready"),
 )
 def patch_exam(exam_id: int, body: ExamPatch) -> dict[str, Any]:
     fields = body.model_dump(exclude_unset=True)
@@ -87,10 +88,10 @@ def patch_exam(exam_id: int, body: ExamPatch) -> dict[str, Any]:
     "An exam's question bank with the key (admins)",
     response=QuestionList,
     roles=("admin",),
-    errors=("exam_not_found",),
+    errors=("organisation_only", "exam_not_found"),
 )
 def list_questions(exam_id: int) -> list[dict[str, Any]]:
-    return [q.public() for q in authoring.questions(exam_id)]
+    return [q.public() for q in authoring.question_bank(current_principal(), exam_id)]
 
 
 @bp.post("/exams/<int:exam_id>/questions")
@@ -100,7 +101,7 @@ def list_questions(exam_id: int) -> list[dict[str, Any]]:
     response=QuestionOut,
     status=201,
     roles=("admin",),
-    errors=("exam_not_found", "exam_locked", "exam_too_long"),
+    errors=("organisation_only", "exam_not_found", "exam_locked", "exam_too_long"),
 )
 def add_question(exam_id: int, body: QuestionIn) -> dict[str, Any]:
     draft = QuestionDraft.of(body.model_dump())
@@ -114,7 +115,7 @@ def add_question(exam_id: int, body: QuestionIn) -> dict[str, Any]:
     body=QuestionIn,
     response=QuestionOut,
     roles=("admin",),
-    errors=("exam_not_found", "question_not_found", "exam_locked"),
+    errors=("organisation_only", "exam_not_found", "question_not_found", "exam_locked"),
 )
 def put_question(exam_id: int, question_id: int, body: QuestionIn) -> dict[str, Any]:
     draft = QuestionDraft.of(body.model_dump())
@@ -126,7 +127,13 @@ def put_question(exam_id: int, question_id: int, body: QuestionIn) -> dict[str, 
     "Remove a question (not once people have taken the exam)",
     status=204,
     roles=("admin",),
-    errors=("exam_not_found", "question_not_found", "exam_locked", "exam_not_ready"),
+    errors=(
+        "organisation_only",
+        "exam_not_found",
+        "question_not_found",
+        "exam_locked",
+        "exam_not_ready",
+    ),
 )
 def delete_question(exam_id: int, question_id: int) -> str:
     authoring.delete_question(current_principal().id, exam_id, question_id)
@@ -140,11 +147,11 @@ def delete_question(exam_id: int, question_id: int) -> str:
     query=ImportQuery,
     response=ImportOut,
     roles=("admin",),
-    errors=("exam_not_found", "exam_locked", "exam_too_long", "bad_sheet", "bad_file", "too_large"),
+    errors=("organisation_only", "exam_not_found", "exam_locked", "exam_too_long", "bad_sheet"),
+    upload=FileField("file", SHEETS),
 )
-def import_questions(exam_id: int, query: ImportQuery) -> dict[str, Any]:
+def import_questions(exam_id: int, query: ImportQuery, upload: Upload) -> dict[str, Any]:
     authoring.load_exam(exam_id)
-    upload = read_upload(request.files.get("file"), SHEETS)
     drafts = read_sheet(upload.data)
     added = authoring.add_questions(current_principal().id, exam_id, drafts, query.replace)
     return {"imported": len(added), "bank_size": authoring.get_exam(exam_id, True).bank_size}
@@ -158,7 +165,7 @@ def import_questions(exam_id: int, query: ImportQuery) -> dict[str, Any]:
     errors=("exam_not_found",),
 )
 def exam_attempts(exam_id: int) -> list[dict[str, Any]]:
-    return [row.public() for row in results.exam_attempts(exam_id)]
+    return [row.public() for row in results.exam_attempts(current_principal(), exam_id)]
 
 
 @bp.post("/exams/<int:exam_id>/attempts")

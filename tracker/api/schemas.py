@@ -11,11 +11,13 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, RootModel, model_validator
 
-from tracker.api.fields import HoursIn, In, Out, Role, Text200, refuse_nulls
+from tracker.api.fields import HoursIn, Id, IdParam, In, Offset, Out, Role, Text200, refuse_nulls
 from tracker.services.accounts import DisplayName, Password, Username
 from tracker.services.audit import AuditView
 from tracker.services.console import LiveRow
 from tracker.wire import Seconds, from_ms
+
+Language = Literal["zh_CN", "en"]
 
 
 class TokenRequest(In):
@@ -125,10 +127,10 @@ class UserQuery(BaseModel):
 
     q: Annotated[str, Field(max_length=80)] | None = None
     role: Role | None = None
-    unit_id: int | None = None
+    unit_id: IdParam | None = None
     active: bool | None = None
     limit: Annotated[int, Field(ge=1, le=500)] = 50
-    offset: Annotated[int, Field(ge=0)] = 0
+    offset: Offset = 0
 
 
 class UserPatch(In):
@@ -136,7 +138,7 @@ class UserPatch(In):
 
     display_name: DisplayName | None = None
     role: Role | None = None
-    unit_id: int | None = None
+    unit_id: Id | None = None
     active: bool | None = None
     password: Password | None = None
 
@@ -162,6 +164,26 @@ class MeOut(Out):
     role: Role
     unit: str | None
     rule_set: str
+    language: Language | None = None
+
+
+class PasswordChange(In):
+    """One's own new password; the current one proves it is the owner."""
+
+    current_password: Annotated[str, Field(min_length=1, max_length=200)]
+    new_password: Password
+
+
+class ProfilePatch(In):
+    """Changes to one's own account: display name, preferred language (null: the browser's)."""
+
+    display_name: DisplayName | None = None
+    language: Language | None = None
+
+    @model_validator(mode="after")
+    def _only_language_may_be_cleared(self) -> ProfilePatch:
+        refuse_nulls(self, frozenset({"language"}))
+        return self
 
 
 class UnitOut(Out):
@@ -183,7 +205,7 @@ class UnitCreate(In):
     """A new unit."""
 
     name: Text200
-    parent_id: int | None = None
+    parent_id: Id | None = None
     rule_set: Annotated[str, Field(max_length=64)] | None = None
 
 
@@ -191,7 +213,7 @@ class UnitPatch(In):
     """Changes to a unit; `null` parent makes it a top-level unit, `null` rule set inherits."""
 
     name: Text200 | None = None
-    parent_id: int | None = None
+    parent_id: Id | None = None
     rule_set: Annotated[str, Field(max_length=64)] | None = None
 
     @model_validator(mode="after")
@@ -229,7 +251,7 @@ class AuditQuery(BaseModel):
 
     target_type: Annotated[str, Field(max_length=32)] | None = None
     limit: Annotated[int, Field(ge=1, le=500)] = 100
-    offset: Annotated[int, Field(ge=0)] = 0
+    offset: Offset = 0
 
 
 class AuditPage(Out):

@@ -18,9 +18,10 @@ from tracker.auth import Principal, current_principal, principal_from_token
 from tracker.db import unavailable
 from tracker.errors import TrackerError, fail
 from tracker.extensions import socketio
-from tracker.live.fanout import session_room
+from tracker.live.fanout import session_room, sign_in_room, user_room
 from tracker.live.limits import EventLimiter
 from tracker.live.load import watch_loop_lag
+from tracker.live.store import LiveSessionStore
 from tracker.services import player
 from tracker.services.player import BeatIn, BeatResult, LiveView
 from tracker.sockets.payloads import ClosePayload, HeartbeatPayload, OpenPayload
@@ -76,6 +77,16 @@ def _watch_load() -> None:
     app.extensions["tracker.lag_watch"] = socketio.start_background_task(
         watch_loop_lag, gauge, lambda: clock().timestamp()
     )
+
+
+def _rooms(principal: Principal) -> list[str]:
+    """The rooms by which the end of the socket's sign-in reaches it."""
+    login = [sign_in_room(principal.sign_in)] if principal.sign_in else []
+    return [user_room(principal.id), *login]
+
+
+def _store() -> LiveSessionStore:
+    return current_app.extensions["tracker.live_store"]
 
 
 def _limiter() -> EventLimiter:
@@ -156,12 +167,20 @@ class PlayerNamespace(Namespace):
         if not _limiter().attach(principal.id, request.sid):
             raise ConnectionRefusedError(TrackerError("too_many_sockets").to_dict())
         session["principal"] = asdict(principal)
+        # Where a change of the user's password or account, or the logout of the browser
+        # login it came with, finds this socket (in any process).
+        for room in _rooms(principal):
+            join_room(room)
+            _store().add_socket(room, request.sid)
 
     def on_disconnect(self, *_reason: Any) -> None:
         # Nothing to write: the session stays open, and its next heartbeat comes from another
         # socket, which restarts the interval (the gap earns nothing). No database work here
         # keeps a mass reconnect (a network blip, a proxy restart) cheap.
         _limiter().detach(request.sid)
+        if "principal" in session:
+            for room in _rooms(self._principal()):
+                _store().remove_socket(room, request.sid)
 
     @staticmethod
     def _principal() -> Principal:

@@ -13,8 +13,10 @@ from tracker.web import (  # noqa: E402, F401  (routes register)
     evaluations,
     exams,
     exams_admin,
+    notices,
     pages,
     player,
     records,
+    settings,
     trainings,
 )

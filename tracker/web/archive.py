@@ -7,15 +7,17 @@ from typing import Any
 from flask import Response, render_template, request
 from flask_login import login_required
 
+from tracker.api.fields import YEAR_ARG, id_arg
 from tracker.auth import current_principal
 from tracker.clock import this_year
 from tracker.errors import fail
 from tracker.exports.document import archive_document, report_document
 from tracker.exports.pdf import archive_pdf
-from tracker.exports.tables import archive_csv, archive_xlsx, report_xlsx
+from tracker.exports.tables import archive_csv, archive_xlsx, report_csv, report_xlsx
 from tracker.services import units as org
 from tracker.services.archive import build_archive
 from tracker.services.reports import SORT_KEYS, unit_report
+from tracker.services.scope import admin_scope
 from tracker.web import bp
 from tracker.web.access import admin_page
 
@@ -31,7 +33,7 @@ def _document() -> dict[str, Any]:
     return archive_document(
         build_archive(
             current_principal(),
-            args.get("user_id", type=int),
+            args.get("user_id", type=id_arg),
             args.get("from") or None,
             args.get("to") or None,
         )
@@ -66,14 +68,15 @@ def archive_export(fmt: str) -> Any:
 
 
 def _report() -> dict[str, Any] | None:
-    unit_id = request.args.get("unit_id", type=int)
+    unit_id = request.args.get("unit_id", type=id_arg)
     if unit_id is None:
         return None
     sort = request.args.get("sort", "name")
     return report_document(
         unit_report(
+            admin_scope(current_principal()),
             unit_id,
-            request.args.get("year", type=int) or this_year(),
+            request.args.get("year", type=YEAR_ARG) or this_year(),
             sort if sort in SORT_KEYS else "name",
             request.args.get("order") == "desc",
         )
@@ -84,18 +87,27 @@ def _report() -> dict[str, Any] | None:
 @admin_page
 def admin_reports() -> Any:
     return render_template(
-        "admin/reports.html", report=_report(), units=org.list_units(), year=this_year()
+        "admin/reports.html",
+        report=_report(),
+        units=org.list_units(current_principal()),
+        year=this_year(),
     )
 
 
-@bp.get("/admin/reports/export.xlsx")
+REPORT_EXPORTS = {"csv": (report_csv, EXPORTS["csv"][1]), "xlsx": (report_xlsx, EXPORTS["xlsx"][1])}
+
+
+@bp.get("/admin/reports/export.<fmt>")
 @admin_page
-def admin_report_export() -> Any:
+def admin_report_export(fmt: str) -> Any:
+    if fmt not in REPORT_EXPORTS:
+        fail("not_found")
     doc = _report()
     if doc is None:
         fail("unit_not_found")
+    render, mimetype = REPORT_EXPORTS[fmt]
     return Response(
-        report_xlsx(doc),
-        mimetype=EXPORTS["xlsx"][1],
-        headers={"Content-Disposition": f'attachment; filename="report-{doc["year"]}.xlsx"'},
+        render(doc),
+        mimetype=mimetype,
+        headers={"Content-Disposition": f'attachment; filename="report-{doc["year"]}.{fmt}"'},
     )

@@ -10,9 +10,10 @@ from flask_babel import gettext as _
 from flask_login import login_required
 
 from tracker.api.certificates import pdf_response
+from tracker.api.fields import PAGE_ARG, YEAR_ARG, id_arg
 from tracker.auth import current_principal
 from tracker.clock import this_year
-from tracker.errors import TrackerError, fail
+from tracker.errors import TrackerError
 from tracker.services import certificates
 from tracker.services import units as org
 from tracker.web import bp
@@ -24,18 +25,14 @@ PAGE_SIZE = 100
 @bp.get("/certificates")
 @login_required
 def certificates_page() -> Any:
-    found, _total = certificates.list_certificates(current_principal().id)
+    found, _total = certificates.list_certificates(current_principal(), current_principal().id)
     return render_template("exams/certificates.html", certificates=found)
 
 
 @bp.get("/certificates/<number>.pdf")
 @login_required
 def certificate_file(number: str) -> Any:
-    found = certificates.verify(number)
-    principal = current_principal()
-    if found is None or (found.user_id != principal.id and principal.role != "admin"):
-        fail("certificate_not_found")
-    return pdf_response(found)
+    return pdf_response(certificates.shown_to(current_principal(), certificates.verify(number)))
 
 
 @bp.get("/verify")
@@ -48,14 +45,16 @@ def verify_page(number: str | None = None) -> Any:
 
 
 def _admin_page(status: int = 200) -> Any:
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
-    found, total = certificates.list_certificates(None, None, PAGE_SIZE, (page - 1) * PAGE_SIZE)
+    page = request.args.get("page", 1, type=PAGE_ARG)
+    found, total = certificates.list_certificates(
+        current_principal(), None, None, PAGE_SIZE, (page - 1) * PAGE_SIZE
+    )
     return render_template(
         "exams/admin_certificates.html",
         certificates=found,
         page=page,
         pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1),
-        units=org.list_units(),
+        units=org.list_units(current_principal()),
         year=this_year(),
     ), status
 
@@ -69,8 +68,8 @@ def admin_certificates() -> Any:
 @bp.post("/admin/certificates/yearly")
 @admin_page
 def admin_certificates_yearly() -> Any:
-    unit_id = request.form.get("unit_id", type=int)
-    year = request.form.get("year", type=int)
+    unit_id = request.form.get("unit_id", type=id_arg)
+    year = request.form.get("year", type=YEAR_ARG)
     if unit_id is None or year is None or not 2000 <= year <= 2100:
         flash(_("Choose a unit and a year."), "error")
         return _admin_page(400)

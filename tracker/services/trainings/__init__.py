@@ -4,10 +4,10 @@ and the documents filed with them."""
 from tracker.services.trainings.attendance import (
     AttendanceView,
     attendance,
-    attendance_template,
     confirm_attendance,
     enrol,
     import_attendance,
+    void_attendance,
 )
 from tracker.services.trainings.filing import create_training, update_training
 from tracker.services.trainings.listing import (
@@ -17,6 +17,7 @@ from tracker.services.trainings.listing import (
     categories,
     get_training,
     list_trainings,
+    training_to_edit,
 )
 from tracker.services.trainings.materials import (
     MaterialView,
@@ -33,7 +34,6 @@ __all__ = [
     "TrainingView",
     "add_material",
     "attendance",
-    "attendance_template",
     "categories",
     "confirm_attendance",
     "create_training",
@@ -43,5 +43,7 @@ __all__ = [
     "import_attendance",
     "list_materials",
     "list_trainings",
+    "training_to_edit",
     "update_training",
+    "void_attendance",
 ]
