@@ -17,5 +17,6 @@ from tracker.web import (  # noqa: E402, F401  (routes register)
     pages,
     player,
     records,
+    settings,
     trainings,
 )

@@ -1,7 +1,7 @@
 """in-app notices
 
 Revision ID: 0013_notices
-Revises: 0005_session_interval
+Revises: 0012_corrections
 Create Date: 2026-12-02 10:00:00
 
 """
@@ -12,7 +12,7 @@ from alembic import op
 from tracker.models.base import UTCDateTime
 
 revision = "0013_notices"
-down_revision = "0005_session_interval"
+down_revision = "0012_corrections"
 branch_labels = None
 depends_on = None
 
