@@ -8,6 +8,7 @@ from flask.cli import with_appcontext
 
 from tracker.errors import TrackerError
 from tracker.models import ROLES
+from tracker.validation import detail_lines
 
 
 def register(app: Flask) -> None:
@@ -35,7 +36,8 @@ def create_user_command(
     try:
         principal = save_user(username, password, role, unit, display_name)
     except TrackerError as error:
-        raise click.ClickException(str(error.message)) from error
+        lines = detail_lines(error.details or [], {})
+        raise click.ClickException(" ".join([str(error.message), *lines])) from error
     click.echo(f"user {principal.username} (id {principal.id}, {principal.role}) saved")
 
 

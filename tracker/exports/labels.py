@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from tracker.formatting import duration
 
@@ -92,3 +93,24 @@ def shortfalls(missing: dict) -> str:
         for subject, seconds in missing.items()
         if seconds > 0
     )
+
+
+def exams_line(tally: dict) -> str:
+    """ "2 exams, 1 passed, pass rate 50.0 %", as the source archive counts them."""
+    return ngettext(
+        "%(num)d exam, %(passed)d passed, pass rate %(rate)s %%",
+        "%(num)d exams, %(passed)d passed, pass rate %(rate)s %%",
+        tally["taken"],
+        passed=tally["passed"],
+        rate=f"{tally['pass_rate']:.1f}",
+    )
+
+
+def awaiting_exam_reason() -> str:
+    """Why an item's time does not count yet under a rule set that requires its exam."""
+    return _("Counts once its exam is passed (in the same year)")
+
+
+def exam_outcome(exam: dict) -> str:
+    """Passed or not passed."""
+    return _("passed") if exam["passed"] else _("not passed")

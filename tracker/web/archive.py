@@ -7,12 +7,13 @@ from typing import Any
 from flask import Response, render_template, request
 from flask_login import login_required
 
+from tracker.api.fields import YEAR_ARG, id_arg
 from tracker.auth import current_principal
 from tracker.clock import this_year
 from tracker.errors import fail
 from tracker.exports.document import archive_document, report_document
 from tracker.exports.pdf import archive_pdf
-from tracker.exports.tables import archive_csv, archive_xlsx, report_xlsx
+from tracker.exports.tables import archive_csv, archive_xlsx, report_csv, report_xlsx
 from tracker.services import units as org
 from tracker.services.archive import build_archive
 from tracker.services.reports import SORT_KEYS, unit_report
@@ -32,7 +33,7 @@ def _document() -> dict[str, Any]:
     return archive_document(
         build_archive(
             current_principal(),
-            args.get("user_id", type=int),
+            args.get("user_id", type=id_arg),
             args.get("from") or None,
             args.get("to") or None,
         )
@@ -67,7 +68,7 @@ def archive_export(fmt: str) -> Any:
 
 
 def _report() -> dict[str, Any] | None:
-    unit_id = request.args.get("unit_id", type=int)
+    unit_id = request.args.get("unit_id", type=id_arg)
     if unit_id is None:
         return None
     sort = request.args.get("sort", "name")
@@ -75,7 +76,7 @@ def _report() -> dict[str, Any] | None:
         unit_report(
             admin_scope(current_principal()),
             unit_id,
-            request.args.get("year", type=int) or this_year(),
+            request.args.get("year", type=YEAR_ARG) or this_year(),
             sort if sort in SORT_KEYS else "name",
             request.args.get("order") == "desc",
         )
@@ -93,14 +94,20 @@ def admin_reports() -> Any:
     )
 
 
-@bp.get("/admin/reports/export.xlsx")
+REPORT_EXPORTS = {"csv": (report_csv, EXPORTS["csv"][1]), "xlsx": (report_xlsx, EXPORTS["xlsx"][1])}
+
+
+@bp.get("/admin/reports/export.<fmt>")
 @admin_page
-def admin_report_export() -> Any:
+def admin_report_export(fmt: str) -> Any:
+    if fmt not in REPORT_EXPORTS:
+        fail("not_found")
     doc = _report()
     if doc is None:
         fail("unit_not_found")
+    render, mimetype = REPORT_EXPORTS[fmt]
     return Response(
-        report_xlsx(doc),
-        mimetype=EXPORTS["xlsx"][1],
-        headers={"Content-Disposition": f'attachment; filename="report-{doc["year"]}.xlsx"'},
+        render(doc),
+        mimetype=mimetype,
+        headers={"Content-Disposition": f'attachment; filename="report-{doc["year"]}.{fmt}"'},
     )

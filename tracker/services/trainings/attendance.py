@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -232,20 +230,3 @@ def import_attendance(principal: Principal, training_id: int, data: bytes) -> li
             confirmed.append((participant, user))
         db.session.flush()
         return [_attendance_view(participant, user) for participant, user in confirmed]
-
-
-def attendance_template(principal: Principal, training_id: int) -> str:
-    """A CSV to fill in: everyone enrolled, present and passed by default."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(["username", "display_name", "absent_fraction", "assessment"])
-    for person in attendance(principal, training_id):
-        writer.writerow(
-            [
-                person.username,
-                person.display_name,
-                person.absent_fraction if person.absent_fraction is not None else 0,
-                person.assessment or "passed",
-            ]
-        )
-    return out.getvalue()
