@@ -142,7 +142,7 @@ def void_attendance(
 ) -> AttendanceView:
     """An admin over the person voids their confirmed attendance: its hours leave the archive."""
     with transaction():
-        load_training(training_id, lock=True)
+        training = load_training(training_id, lock=True)
         if not admin_scope(principal).covers(user_id):
             fail("attendance_not_found")  # people outside the scope are not revealed to exist
         participant = db.session.get(TrainingParticipant, (training_id, user_id))
@@ -162,6 +162,13 @@ def void_attendance(
             user_id=user_id,
             old=old,
             new={"status": "voided"},
+            reason=reason,
+        )
+        notify(
+            user_id,
+            "attendance_voided",
+            training_id=training.id,
+            title=training.title,
             reason=reason,
         )
         db.session.flush()
