@@ -631,8 +631,9 @@ def page_cases(i: dict[str, int], number: str) -> dict[tuple[str, str], list[Cal
             Call("/admin/reports", READ),
             Call("/admin/reports", query={"unit_id": i["bureau"]}),
         ],
-        ("GET", "/admin/reports/export.xlsx"): [
-            Call("/admin/reports/export.xlsx", query={"unit_id": i["branch"]})
+        ("GET", "/admin/reports/export.<fmt>"): [
+            Call(f"/admin/reports/export.{fmt}", query={"unit_id": i["branch"]})
+            for fmt in ("xlsx", "csv")
         ],
         ("GET", "/admin/certificates"): [Call("/admin/certificates", READ)],
         ("POST", "/admin/certificates/yearly"): [
@@ -663,6 +664,13 @@ def page_cases(i: dict[str, int], number: str) -> dict[tuple[str, str], list[Cal
         ],
         ("POST", "/learning/review/<int:record_id>"): [
             Call(f"/learning/review/{record}", json={"decision": "approve"})
+        ],
+        ("POST", "/learning/review/<int:record_id>/revoke"): [
+            Call(f"/learning/review/{i['approved']}/revoke", json={"reason": "not yours"})
+        ],
+        ("POST", "/trainings/<int:training_id>/attendance/<int:user_id>/void"): [
+            Call(f"/trainings/{org}/attendance/{i['outsider']}/void", json={"reason": "x"}),
+            Call(f"/trainings/{training}/attendance/{i['outsider']}/void", json={"reason": "x"}),
         ],
         ("GET", "/trainings/new"): [Call("/trainings/new", READ)],
         ("POST", "/trainings/new"): [Call("/trainings/new", OWN, json={**TRAINING, "title": "x"})],
@@ -746,7 +754,7 @@ def test_a_unit_admins_pages_reach_no_one_outside_its_units(
                 strangers = [
                     (table, row)
                     for table, row in changed_rows(before, after)
-                    if not mine(row, me, set())
+                    if not mine(table, row, me, set())
                 ]
                 assert not strangers, (where, strangers)
             else:
