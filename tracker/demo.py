@@ -8,6 +8,7 @@ import subprocess
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, time, timedelta
+from functools import partial
 from pathlib import Path
 
 from flask import current_app
@@ -84,12 +85,86 @@ LEARNERS = (
     ("zhao", "化学物理研究所", "兰州分院", "赵磊"),
 )
 
+# Who read what on which of the history's days (an index), for how many minutes; the item
+# is an index into HISTORY_ITEMS or the kind of one of the two short demo items.
+SESSIONS = (
+    (0, "zhang", 0, 40),
+    (1, "wang", 0, 35),
+    (2, "zhang", 1, 30),
+    (3, "zhao", 1, 25),
+    (4, "zhang", 0, 45),
+    (6, "wang", 1, 30),
+    (7, "zhang", "video", 4),
+    (8, "zhang", "document", 7),
+    (9, "zhao", 0, 20),
+    (10, "zhang", 1, 20),
+)
+# Trainings held on a day of the history: title, days, attendance (absence, assessment).
+# Zhao's absence of a quarter earns nothing: the demo shows why.
+TRAININGS = (
+    (2, "科研项目档案归档专题培训", 2, {"zhang": (0.0, "passed"), "wang": (0.1, "passed")}),
+    (6, "实验室安全管理培训班", 1, {"zhang": (0.0, "passed"), "zhao": (0.25, "passed")}),
+)
+# Claims in every state: the claim, then what became of it.
+CLAIMS: tuple[tuple[int, str, dict[str, object], tuple[object, ...]], ...] = (
+    (
+        3,
+        "zhang",
+        {
+            "kind": "external_training",
+            "title": "干部教育培训工作条例培训",
+            "hours": 6,
+            "location": "丹东",
+            "organizer": "中国科学院干部教育培训中心",
+            "content": "条例解读与案例研讨",
+        },
+        ("approve", None, ""),
+    ),
+    (
+        5,
+        "zhang",
+        {"kind": "self_study", "title": "档案管理读本（自学）", "hours": 8},
+        ("reject", None, "请补充学习笔记或结业证明后重新提交。"),
+    ),
+    (
+        8,
+        "zhang",
+        {"kind": "external_online", "title": "网络安全意识在线课程", "hours": 2},
+        ("withdraw",),
+    ),
+    (
+        4,
+        "wang",
+        {"kind": "self_study", "title": "量子信息科普读本（自学）", "hours": 4},
+        ("revoke", "同一学习内容已在培训中登记，不重复计入。"),
+    ),
+    (
+        9,
+        "wang",
+        {"kind": "external_online", "title": "科技写作在线课程", "hours": 3},
+        ("approve", 2.5, "按课程证书所载学时核定。"),
+    ),
+    (
+        11,
+        "zhang",
+        {
+            "kind": "external_training",
+            "title": "数据安全与个人信息保护研讨班",
+            "hours": 4,
+            "location": "北京",
+            "organizer": "中国科学院计算机网络信息中心",
+        },
+        (),
+    ),
+    (11, "zhao", {"kind": "self_study", "title": "化学实验室安全手册", "hours": 2}, ()),
+)
+
 
 class _SteppingClock:
     """A server clock the seeding moves through the past, so history lands on its days."""
 
-    def __init__(self) -> None:
-        self.instant = datetime.now(UTC)
+    def __init__(self, start: datetime) -> None:
+        self.instant = start
 
     def __call__(self) -> datetime:
         return self.instant
@@ -109,7 +184,7 @@ def _past() -> Iterator[_SteppingClock]:
     """Swap the app's clock for a stepping one while the history is written."""
     extensions = current_app.extensions
     real = extensions["tracker.clock"]
-    stepping = _SteppingClock()
+    stepping = _SteppingClock(real())
     extensions["tracker.clock"] = stepping
     try:
         yield stepping
@@ -118,6 +193,7 @@ def _past() -> Iterator[_SteppingClock]:
 
 
 def _principal(username: str) -> Principal:
+    """The demo user `username`, acting as if signed in."""
     user = user_named(username)
     assert user is not None  # created by the seeding just before
     return Principal.of(user)
@@ -136,6 +212,7 @@ def _days_back(today: date, count: int) -> list[date]:
 
 
 def _history_items() -> list[int]:
+    """The ids of the history's courseware, created if missing."""
     with transaction():
         ids = []
         for title, hours in HISTORY_ITEMS:
@@ -196,9 +273,11 @@ def _watch(now: _SteppingClock, who: Principal, courseware_id: int, minutes: int
 
 
 def _training(
-    now: _SteppingClock, admin: Principal, title: str, day: date, days: float, outcomes: dict
+    now: _SteppingClock, day: date, title: str, days: float, outcomes: dict[str, tuple]
 ) -> None:
-    """A training held on `day`, filed the week before, attendance confirmed the day after."""
+    """A training held on `day`, filed the week before, attendance confirmed after it."""
+    admin = _principal("admin")
+    held = max(round(days), 1)
     now.at(day - timedelta(days=7), 10)
     fields = TrainingCreate.model_validate(
         {
@@ -207,7 +286,7 @@ def _training(
             "organizer": "兰州分院人事教育处",
             "location": "兰州分院学术报告厅",
             "start_date": day.isoformat(),
-            "end_date": (day + timedelta(days=max(int(days + 0.5), 1) - 1)).isoformat(),
+            "end_date": (day + timedelta(days=held - 1)).isoformat(),
             "days": days,
         }
     ).model_dump()
@@ -215,19 +294,33 @@ def _training(
     for username in outcomes:
         now.advance(600)
         trainings.enrol(_principal(username), training.id)
-    now.at(day + timedelta(days=max(int(days + 0.5), 1)), 9)
+    now.at(day + timedelta(days=held), 9)
     for username, (absent, assessment) in outcomes.items():
         now.advance(60)
-        user = _principal(username)
-        trainings.confirm_attendance(admin, training.id, user.id, absent, assessment)
+        user_id = _principal(username).id
+        trainings.confirm_attendance(admin, training.id, user_id, absent, assessment)
 
 
-def _claim(now: _SteppingClock, who: Principal, day: date, **fields: object) -> int:
+def _claim(
+    now: _SteppingClock, day: date, username: str, fields: dict, outcome: tuple[object, ...]
+) -> None:
+    """A claim filed the evening after `day`, then decided (or withdrawn) a day later."""
+    who, admin = _principal(username), _principal("admin")
     now.at(day + timedelta(days=1), 20)
     body = RecordCreate.model_validate(
         {"start_date": day.isoformat(), "end_date": day.isoformat(), **fields}
     )
-    return records.create_record(who, body.model_dump()).id
+    record_id = records.create_record(who, body.model_dump()).id
+    now.advance(86_400)
+    match outcome:
+        case ("withdraw",):
+            records.withdraw_record(who, record_id)
+        case ("revoke", str(reason)):
+            records.review_record(admin, record_id, "approve", None, "")
+            now.advance(86_400)
+            records.revoke_record(admin, record_id, reason)
+        case (str(decision), hours, str(note)):
+            records.review_record(admin, record_id, decision, hours, note)
 
 
 def _seed_history() -> str:
@@ -241,120 +334,29 @@ def _seed_history() -> str:
         with transaction():
             ensure_unit(unit, parent=ensure_unit(parent))
         save_user(username, DEMO_PASSWORD, "learner", unit, name)
-    items = _history_items()
-    video, document = (
-        db.session.scalar(
+    items: dict[object, int] = dict(enumerate(_history_items()))
+    for kind in ("video", "document"):
+        items[kind] = db.session.scalar(
             select(Courseware.id).where(Courseware.kind == kind).order_by(Courseware.id)
         )
-        for kind in ("video", "document")
-    )
-    admin, me = _principal("admin"), _principal("zhang")
-    wang, zhao = _principal("wang"), _principal("zhao")
     with _past() as now:
-        today = clock.today()
-        days = _days_back(today, 12)
-        steps: list[tuple[date, Callable[[], object]]] = []
+        days = _days_back(clock.today(), 12)
+        steps: list[tuple[date, Callable[[], None]]] = []
+        for index, username, item, minutes in SESSIONS:
+            day = days[index]
 
-        def watch(day: date, who: Principal, item: int | None, minutes: int) -> None:
-            def step() -> None:
+            def session(day: date = day, who: str = username, item=item, minutes=minutes) -> None:
                 now.at(day, 19, minutes)  # an evening's reading
-                _watch(now, who, item or 0, minutes)
+                _watch(now, _principal(who), items[item], minutes)
 
-            steps.append((day, step))
-
-        for day, who, item, minutes in (
-            (days[0], me, items[0], 40),
-            (days[1], wang, items[0], 35),
-            (days[2], me, items[1], 30),
-            (days[3], zhao, items[1], 25),
-            (days[4], me, items[0], 45),
-            (days[6], wang, items[1], 30),
-            (days[7], me, video, 4),
-            (days[8], me, document, 7),
-            (days[9], zhao, items[0], 20),
-            (days[10], me, items[1], 20),
-        ):
-            watch(day, who, item, minutes)
-        # Trainings held by the organisation; one absence of a quarter earns nothing.
-        steps.append(
-            (
-                days[2],
-                lambda: _training(
-                    now,
-                    admin,
-                    "科研项目档案归档专题培训",
-                    days[2],
-                    2,
-                    {"zhang": (0.0, "passed"), "wang": (0.1, "passed")},
-                ),
+            steps.append((day, session))
+        for index, title, held, outcomes in TRAININGS:
+            steps.append((days[index], partial(_training, now, days[index], title, held, outcomes)))
+        for index, username, fields, outcome in CLAIMS:
+            steps.append(
+                (days[index], partial(_claim, now, days[index], username, fields, outcome))
             )
-        )
-        steps.append(
-            (
-                days[6],
-                lambda: _training(
-                    now,
-                    admin,
-                    "实验室安全管理培训班",
-                    days[6],
-                    1,
-                    {"zhang": (0.0, "passed"), "zhao": (0.25, "passed")},
-                ),
-            )
-        )
-        # Claims in every state: approved, rejected with a note, withdrawn, revoked, pending.
-
-        def claims() -> None:
-            approved = _claim(
-                now,
-                me,
-                days[3],
-                kind="external_training",
-                title="干部教育培训工作条例培训",
-                hours=6,
-                location="丹东",
-                organizer="中国科学院干部教育培训中心",
-                content="条例解读与案例研讨",
-            )
-            now.advance(86_400)
-            records.review_record(admin, approved, "approve", None, "")
-            rejected = _claim(
-                now, me, days[5], kind="self_study", title="档案管理读本（自学）", hours=8
-            )
-            now.advance(86_400)
-            records.review_record(
-                admin, rejected, "reject", None, "请补充学习笔记或结业证明后重新提交。"
-            )
-            withdrawn = _claim(
-                now, me, days[8], kind="external_online", title="网络安全意识在线课程", hours=2
-            )
-            now.advance(3_600)
-            records.withdraw_record(me, withdrawn)
-            revoked = _claim(
-                now, wang, days[4], kind="self_study", title="量子信息科普读本（自学）", hours=4
-            )
-            now.advance(86_400)
-            records.review_record(admin, revoked, "approve", None, "")
-            now.advance(86_400)
-            records.revoke_record(admin, revoked, "同一学习内容已在培训中登记，不重复计入。")
-            kept = _claim(
-                now, wang, days[9], kind="external_online", title="科技写作在线课程", hours=3
-            )
-            now.advance(86_400)
-            records.review_record(admin, kept, "approve", 2.5, "按课程证书所载学时核定。")
-            _claim(
-                now,
-                me,
-                days[11],
-                kind="external_training",
-                title="数据安全与个人信息保护研讨班",
-                hours=4,
-                location="北京",
-                organizer="中国科学院计算机网络信息中心",
-            )
-            _claim(now, zhao, days[11], kind="self_study", title="化学实验室安全手册", hours=2)
-
-        steps.append((days[11], claims))
+        # In the order of the days, as the year happened.
         for _day, step in sorted(steps, key=lambda s: s[0]):
             step()
     return "demo history: sessions, trainings and claims of this year for zhang, wang and zhao"

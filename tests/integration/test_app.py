@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from tests.integration.conftest import PASSWORD
+from tests.integration.conftest import PASSWORD, count
 from tracker import create_app
 from tracker.extensions import db
-from tracker.models import User
+from tracker.models import User, WatchSession
 from tracker.rulesets import RuleSetError
 
 
@@ -101,6 +101,7 @@ def test_seed_demo_is_idempotent(make_app, database_url, shared_media):
         result = runner.invoke(args=["seed-demo", "--no-history"])
         assert result.exit_code == 0, result.output
     assert "demo12345" in result.output
+    assert count(app, WatchSession) == 0  # without the history
     client = app.test_client()
     token = client.post("/api/v1/auth/token", json={"username": "zhang", "password": "demo12345"})
     headers = {"Authorization": f"Bearer {token.json['token']}"}
