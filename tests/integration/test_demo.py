@@ -18,6 +18,7 @@ from tracker.models import (
     SessionCredit,
     Training,
     TrainingParticipant,
+    Unit,
     WatchSession,
 )
 
@@ -46,6 +47,7 @@ def counts(app) -> dict[str, int]:
         OnlineYearTotal,
         Training,
         TrainingParticipant,
+        Unit,
         LearningRecord,
         Notice,
         AuditEntry,
@@ -56,7 +58,9 @@ def counts(app) -> dict[str, int]:
         }
 
 
-def test_zhangs_archive_has_online_training_and_approved_external_time(seeded):
+def test_the_history_shows_in_the_archive_the_review_queue_and_the_pages(seeded):
+    """Zhang's archive has online, training and approved external time; claims in every state
+    await or passed review; each page shows its part of the history."""
     client = seeded.test_client()
     doc = client.get("/api/v1/archive", headers=headers_of(client, "zhang")).json
     effective = Counter()
@@ -65,10 +69,6 @@ def test_zhangs_archive_has_online_training_and_approved_external_time(seeded):
     assert effective[("courseware", None)] > 3600
     assert effective[("training", None)] > 0
     assert effective[("record", "external_training")] > 0
-
-
-def test_the_review_queue_holds_claims_in_every_state(seeded):
-    client = seeded.test_client()
     admin = headers_of(client, "admin")
     listed = client.get("/api/v1/records", headers=admin).json
     states = Counter(record["status"] for record in listed)
@@ -76,6 +76,7 @@ def test_the_review_queue_holds_claims_in_every_state(seeded):
     assert states["pending"] >= 1
     rejected = next(r for r in listed if r["status"] == "rejected")
     assert rejected["note"]
+    assert pages_missing(seeded) == []
 
 
 def test_running_totals_agree_with_the_ledger(seeded):
@@ -123,3 +124,31 @@ def test_a_second_seed_changes_nothing(seeded):
     result = seeded.test_cli_runner().invoke(args=["seed-demo"])
     assert result.exit_code == 0, result.output
     assert counts(seeded) == before
+
+
+PAGES = [
+    ("zhang", "/archive", "科研项目档案归档专题培训"),
+    ("zhang", "/archive", "干部教育培训工作条例培训"),
+    ("zhang", "/learning/external", "请补充学习笔记或结业证明后重新提交。"),
+    ("zhang", "/notices", "实验室安全管理培训班"),
+    ("admin", "/learning/review", "数据安全与个人信息保护研讨班"),
+    ("admin", "/admin/reports?unit_id={branch}", "王芳"),
+    ("admin", "/admin/reports?unit_id={branch}", "赵磊"),
+    ("admin", "/trainings", "实验室安全管理培训班"),
+]
+
+
+def pages_missing(seeded) -> list[tuple[str, str, str]]:
+    """The (user, page, text) of PAGES that the page does not show."""
+    with seeded.app_context():
+        branch = db.session.scalar(select(Unit.id).where(Unit.name == "兰州分院"))
+    missing = []
+    for username, path, shown in PAGES:
+        client = seeded.test_client()
+        login = client.post("/login", data={"username": username, "password": DEMO_PASSWORD})
+        assert login.status_code == 302
+        page = client.get(path.format(branch=branch))
+        assert page.status_code == 200, path
+        if shown not in page.get_data(as_text=True):
+            missing.append((username, path, shown))
+    return missing
