@@ -105,6 +105,8 @@ TRAININGS = (
     (2, "科研项目档案归档专题培训", 2, {"zhang": (0.0, "passed"), "wang": (0.1, "passed")}),
     (6, "实验室安全管理培训班", 1, {"zhang": (0.0, "passed"), "zhao": (0.25, "passed")}),
 )
+# A training ahead of today, open for enrolment: title, how far ahead, days.
+UPCOMING = ("学术不端行为防范专题讲座", timedelta(days=14), 0.5)
 # Claims in every state: the claim, then what became of it.
 CLAIMS: tuple[tuple[int, str, dict[str, object], tuple[object, ...]], ...] = (
     (
@@ -272,13 +274,8 @@ def _watch(now: _SteppingClock, who: Principal, courseware_id: int, minutes: int
     player.close_session(who, opened.session_id, beat(beats), None)
 
 
-def _training(
-    now: _SteppingClock, day: date, title: str, days: float, outcomes: dict[str, tuple]
-) -> None:
-    """A training held on `day`, filed the week before, attendance confirmed after it."""
-    admin = _principal("admin")
-    held = max(round(days), 1)
-    now.at(day - timedelta(days=7), 10)
+def _file_training(admin: Principal, title: str, day: date, days: float) -> int:
+    """File a training held from `day` for `days` days; its id."""
     fields = TrainingCreate.model_validate(
         {
             "title": title,
@@ -286,19 +283,28 @@ def _training(
             "organizer": "兰州分院人事教育处",
             "location": "兰州分院学术报告厅",
             "start_date": day.isoformat(),
-            "end_date": (day + timedelta(days=held - 1)).isoformat(),
+            "end_date": (day + timedelta(days=max(round(days), 1) - 1)).isoformat(),
             "days": days,
         }
     ).model_dump()
-    training = trainings.create_training(admin, fields)
+    return trainings.create_training(admin, fields).id
+
+
+def _training(
+    now: _SteppingClock, day: date, title: str, days: float, outcomes: dict[str, tuple]
+) -> None:
+    """A training held on `day`, filed the week before, attendance confirmed after it."""
+    admin = _principal("admin")
+    now.at(day - timedelta(days=7), 10)
+    training_id = _file_training(admin, title, day, days)
     for username in outcomes:
         now.advance(600)
-        trainings.enrol(_principal(username), training.id)
-    now.at(day + timedelta(days=held), 9)
+        trainings.enrol(_principal(username), training_id)
+    now.at(day + timedelta(days=max(round(days), 1)), 9)
     for username, (absent, assessment) in outcomes.items():
         now.advance(60)
         user_id = _principal(username).id
-        trainings.confirm_attendance(admin, training.id, user_id, absent, assessment)
+        trainings.confirm_attendance(admin, training_id, user_id, absent, assessment)
 
 
 def _claim(
@@ -359,6 +365,9 @@ def _seed_history() -> str:
         # In the order of the days, as the year happened.
         for _day, step in sorted(steps, key=lambda s: s[0]):
             step()
+    # One training still ahead, open for enrolment.
+    title, ahead, days_held = UPCOMING
+    _file_training(_principal("admin"), title, clock.today() + ahead, days_held)
     return "demo history: sessions, trainings and claims of this year for zhang, wang and zhao"
 
 

@@ -135,6 +135,7 @@ PAGES = [
     ("admin", "/admin/reports?unit_id={branch}", "王芳"),
     ("admin", "/admin/reports?unit_id={branch}", "赵磊"),
     ("admin", "/trainings", "实验室安全管理培训班"),
+    ("zhang", "/trainings", "学术不端行为防范专题讲座"),
 ]
 
 
