@@ -42,12 +42,13 @@ def create_user_command(
 
 
 @click.command("seed-demo")
+@click.option("--no-history", is_flag=True, help="Skip the year of sessions, trainings and claims.")
 @with_appcontext
-def seed_demo_command() -> None:
-    """Add demo users, units and courseware (idempotent)."""
+def seed_demo_command(no_history: bool) -> None:
+    """Add demo users, units and courseware, and a year of history (idempotent)."""
     from tracker.demo import seed_demo
 
-    for line in seed_demo():
+    for line in seed_demo(history=not no_history):
         click.echo(line)
 
 

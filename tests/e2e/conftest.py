@@ -146,7 +146,7 @@ def serve(home: Path) -> Iterator[Server]:
         TRACKER_PORT=str(port),
     )
     subprocess.run(
-        [sys.executable, "-m", "flask", "--app", "wsgi", "seed-demo"],
+        [sys.executable, "-m", "flask", "--app", "wsgi", "seed-demo", "--no-history"],
         cwd=ROOT,
         env=env,
         check=True,

@@ -47,6 +47,12 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Any) -> str:
     return request.getfixturevalue("postgres_schema_url")
 
 
+@pytest.fixture(scope="session")
+def shared_media(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """One media folder for the session, so the demo video is made only once."""
+    return tmp_path_factory.mktemp("media")
+
+
 @pytest.fixture
 def clock() -> Clock:
     return Clock()
