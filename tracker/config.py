@@ -38,6 +38,9 @@ DEFAULTS: dict[str, object] = {
     "BUSY_RETRY_S": 5,
     "IDLE_MINUTES": 5,  # a document page asks "still studying?" after this long without input
     "TIMEZONE": "Asia/Shanghai",
+    # Reverse proxies in front of the app that add X-Forwarded-For (deploy/nginx.conf: 1); the
+    # client address of a player session is then the one the outermost of them saw.
+    "PROXIES": 0,
     "HOST": "127.0.0.1",
     "PORT": 5000,
     "CORS_ORIGINS": None,  # unset: same origin only; a list or "*" to widen

@@ -29,6 +29,52 @@ RULES = (
 _MS = timedelta(milliseconds=1)
 
 
+SEEK_TOLERANCE_S = 2.0  # position off what the playing time explains by more: a seek
+
+
+class Rhythm(NamedTuple):
+    """How a session's heartbeats went, in running sums (one update per heartbeat)."""
+
+    beats: int = 0  # heartbeats that found it live
+    gap_sum_ms: int = 0  # the gaps before those heartbeats
+    gap_square_sum: int = 0
+    streak_ms: int = 0  # live without a break up to the last heartbeat
+    longest_live_ms: int = 0
+    breaks: int = 0  # heartbeats that found it paused, hidden or moved by hand
+
+    @property
+    def gap_sd_ms(self) -> float | None:
+        """The standard deviation of the gaps between live heartbeats."""
+        if self.beats < 2:
+            return None
+        mean = self.gap_sum_ms / self.beats
+        return max(0.0, self.gap_square_sum / self.beats - mean * mean) ** 0.5
+
+
+def next_rhythm(
+    rhythm: Rhythm,
+    gap_ms: int,
+    live: bool,
+    was_live: bool,
+    moved_s: float | None,
+    rate: float,
+) -> Rhythm:
+    """The rhythm after one accepted heartbeat `gap_ms` after the one before; `moved_s` is how
+    far the position moved (None when unknown)."""
+    seeked = moved_s is not None and abs(moved_s - gap_ms / 1000 * rate) > SEEK_TOLERANCE_S
+    if not live or seeked:
+        return rhythm._replace(streak_ms=0, breaks=rhythm.breaks + 1)
+    streak = rhythm.streak_ms + gap_ms if was_live else 0
+    return Rhythm(
+        rhythm.beats + 1,
+        rhythm.gap_sum_ms + gap_ms,
+        rhythm.gap_square_sum + gap_ms * gap_ms,
+        streak,
+        max(rhythm.longest_live_ms, streak),
+        rhythm.breaks,
+    )
+
+
 class Watch(NamedTuple):
     """A live session as the heuristics read it."""
 

@@ -7,11 +7,13 @@ from tracker.models.certificates import Certificate
 from tracker.models.courseware import Courseware
 from tracker.models.evaluations import Evaluation
 from tracker.models.exams import Exam, ExamAttempt, ExamChoice, ExamQuestion
+from tracker.models.flags import FLAG_STATUSES, Flag, TakenBack
 from tracker.models.ledger import ItemProgress, OnlineYearTotal, SessionCredit, WatchSession
 from tracker.models.records import RECORD_KINDS, LearningRecord, RecordEvidence
 from tracker.models.trainings import Training, TrainingMaterial, TrainingParticipant
 
 __all__ = [
+    "FLAG_STATUSES",
     "RECORD_KINDS",
     "ROLES",
     "AuditEntry",
@@ -23,11 +25,13 @@ __all__ = [
     "ExamAttempt",
     "ExamChoice",
     "ExamQuestion",
+    "Flag",
     "ItemProgress",
     "LearningRecord",
     "OnlineYearTotal",
     "RecordEvidence",
     "SessionCredit",
+    "TakenBack",
     "Training",
     "TrainingMaterial",
     "TrainingParticipant",
