@@ -346,3 +346,33 @@ def end_reasons(server: Server, username: str) -> list[str | None]:
             (username,),
         ).fetchall()
     return [row[0] for row in rows]
+
+
+def device_ids(server: Server, username: str) -> list[str | None]:
+    """The device ids the learner's sessions were opened with, oldest first."""
+    with closing(sqlite3.connect(f"file:{server.database}?mode=ro", uri=True)) as db:
+        rows = db.execute(
+            "select s.device_id from watch_sessions s join users u on u.id = s.user_id "
+            "where u.username = ? order by s.opened_at",
+            (username,),
+        ).fetchall()
+    return [row[0] for row in rows]
+
+
+def test_the_player_sends_one_device_id_per_browser(
+    server: Server, new_context: Callable[..., Any], log_in: Any, courseware: Any, learner: str
+) -> None:
+    """A random id kept in the browser's storage: the same across tabs, another elsewhere."""
+    item = courseware("video")
+    first = new_context()
+    log_in(first)
+    open_player(server, first, item)
+    open_player(server, first, item)
+    other = new_context()
+    log_in(other)
+    open_player(server, other, item)
+    ids = device_ids(server, learner)
+    assert len(ids) == 3
+    assert ids[0] == ids[1]
+    assert ids[2] != ids[0]
+    assert all(i is not None and len(i) == 32 for i in ids)

@@ -8,7 +8,7 @@ from itertools import count as counter
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from tests.integration.conftest import PASSWORD, assert_error, token_for
 from tracker.core.rules import hours_to_ms
@@ -350,3 +350,18 @@ def test_the_pages_in_both_languages(app, client, people):
     client.get("/lang/zh_CN")
     assert "我的核查标记" in client.get("/learning/my-flags").text
     assert client.get("/learning/flags").status_code == 403
+
+
+def test_a_rescan_refreshes_open_flags_and_drops_those_no_longer_found(app, client, people):
+    ids, headers, item = people
+    watched(app, ids["ann"], item, 8, 19)
+    scanned(app)
+    watched(app, ids["ann"], item, 19.5, 20.5)
+    scanned(app)
+    flags = client.get("/api/v1/flags", headers=headers["root"]).json["items"]
+    assert [(f["rule"], f["figure_s"]) for f in flags] == [("long_day", 12 * 3600)]
+    with app.app_context():
+        db.session.execute(update(SessionCredit).values(raw_ms=3_600_000))
+        db.session.commit()
+    scanned(app)
+    assert client.get("/api/v1/flags", headers=headers["root"]).json["total"] == 0

@@ -11,6 +11,7 @@ nothing is deducted automatically.
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ from datetime import date, datetime
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import ColumnElement, delete, func, or_, select
+from sqlalchemy import ColumnElement, delete, func, insert, or_, select, update
 
 from tracker import clock
 from tracker.auth import Principal
@@ -224,7 +225,7 @@ def _scan_chunk(user_ids: list[int], year: int) -> ScanResult:
     bookings = _bookings(user_ids, year)
     daily = _daily(user_ids, year)
     findings: list[Finding] = []
-    taken: list[TakenBack] = []
+    taken: list[dict[str, Any]] = []
     for user_id in user_ids:
         rule_set = rules[user_id]
         own = by_user.get(user_id, [])
@@ -233,18 +234,17 @@ def _scan_chunk(user_ids: list[int], year: int) -> ScanResult:
         for line in resolution.set_aside:
             if line.dated.year == year:
                 taken.append(
-                    TakenBack(
-                        user_id=user_id,
-                        year=year,
-                        day=line.dated,
-                        on_day=line.day,
-                        kind=line.kind,
-                        subject=line.subject,
-                        ms=line.ms,
-                        reason=line.reason,
-                        source=line.ref[:64],
-                        against=",".join(line.against)[:500],
-                    )
+                    {
+                        "user_id": user_id,
+                        "day": line.dated,
+                        "on_day": line.day,
+                        "kind": line.kind,
+                        "subject": line.subject,
+                        "ms": line.ms,
+                        "reason": line.reason,
+                        "source": line.ref[:64],
+                        "against": ",".join(line.against)[:500],
+                    }
                 )
         limits = rule_set.heuristics
         findings += heuristics.long_days(own, limits, tz)
@@ -263,7 +263,7 @@ def _scan_chunk(user_ids: list[int], year: int) -> ScanResult:
     findings += _shared(user_ids, watches, year, rules)
     _replace_set_asides(user_ids, year, taken)
     flags_open = _store_findings(user_ids, year, findings)
-    return ScanResult(year, len(user_ids), len(watches), flags_open, sum(t.ms for t in taken))
+    return ScanResult(year, len(user_ids), len(watches), flags_open, sum(t["ms"] for t in taken))
 
 
 def _windows(days: dict[date, int], year: int, length: int) -> dict[int, int]:
@@ -303,63 +303,93 @@ def _shared(
     return found
 
 
-def _replace_set_asides(user_ids: list[int], year: int, taken: list[TakenBack]) -> None:
-    db.session.execute(
-        delete(TakenBack).where(
-            TakenBack.user_id.in_(user_ids),
-            TakenBack.year == year,
-            TakenBack.reason != DEDUCTION,
+_TAKEN_FIELDS = ("day", "on_day", "kind", "subject", "ms", "reason", "source", "against")
+
+
+def _replace_set_asides(user_ids: list[int], year: int, taken: list[dict[str, Any]]) -> None:
+    """Make the people's set-aside rows of `year` the ones found: only the difference is
+    written (a nightly scan mostly finds what it found the night before)."""
+    tb = TakenBack
+    stored = rows_of(
+        select(tb.id, tb.user_id, *(getattr(tb, name) for name in _TAKEN_FIELDS)).where(
+            tb.user_id.in_(user_ids), tb.year == year, tb.reason != DEDUCTION
         )
     )
-    db.session.add_all(taken)
+    wanted: dict[tuple[Any, ...], int] = defaultdict(int)
+    for row in taken:
+        wanted[(row["user_id"], *(row[name] for name in _TAKEN_FIELDS))] += 1
+    gone = []
+    for row_id, *key in stored:
+        if wanted.get(tuple(key), 0) > 0:
+            wanted[tuple(key)] -= 1
+        else:
+            gone.append(row_id)
+    if gone:
+        db.session.execute(delete(tb).where(tb.id.in_(gone)))
+    new = [
+        {"user_id": key[0], "year": year, **dict(zip(_TAKEN_FIELDS, key[1:], strict=True))}
+        for key, times in wanted.items()
+        for _ in range(times)
+    ]
+    if new:
+        db.session.execute(
+            insert(tb), [row | {"flag_id": None, "created_at": clock.now()} for row in new]
+        )
 
 
 def _store_findings(user_ids: list[int], year: int, findings: list[Finding]) -> int:
-    """Insert new findings, refresh open ones, drop open ones no longer found; how many open."""
+    """Insert new findings, refresh open ones that changed, drop open ones no longer found;
+    how many are open."""
     existing = {
-        (flag.user_id, flag.rule, flag.key): flag
-        for flag in db.session.scalars(
-            select(Flag).where(Flag.user_id.in_(user_ids), Flag.year == year)
+        (user_id, rule, key): (flag_id, status, figure, evidence)
+        for flag_id, user_id, rule, key, status, figure, evidence in rows_of(
+            select(
+                Flag.id,
+                Flag.user_id,
+                Flag.rule,
+                Flag.key,
+                Flag.status,
+                Flag.figure_ms,
+                Flag.evidence,
+            ).where(Flag.user_id.in_(user_ids), Flag.year == year)
         )
     }
-    seen = set()
-    now = clock.now()
+    found: dict[tuple[int, str, str], Finding] = {}
     for finding in findings:
-        key = (finding.user_id, finding.rule, finding.key[:200])
-        if key in seen:
-            continue
-        seen.add(key)
-        flag = existing.get(key)
-        if flag is None:
-            db.session.add(
-                Flag(
-                    user_id=finding.user_id,
-                    rule=finding.rule,
-                    key=key[2],
-                    year=year,
-                    day=finding.day,
-                    figure_ms=finding.figure_ms,
-                    evidence=dict(finding.evidence),
-                    status="open",
-                    found_at=now,
-                    note="",
-                )
+        found.setdefault((finding.user_id, finding.rule, finding.key[:200]), finding)
+    now = clock.now()
+    new, changed, gone = [], [], []
+    for key, finding in found.items():
+        evidence = json.loads(json.dumps(finding.evidence))  # as the JSON column gives it back
+        old = existing.get(key)
+        if old is None:
+            new.append(
+                {
+                    "user_id": key[0],
+                    "rule": key[1],
+                    "key": key[2],
+                    "year": year,
+                    "day": finding.day,
+                    "figure_ms": finding.figure_ms,
+                    "evidence": evidence,
+                    "status": "open",
+                    "found_at": now,
+                    "note": "",
+                }
             )
-        elif flag.status == "open":
-            flag.figure_ms = finding.figure_ms
-            flag.evidence = dict(finding.evidence)
-    for key, flag in existing.items():
-        if key not in seen and flag.status == "open":
-            db.session.delete(flag)
-    db.session.flush()
-    return (
-        db.session.scalar(
-            select(func.count()).where(
-                Flag.user_id.in_(user_ids), Flag.year == year, Flag.status == "open"
-            )
-        )
-        or 0
-    )
+        elif old[1] == "open" and (old[2], old[3]) != (finding.figure_ms, evidence):
+            changed.append({"id": old[0], "figure_ms": finding.figure_ms, "evidence": evidence})
+    for key, old in existing.items():
+        if key not in found and old[1] == "open":
+            gone.append(old[0])
+    if gone:
+        db.session.execute(delete(Flag).where(Flag.id.in_(gone)))
+    if new:
+        db.session.execute(insert(Flag), new)
+    if changed:
+        db.session.execute(update(Flag), changed)
+    opened = sum(1 for old in existing.values() if old[1] == "open") - len(gone) + len(new)
+    return opened
 
 
 # --- the queue and the person's own view ----------------------------------------------------
