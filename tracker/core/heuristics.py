@@ -45,10 +45,16 @@ class Rhythm(NamedTuple):
     @property
     def gap_sd_ms(self) -> float | None:
         """The standard deviation of the gaps between live heartbeats."""
-        if self.beats < 2:
-            return None
-        mean = self.gap_sum_ms / self.beats
-        return max(0.0, self.gap_square_sum / self.beats - mean * mean) ** 0.5
+        return gap_sd_ms(self.beats, self.gap_sum_ms, self.gap_square_sum)
+
+
+def gap_sd_ms(beats: int, gap_sum_ms: int, gap_square_sum: int) -> float | None:
+    """The standard deviation of `beats` gaps from their sum and sum of squares (None: too few
+    to tell)."""
+    if beats < 2:
+        return None
+    mean = gap_sum_ms / beats
+    return max(0.0, gap_square_sum / beats - mean * mean) ** 0.5
 
 
 def next_rhythm(
@@ -168,8 +174,16 @@ def nights(watches: Iterable[Watch], rules: HeuristicRules, tz: tzinfo) -> list[
     starts, ends = rules.night_starts, rules.night_ends
 
     def windows(watch: Watch) -> Iterator[tuple[date, datetime, datetime]]:
-        first = watch.start.astimezone(tz).date()
-        last = watch.end.astimezone(tz).date() + timedelta(days=1)
+        local_start, local_end = watch.start.astimezone(tz), watch.end.astimezone(tz)
+        if local_start.date() == local_end.date():
+            # Most sessions lie within one day: clear of the night, they need no windows.
+            begins, ends_at = local_start.time(), local_end.time()
+            if starts < ends and not (begins < ends and ends_at > starts):
+                return
+            if starts >= ends and not (begins < ends or ends_at > starts):
+                return
+        first = local_start.date()
+        last = local_end.date() + timedelta(days=1)
         for n in range((last - first).days + 1):
             morning = first + timedelta(days=n)
             begin_day = morning - timedelta(days=1) if starts >= ends else morning

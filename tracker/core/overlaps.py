@@ -109,6 +109,9 @@ def spread(ms: int, days: Sequence[date]) -> dict[date, int]:
 
 def local_days(start: datetime, end: datetime, tz: tzinfo) -> list[tuple[date, datetime, datetime]]:
     """The span cut at local midnights: (day, from, to) for each day it touches."""
+    day = start.astimezone(tz).date()
+    if end <= datetime.combine(day + timedelta(days=1), time(0), tz):
+        return [(day, start, end)]  # most sessions: one day, asked for by the hundred thousand
     pieces = []
     cursor = start
     while cursor < end:
@@ -162,19 +165,30 @@ def resolve(
     books = {b.ref: b for b in bookings if b.ms > 0 and b.last >= b.first}
     by_span = {s.ref: s for s in spans}
     days: dict[date, _Day] = defaultdict(_Day)
+    for booking in books.values():
+        for day, ms in spread(booking.ms, days_of(booking.first, booking.last)).items():
+            if ms:
+                days[day].bookings[booking.ref] = ms
+    # Training hours matter only on days with an offline booking.
+    offline_days = {
+        day for day, held in days.items() if any(books[r].offline for r in held.bookings)
+    }
     for span in spans:
         wall = round((span.end - span.start) / _MS)
         for day, begin, upto in local_days(span.start, span.end, tz):
             piece = round((upto - begin) / _MS)
             days[day].live[span.ref] = span.credited_ms * piece // wall
-            w0, w1 = window_of(day, policy.training_day_starts, rules.hours_per_day, tz)
-            inside = _overlap_ms(begin, upto, w0, w1)
-            if inside:
-                days[day].in_hours[span.ref] = span.credited_ms * inside // wall
-    for booking in books.values():
-        for day, ms in spread(booking.ms, days_of(booking.first, booking.last)).items():
-            if ms:
-                days[day].bookings[booking.ref] = ms
+            if day in offline_days:
+                w0, w1 = window_of(day, policy.training_day_starts, rules.hours_per_day, tz)
+                inside = _overlap_ms(begin, upto, w0, w1)
+                if inside:
+                    days[day].in_hours[span.ref] = span.credited_ms * inside // wall
+    # Only days with a booking, or more live time than the ceiling, can have anything to do.
+    busy = [
+        day
+        for day, held in days.items()
+        if held.bookings or sum(held.live.values()) > policy.daily_ceiling_ms
+    ]
 
     rank = {kind: n for n, kind in enumerate(policy.keep_first)}
 
@@ -209,7 +223,7 @@ def resolve(
         )
         return ms
 
-    for on in sorted(days):
+    for on in sorted(busy):
         day = days[on]
         offline = sorted((r for r in day.bookings if books[r].offline), key=keep_order)
         # 1. Offline bookings share the day's training hours.

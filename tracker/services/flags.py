@@ -115,24 +115,39 @@ def _watches(
         .order_by(ws.user_id, ws.opened_at)
     )
     watches, dated = [], {}
-    for row in rows:
-        rhythm = heuristics.Rhythm(row[7] or 0, row[8] or 0, row[9] or 0, 0, row[10] or 0)
+    for (
+        session_id,
+        user_id,
+        opened,
+        last,
+        credited,
+        day,
+        subject,
+        beats,
+        gap_sum,
+        gap_square_sum,
+        longest,
+        breaks,
+        address,
+        device,
+    ) in rows:
+        ref = f"session:{session_id}"
         watches.append(
             Watch(
-                f"session:{row[0]}",
-                row[1],
-                row[2],
-                max(row[3], row[2]),
-                row[4],
-                rhythm.beats,
-                rhythm.gap_sd_ms,
-                rhythm.longest_live_ms,
-                row[11] or 0,
-                row[12],
-                row[13],
+                ref,
+                user_id,
+                opened,
+                last if last > opened else opened,
+                credited,
+                beats or 0,
+                heuristics.gap_sd_ms(beats or 0, gap_sum or 0, gap_square_sum or 0),
+                longest or 0,
+                breaks or 0,
+                address,
+                device,
             )
         )
-        dated[f"session:{row[0]}"] = (row[5], row[6])
+        dated[ref] = (day, subject)
     return watches, dated
 
 
