@@ -90,9 +90,19 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                     result[f"{run_name}_app_cpu_s"] = round(time.process_time() - cpu, 2)
                     result[f"{run_name}_flags_open"] = found.flags_open
                     db.session.remove()
-                result["flags"] = db.session.scalar(sa.select(sa.func.count()).select_from(Flag))
-                result["taken_back_rows"] = db.session.scalar(
-                    sa.select(sa.func.count()).select_from(TakenBack)
+                result["flags"] = dict(
+                    db.session.execute(
+                        sa.select(Flag.rule, sa.func.count())
+                        .group_by(Flag.rule)
+                        .order_by(Flag.rule)
+                    ).all()
+                )
+                result["taken_back_by_reason"] = dict(
+                    db.session.execute(
+                        sa.select(TakenBack.reason, sa.func.count())
+                        .group_by(TakenBack.reason)
+                        .order_by(TakenBack.reason)
+                    ).all()
                 )
         finally:
             with app.app_context():

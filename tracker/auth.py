@@ -27,6 +27,7 @@ class Principal:
     display_name: str
     token_version: int
     unit_id: int | None = None  # an admin with a unit administers only that unit's subtree
+    language: str | None = None  # preferred over the browser's Accept-Language
 
     is_authenticated = True
     is_active = True
@@ -36,7 +37,13 @@ class Principal:
     def of(cls, user: User) -> Principal:
         """The principal for `user`."""
         return cls(
-            user.id, user.username, user.role, user.display_name, user.token_version, user.unit_id
+            user.id,
+            user.username,
+            user.role,
+            user.display_name,
+            user.token_version,
+            user.unit_id,
+            user.language,
         )
 
     def get_id(self) -> str:

@@ -15,6 +15,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(create_user_command)
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(flags_command)
+    app.cli.add_command(notices_group)
 
 
 @click.command("create-user")
@@ -76,4 +77,22 @@ def scan_command(year: int | None) -> None:
         f"flags scan {result.year}: {result.people} people, {result.sessions} sessions, "
         f"{result.flags_open} flags open, {hours(result.set_aside_ms):g} h set aside "
         f"({time.perf_counter() - started:.1f} s)"
+    )
+
+
+@click.group("notices")
+def notices_group() -> None:
+    """In-app notices."""
+
+
+@notices_group.command("send-reminders")
+@with_appcontext
+def send_reminders_command() -> None:
+    """Remind people behind their yearly target and admins of overdue filings (for cron)."""
+    from tracker.services.reminders import send_reminders
+
+    run = send_reminders()
+    click.echo(
+        f"checked {run.checked} people, reminded {run.behind} behind their target, "
+        f"told {run.overdue_filings} overdue filings"
     )

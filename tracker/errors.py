@@ -66,6 +66,21 @@ ERRORS: dict[str, tuple[int, Any]] = {
         _l("This record has already been reviewed with a different decision."),
     ),
     "record_not_pending": (409, _l("Evidence can only be added while the record is pending.")),
+    "record_decided": (
+        409,
+        _l("This record has already been decided; only a pending record can be withdrawn."),
+    ),
+    "record_not_editable": (
+        409,
+        _l("Only a pending or rejected record can be changed."),
+    ),
+    "record_not_approved": (409, _l("Only an approved record can be revoked.")),
+    "record_withdrawn": (409, _l("This record was withdrawn by its owner.")),
+    "attendance_not_found": (
+        404,
+        _l("This person has no confirmed attendance on this training."),
+    ),
+    "wrong_password": (400, _l("The current password is not correct.")),
     "bad_file": (400, _l("This file is empty or of a type that is not accepted.")),
     "exam_not_found": (404, _l("This exam does not exist or is not published.")),
     "question_not_found": (404, _l("This question does not exist.")),
@@ -95,7 +110,12 @@ ERRORS: dict[str, tuple[int, Any]] = {
     ),
     "answer_refused": (400, _l("An answer does not fit the questions of this attempt.")),
     "certificate_revoked": (409, _l("This certificate has already been revoked.")),
+    "notice_not_found": (404, _l("This notice does not exist.")),
     "not_taken": (403, _l("You can evaluate only what you have finished or attended.")),
+    "outside_scope": (403, _l("This is outside the units you administer.")),
+    "own_scope": (403, _l("You cannot change your own unit or role, nor the unit you administer.")),
+    "organisation_only": (403, _l("Only the organisation's administrators may do this.")),
+    "unit_required": (400, _l("Choose one of the units you administer.")),
 }
 
 

@@ -23,7 +23,6 @@ _PROBLEMS: dict[str, Any] = {
     "string_too_short": _l("This field is required."),
     "iso_date": _l("Enter a date as YYYY-MM-DD."),
     "end_before_start": _l("The end date must not be before the start date."),
-    "hours_above_period": _l("The hours cannot exceed 24 per day of the period."),
     "multiple_of": _l("Use whole or half days (steps of 0.5)."),
     "string_pattern_mismatch": _l("This value is not in the expected format."),
     "literal_error": _l("Choose one of the offered values."),
@@ -44,6 +43,8 @@ def problem(error: ErrorDetails) -> str:
     """One pydantic error as a sentence in the current language."""
     ctx = error.get("ctx") or {}
     kind = error["type"]
+    if kind == "string_too_short" and (ctx.get("min_length") or 0) > 1:
+        return _("This is too short (at least %(n)s characters).", n=ctx["min_length"])
     if kind == "string_too_long":
         return _("This is too long (at most %(n)s characters).", n=ctx.get("max_length"))
     if kind in ("greater_than", "greater_than_equal"):

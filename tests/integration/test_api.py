@@ -240,4 +240,5 @@ def test_json_answers_have_their_keys_sorted(client, admin):
     """Deliberately (app.json.sort_keys): the same data always gives the same bytes."""
     body = client.get("/api/v1/me", headers=admin).get_data(as_text=True)
     keys = [key for key, _ in json.loads(body, object_pairs_hook=list)]
-    assert keys == sorted(keys) == ["display_name", "id", "role", "rule_set", "unit", "username"]
+    assert keys == sorted(keys)
+    assert keys == ["display_name", "id", "language", "role", "rule_set", "unit", "username"]

@@ -154,6 +154,12 @@ def test_a_long_day_is_flagged_reviewed_and_deducted_in_the_archive(app, client,
     assert "Player left running at lunch" in line["title"]
     mine = client.get("/api/v1/flags/mine", headers=headers["ann"]).json["items"]
     assert (mine[0]["status"], mine[0]["note"]) == ("deducted", "Player left running at lunch")
+    notices = client.get("/api/v1/notices", headers=headers["ann"]).json
+    notices = notices["items"] if isinstance(notices, dict) else notices
+    told = [n for n in notices if n["kind"] == "flag_deducted"]
+    assert len(told) == 1
+    assert "Player left running at lunch" in told[0]["body"]
+    assert "1 小时 30 分" in told[0]["body"]  # in the reader's language: Chinese first
 
     again = client.post(
         f"/api/v1/flags/{flag['id']}/review", json=decision, headers=headers["root"]

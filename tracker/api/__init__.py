@@ -15,6 +15,7 @@ from tracker.api import (  # noqa: E402, F401  (routes register)
     evaluations,
     exams,
     flags,
+    notices,
     openapi,
     records,
     trainings,

@@ -12,9 +12,12 @@ from tracker.api.schemas_records import (
     RecordCreate,
     RecordList,
     RecordOut,
+    RecordPatch,
     RecordQuery,
     ReviewIn,
     ReviewOut,
+    RevokeIn,
+    StatusOut,
 )
 from tracker.api.spec import FileField, endpoint
 from tracker.auth import current_principal
@@ -28,6 +31,7 @@ from tracker.services.uploads import DOCUMENTS, Upload, send_stored
     "Self-reported records: the caller's own, or everyone's for admins (status=pending: queue)",
     query=RecordQuery,
     response=RecordList,
+    errors=("forbidden",),
 )
 def list_records(query: RecordQuery) -> list[RecordView]:
     return records.list_records(current_principal(), query.model_dump())
@@ -70,12 +74,46 @@ def get_record(record_id: int) -> RecordView:
     body=ReviewIn,
     response=ReviewOut,
     roles=("admin",),
-    errors=("record_not_found", "own_record", "record_already_reviewed"),
+    errors=("record_not_found", "own_record", "record_already_reviewed", "record_withdrawn"),
 )
 def review(record_id: int, body: ReviewIn) -> RecordView:
     return records.review_record(
         current_principal(), record_id, body.decision, body.hours, body.note
     )
+
+
+@bp.patch("/records/<int:record_id>")
+@endpoint(
+    "Change one's own pending or rejected record; it is pending review again (resubmitted)",
+    body=RecordPatch,
+    response=RecordOut,
+    errors=("record_not_found", "record_not_editable"),
+)
+def patch_record(record_id: int, body: RecordPatch) -> RecordView:
+    fields = body.model_dump(exclude_unset=True)
+    return records.update_record(current_principal(), record_id, fields)
+
+
+@bp.post("/records/<int:record_id>/withdraw")
+@endpoint(
+    "Withdraw one's own pending record (again: no change)",
+    response=StatusOut,
+    errors=("record_not_found", "record_decided"),
+)
+def withdraw_record(record_id: int) -> RecordView:
+    return records.withdraw_record(current_principal(), record_id)
+
+
+@bp.post("/records/<int:record_id>/revoke")
+@endpoint(
+    "Revoke an approved record with a reason: its hours leave the archive",
+    body=RevokeIn,
+    response=StatusOut,
+    roles=("admin",),
+    errors=("record_not_found", "record_not_approved"),
+)
+def revoke_record(record_id: int, body: RevokeIn) -> RecordView:
+    return records.revoke_record(current_principal(), record_id, body.reason)
 
 
 @bp.post("/records/<int:record_id>/evidence")

@@ -17,6 +17,8 @@ from tracker.services.audit import AuditView
 from tracker.services.console import LiveRow
 from tracker.wire import Seconds, from_ms
 
+Language = Literal["zh_CN", "en"]
+
 
 class TokenRequest(In):
     """Credentials exchanged for a bearer token."""
@@ -162,6 +164,26 @@ class MeOut(Out):
     role: Role
     unit: str | None
     rule_set: str
+    language: Language | None = None
+
+
+class PasswordChange(In):
+    """One's own new password; the current one proves it is the owner."""
+
+    current_password: Annotated[str, Field(min_length=1, max_length=200)]
+    new_password: Password
+
+
+class ProfilePatch(In):
+    """Changes to one's own account: display name, preferred language (null: the browser's)."""
+
+    display_name: DisplayName | None = None
+    language: Language | None = None
+
+    @model_validator(mode="after")
+    def _only_language_may_be_cleared(self) -> ProfilePatch:
+        refuse_nulls(self, frozenset({"language"}))
+        return self
 
 
 class UnitOut(Out):

@@ -130,6 +130,7 @@ class ArchiveOut(Out):
     by_kind: dict[KindName, KindFigures]
     by_subject: dict[str, SubjectFigures]
     compliant: bool = Field(validation_alias=AliasPath("compliance", "compliant"))
+    subject_shortfalls_s: dict[str, Seconds] = from_ms(AliasPath("compliance", "shortfalls"))
     items: list[ArchiveItemOut]
     years: list[YearFigures]
     counts: ArchiveCounts

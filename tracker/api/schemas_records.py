@@ -6,9 +6,10 @@ from datetime import date, datetime
 from typing import Annotated, Literal
 
 from pydantic import AliasPath, Field, RootModel, model_validator
-from pydantic_core import PydanticCustomError
 
 from tracker.api.fields import (
+    Days,
+    Fraction,
     HoursIn,
     In,
     IsoDate,
@@ -19,35 +20,78 @@ from tracker.api.fields import (
     Text,
     Text200,
     period_in_order,
+    refuse_nulls,
 )
+from tracker.api.schemas_trainings import Assessment
 from tracker.wire import Hours, Seconds, from_ms
 
 RecordKind = Literal["external_training", "self_study", "external_online"]
-RecordStatus = Literal["pending", "approved", "rejected"]
+RecordStatus = Literal["pending", "approved", "rejected", "withdrawn", "revoked"]
+Place = Annotated[str, Field(max_length=200)]
 
 
 class RecordCreate(In):
-    """A claim of external training, self-study or external online learning."""
+    """A claim of external training, self-study or external online learning.
+
+    An external training may give its `days` (half days allowed; default: the period's calendar
+    days), `absent_fraction` and `assessment`: its hours are at most days × the rule set's hours
+    per day, and absence or a failed assessment void it as they void attendance.
+    """
 
     kind: RecordKind
     title: Text200
     start_date: IsoDate
     end_date: IsoDate
     hours: HoursIn
-    location: Annotated[str, Field(max_length=200)] = ""
+    location: Place = ""
     content: Text = ""
-    organizer: Annotated[str, Field(max_length=200)] = ""
+    organizer: Place = ""
     subject: Subject | None = None
+    days: Days | None = None
+    absent_fraction: Fraction | None = None
+    assessment: Assessment | None = None
 
     @model_validator(mode="after")
-    def _plausible(self) -> RecordCreate:
+    def _in_order(self) -> RecordCreate:
         period_in_order(self.start_date, self.end_date)
-        days = (self.end_date - self.start_date).days + 1
-        if self.hours > 24 * days:
-            raise PydanticCustomError(
-                "hours_above_period", "hours cannot exceed 24 per day of the period"
-            )
         return self
+
+
+class RecordPatch(In):
+    """Changes to one's own pending or rejected claim: any field of a new one."""
+
+    kind: RecordKind | None = None
+    title: Text200 | None = None
+    start_date: IsoDate | None = None
+    end_date: IsoDate | None = None
+    hours: HoursIn | None = None
+    location: Place | None = None
+    content: Text | None = None
+    organizer: Place | None = None
+    subject: Subject | None = None
+    days: Days | None = None
+    absent_fraction: Fraction | None = None
+    assessment: Assessment | None = None
+
+    @model_validator(mode="after")
+    def _nulls_only_where_clearable(self) -> RecordPatch:
+        refuse_nulls(self, frozenset({"subject", "days", "absent_fraction", "assessment"}))
+        period_in_order(self.start_date, self.end_date)
+        return self
+
+
+class RevokeIn(In):
+    """Why an approved claim is revoked (shown to its owner)."""
+
+    reason: Annotated[str, Field(min_length=1, max_length=2000)]
+
+
+class StatusOut(Out):
+    """A record's status after a correction."""
+
+    id: int
+    status: RecordStatus
+    note: str = ""
 
 
 class EvidenceOut(Out):
@@ -83,6 +127,9 @@ class RecordOut(Out):
     reviewed_at: datetime | None = None
     created_at: datetime
     evidence: list[EvidenceOut] = Field(default_factory=list)
+    days: float | None = None
+    absent_fraction: float | None = None
+    assessment: Assessment | None = None
 
 
 class RecordList(RootModel[list[RecordOut]]):

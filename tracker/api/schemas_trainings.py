@@ -164,7 +164,8 @@ class TrainingOut(Out):
     email: str = _form("email")
     phone: str = _form("phone")
     filing: Filing | None = None
-    my_status: Literal["approved", "confirmed"] | None = None
+    my_status: Literal["approved", "confirmed", "voided"] | None = None
+    my_void_reason: str = ""
     my_credited_hours: Hours | None = from_ms("my_credited_ms", default=None)
 
 
@@ -206,12 +207,20 @@ class AttendanceOut(Out):
     user_id: int
     username: str
     display_name: str = ""
-    status: Literal["approved", "confirmed"]
+    status: Literal["approved", "confirmed", "voided"]
     absent_fraction: float | None = None
     assessment: Assessment | None = None
     credited_hours: Hours = from_ms("credited_ms")
     credited_s: Seconds = from_ms("credited_ms")
     confirmed_at: datetime | None = None
+    voided_at: datetime | None = None
+    void_reason: str = ""
+
+
+class VoidQuery(Query):
+    """Why a confirmation is voided (optional; shown to the person)."""
+
+    reason: Annotated[str, Field(max_length=2000)] = ""
 
 
 class AttendanceList(RootModel[list[AttendanceOut]]):

@@ -19,6 +19,7 @@ from tracker.api.schemas_trainings import (
     TrainingOut,
     TrainingPatch,
     TrainingQuery,
+    VoidQuery,
 )
 from tracker.api.spec import FileField, endpoint
 from tracker.auth import current_principal
@@ -87,7 +88,7 @@ def enrol(training_id: int) -> dict[str, Any]:
     errors=("training_not_found",),
 )
 def list_attendance(training_id: int) -> list[AttendanceView]:
-    return trainings.attendance(training_id)
+    return trainings.attendance(current_principal(), training_id)
 
 
 @bp.post("/trainings/<int:training_id>/attendance")
@@ -102,6 +103,18 @@ def confirm_attendance(training_id: int, body: AttendanceIn) -> AttendanceView:
     return trainings.confirm_attendance(
         current_principal(), training_id, body.user_id, body.absent_fraction, body.assessment
     )
+
+
+@bp.delete("/trainings/<int:training_id>/attendance/<int:user_id>")
+@endpoint(
+    "Void a person's confirmed attendance (optional ?reason=): its hours leave the archive",
+    query=VoidQuery,
+    response=AttendanceOut,
+    roles=("admin",),
+    errors=("training_not_found", "attendance_not_found"),
+)
+def void_attendance(training_id: int, user_id: int, query: VoidQuery) -> AttendanceView:
+    return trainings.void_attendance(current_principal(), training_id, user_id, query.reason)
 
 
 @bp.post("/trainings/<int:training_id>/attendance/csv")
@@ -125,7 +138,7 @@ def import_attendance(training_id: int, upload: Upload) -> dict[str, Any]:
     errors=("training_not_found",),
 )
 def list_materials(training_id: int) -> list[MaterialView]:
-    return trainings.list_materials(training_id)
+    return trainings.list_materials(current_principal(), training_id)
 
 
 @bp.post("/trainings/<int:training_id>/materials")
@@ -149,5 +162,5 @@ def add_material(training_id: int, form: MaterialForm, upload: Upload) -> Materi
     errors=("training_not_found", "material_not_found"),
 )
 def download_material(training_id: int, material_id: int) -> Any:
-    material = trainings.get_material(training_id, material_id)
+    material = trainings.get_material(current_principal(), training_id, material_id)
     return send_stored(material.stored_name, material.filename, material.content_type)

@@ -11,7 +11,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 
 from tracker.core.rules import KINDS
-from tracker.exports.labels import hours, kind_label, subject_label
+from tracker.exports.labels import hours, kind_label, shortfalls, subject_label
 
 
 def _summary_rows(doc: dict[str, Any]) -> list[list[Any]]:
@@ -27,6 +27,11 @@ def _summary_rows(doc: dict[str, Any]) -> list[list[Any]]:
         [_("Remaining"), hours(doc["remaining_s"]), doc["remaining_s"]],
         [_("Target met"), _("yes") if doc["compliant"] else _("no")],
     ]
+    for subject, missing_s in doc["subject_shortfalls_s"].items():
+        effective_s = doc["by_subject"].get(subject, {}).get("effective_s", 0)
+        label = subject_label(subject)
+        rows.append([label, hours(effective_s), effective_s])
+        rows.append([_("%(subject)s still missing", subject=label), hours(missing_s), missing_s])
     for kind in KINDS:
         figures = doc["by_kind"][kind]
         rows.append(
@@ -135,6 +140,7 @@ def report_xlsx(doc: dict[str, Any]) -> bytes:
         _("Completed seconds"),
         _("Effective seconds"),
         _("Remaining seconds"),
+        _("Still missing by subject"),
     ]
     rows = [
         [
@@ -150,6 +156,7 @@ def report_xlsx(doc: dict[str, Any]) -> bytes:
             r["total_s"],
             r["effective_s"],
             r["remaining_s"],
+            shortfalls(r["subject_shortfalls_s"]),
         ]
         for r in doc["rows"]
     ]

@@ -9,6 +9,7 @@ from tracker.models.evaluations import Evaluation
 from tracker.models.exams import Exam, ExamAttempt, ExamChoice, ExamQuestion
 from tracker.models.flags import FLAG_STATUSES, Flag, TakenBack
 from tracker.models.ledger import ItemProgress, OnlineYearTotal, SessionCredit, WatchSession
+from tracker.models.notices import Notice
 from tracker.models.records import RECORD_KINDS, LearningRecord, RecordEvidence
 from tracker.models.trainings import Training, TrainingMaterial, TrainingParticipant
 
@@ -28,6 +29,7 @@ __all__ = [
     "Flag",
     "ItemProgress",
     "LearningRecord",
+    "Notice",
     "OnlineYearTotal",
     "RecordEvidence",
     "SessionCredit",

@@ -5,14 +5,25 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 
-from sqlalchemy import BigInteger, CheckConstraint, Date, ForeignKey, Index, String, Text
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Numeric,
+    String,
+    Text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tracker.models.base import Base, UTCDateTime, utcnow
 
 RECORD_KINDS = ("external_training", "self_study", "external_online")
-RECORD_STATUSES = ("pending", "approved", "rejected")
+RECORD_STATUSES = ("pending", "approved", "rejected", "withdrawn", "revoked")
 
 
 class LearningRecord(Base):
@@ -23,7 +34,13 @@ class LearningRecord(Base):
         CheckConstraint(
             "kind in ('external_training', 'self_study', 'external_online')", name="kind"
         ),
-        CheckConstraint("status in ('pending', 'approved', 'rejected')", name="status"),
+        CheckConstraint(
+            "status in ('pending', 'approved', 'rejected', 'withdrawn', 'revoked')", name="status"
+        ),
+        CheckConstraint(
+            "absent_fraction is null or (absent_fraction >= 0 and absent_fraction <= 1)",
+            name="absent_fraction",
+        ),
         CheckConstraint("end_date >= start_date", name="period"),
         CheckConstraint("claimed_ms > 0", name="claimed_positive"),
         CheckConstraint(
@@ -45,11 +62,15 @@ class LearningRecord(Base):
     start_date: Mapped[date] = mapped_column(Date)
     end_date: Mapped[date] = mapped_column(Date)
     claimed_ms: Mapped[int] = mapped_column(BigInteger)
+    # An external training's days (half days allowed), absence and assessment, as attendance.
+    days: Mapped[Decimal | None] = mapped_column(Numeric(6, 1))
+    absent_fraction: Mapped[float | None] = mapped_column(Float)
+    assessment: Mapped[str | None] = mapped_column(String(16))
     status: Mapped[str] = mapped_column(String(16), default="pending")
     approved_ms: Mapped[int | None] = mapped_column(BigInteger)
     reviewer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    review_note: Mapped[str] = mapped_column(Text, default="")
+    review_note: Mapped[str] = mapped_column(Text, default="")  # the last decision's reason
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

@@ -93,7 +93,7 @@ class TrainingParticipant(Base):
 
     __tablename__ = "training_participants"
     __table_args__ = (
-        CheckConstraint("status in ('approved', 'confirmed')", name="status"),
+        CheckConstraint("status in ('approved', 'confirmed', 'voided')", name="status"),
         CheckConstraint(
             "absent_fraction is null or (absent_fraction >= 0 and absent_fraction <= 1)",
             name="absent_fraction",
@@ -110,3 +110,7 @@ class TrainingParticipant(Base):
     credited_ms: Mapped[int] = mapped_column(BigInteger, default=0)
     confirmed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A voided confirmation: who voided it, when and why (shown to the person).
+    voided_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    voided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    void_reason: Mapped[str] = mapped_column(Text, default="", server_default="")

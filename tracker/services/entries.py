@@ -20,7 +20,7 @@ A few set-based queries serve one person or a whole unit alike (`who` is a condi
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
@@ -33,6 +33,7 @@ from sqlalchemy import (
     ColumnElement,
     Row,
     Select,
+    and_,
     case,
     cast,
     extract,
@@ -266,6 +267,38 @@ def _online(found: Gathered, who: ColumnElement[bool], years: range, sources: bo
         found.parts[ref] = parts
 
 
+def _records_in(who: ColumnElement[bool], years: range, statuses: tuple[str, ...]) -> Any:
+    """The records of `who` in `statuses` that the archive dates inside `years`."""
+    lr = LearningRecord
+    return and_(who, lr.status.in_(statuses), lr.end_date.between(*_dates(years)))
+
+
+def approved_records_ms(
+    user_ids: Iterable[int], years: range, kinds: Iterable[str]
+) -> dict[tuple[int, int], dict[str, int]]:
+    """Approved self-reported time of the archive `kinds` per (user, year) and kind, dated as
+    the archive dates it (for the player's yearly figure beside the courseware time)."""
+    record_kinds = [k for k, kind in RECORD_KIND.items() if kind in set(kinds)]
+    user_ids = sorted(set(user_ids))
+    found: dict[tuple[int, int], dict[str, int]] = {}
+    if not record_kinds or not user_ids or not years:
+        return found
+    lr = LearningRecord
+    year = extract("year", lr.end_date)
+    for user_id, record_year, record_kind, ms in db.session.execute(
+        select(lr.user_id, year, lr.kind, cast(func.sum(lr.approved_ms), BigInteger))
+        .where(
+            _records_in(lr.user_id.in_(user_ids), years, ("approved",)),
+            lr.kind.in_(record_kinds),
+        )
+        .group_by(lr.user_id, year, lr.kind)
+    ):
+        kind = RECORD_KIND[record_kind]
+        totals = found.setdefault((user_id, int(record_year)), {})
+        totals[kind] = totals.get(kind, 0) + int(ms or 0)
+    return found
+
+
 def _records(
     found: Gathered, who: ColumnElement[bool], years: range, sources: bool, pending: bool
 ) -> None:
@@ -277,7 +310,7 @@ def _records(
     records = rows_of(
         select(lr.id, lr.user_id, lr.kind, lr.subject, lr.end_date, raw, *detail)
         .join(User, User.id == lr.user_id)
-        .where(who, lr.status.in_(statuses), lr.end_date.between(*_dates(years)))
+        .where(_records_in(who, years, statuses))
         .order_by(lr.user_id)
     )
     entries = found.entries

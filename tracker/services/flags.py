@@ -19,6 +19,7 @@ from datetime import date, datetime
 from typing import Any
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, delete, func, insert, or_, select, update
 
 from tracker import clock
@@ -43,10 +44,20 @@ from tracker.models import (
 from tracker.services import transaction
 from tracker.services.audit import log_action
 from tracker.services.entries import rows_of
+from tracker.services.notices import notify
 from tracker.services.rules import rules_by_unit
 from tracker.services.scope import admin_scope
 
 CHUNK = 500  # people per scan transaction
+RULE_TITLES = {
+    "long_day": _l("Long day of watching"),
+    "night": _l("Watching through the night"),
+    "robotic": _l("Machine-like regularity"),
+    "shared_client": _l("Several accounts on one device at once"),
+    "live_during_training": _l("Watching during a training"),
+    "overlapping_claims": _l("Claims for the same days"),
+    "year_end_burst": _l("Year-end burst"),
+}
 HISTORY_YEARS = 3  # earlier years a year-end burst is compared with
 DEDUCTION = "deduction"
 
@@ -62,12 +73,18 @@ class ScanResult:
     set_aside_ms: int
 
 
+def rule_title(rule: str) -> str:
+    """A flag rule's name in the current language."""
+    return str(RULE_TITLES.get(rule, rule))
+
+
 # --- the scan -------------------------------------------------------------------------------
 
 
 def scan(year: int, who: ColumnElement[bool] | None = None) -> ScanResult:
     """Re-scan `year` for the people `who` selects (default: everyone), a chunk at a time."""
-    ids = list(db.session.scalars(select(User.id).where(who if who is not None else User.id > 0)))
+    chosen = who if who is not None else User.id > 0
+    ids = list(db.session.scalars(select(User.id).where(chosen).order_by(User.id)))
     people = sessions = flags_open = set_aside = 0
     for start in range(0, len(ids), CHUNK):
         with transaction():
@@ -151,6 +168,14 @@ def _watches(
     return watches, dated
 
 
+def _among(column: ColumnElement[int], user_ids: Sequence[int]) -> ColumnElement[bool]:
+    """`column` is one of `user_ids` (sorted), or for a long run of them between its first and
+    last: an index range scan instead of a probe per id (the caller drops the others)."""
+    if len(user_ids) > 50:
+        return column.between(user_ids[0], user_ids[-1])
+    return column.in_(user_ids)
+
+
 def _bookings(user_ids: Sequence[int], year: int) -> dict[int, list[Booking]]:
     """Credited trainings and approved claims touching `year`, per person."""
     first, last = date(year, 1, 1), date(year, 12, 31)
@@ -162,7 +187,7 @@ def _bookings(user_ids: Sequence[int], year: int) -> dict[int, list[Booking]]:
         )
         .join(tr, tr.id == tp.training_id)
         .where(
-            tp.user_id.in_(user_ids),
+            _among(tp.user_id, user_ids),
             tp.status == "confirmed",
             tp.credited_ms > 0,
             tr.end_date >= first,
@@ -185,7 +210,7 @@ def _bookings(user_ids: Sequence[int], year: int) -> dict[int, list[Booking]]:
             lr.created_at,
             lr.subject,
         ).where(
-            lr.user_id.in_(user_ids),
+            _among(lr.user_id, user_ids),
             lr.status == "approved",
             lr.end_date >= first,
             lr.start_date <= last,
@@ -213,7 +238,7 @@ def _daily(user_ids: Sequence[int], year: int) -> dict[int, dict[date, int]]:
     days: dict[int, dict[date, int]] = defaultdict(lambda: defaultdict(int))
     for user_id, day, ms in rows_of(
         select(sc.user_id, sc.day, func.sum(sc.raw_ms))
-        .where(sc.user_id.in_(user_ids), sc.year.between(year - HISTORY_YEARS, year))
+        .where(_among(sc.user_id, user_ids), sc.year.in_(range(year - HISTORY_YEARS, year + 1)))
         .group_by(sc.user_id, sc.day)
     ):
         days[user_id][day] += int(ms)
@@ -233,7 +258,9 @@ def _scan_chunk(user_ids: list[int], year: int) -> ScanResult:
         return ScanResult(year, 0, 0, 0, 0)
     tz = clock.timezone()
     rules = _rules_of(user_ids)
-    watches, dated = _watches(WatchSession.user_id.in_(user_ids), year)
+    watches, dated = _watches(_among(WatchSession.user_id, user_ids), year)
+    chosen = set(user_ids)
+    watches = [w for w in watches if w.user_id in chosen]
     by_user: dict[int, list[Watch]] = defaultdict(list)
     for watch in watches:
         by_user[watch.user_id].append(watch)
@@ -600,6 +627,16 @@ def decide(
                 )
             )
             detail |= {"deducted_ms": ms, "kind": kind}
+            notify(
+                flag.user_id,
+                "flag_deducted",
+                flag_id=flag.id,
+                rule=flag.rule,
+                day=flag.day,
+                year=flag.year,
+                deducted_ms=ms,
+                note=flag.note,
+            )
         log_action(principal.id, f"flag.{decision}", "flag", flag.id, **detail)
         db.session.flush()
         row = db.session.execute(

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import extract, func, select
+from sqlalchemy import extract, func, select, true
 
 from tracker import clock
 from tracker.auth import Principal
@@ -21,7 +21,9 @@ from tracker.services import transaction
 from tracker.services.access import may_see
 from tracker.services.audit import log_action
 from tracker.services.entries import year_entries
+from tracker.services.notices import notify
 from tracker.services.rules import rule_set_for
+from tracker.services.scope import admin_scope
 from tracker.services.uploads import Upload, stored
 
 DECIDED = {"approve": "approved", "reject": "rejected"}
@@ -59,11 +61,14 @@ class RecordView:
     claimed_ms: int
     status: str
     approved_ms: int | None
-    note: str
+    note: str  # the last decision's reason: a rejection's or a revocation's
     reviewer_id: int | None
     reviewed_at: datetime | None
     created_at: datetime
     evidence: tuple[EvidenceView, ...] = ()
+    days: float | None = None
+    absent_fraction: float | None = None
+    assessment: str | None = None
 
 
 def _evidence_view(item: RecordEvidence) -> EvidenceView:
@@ -100,6 +105,9 @@ def _view(record: LearningRecord, owner: User, evidence: Iterable[RecordEvidence
         reviewed_at=record.reviewed_at,
         created_at=record.created_at,
         evidence=tuple(_evidence_view(e) for e in evidence),
+        days=float(record.days) if record.days is not None else None,
+        absent_fraction=record.absent_fraction,
+        assessment=record.assessment,
     )
 
 
@@ -125,8 +133,50 @@ def _one_view(record: LearningRecord) -> RecordView:
 
 def _columns(fields: dict[str, Any]) -> dict[str, Any]:
     columns = {k: v for k, v in fields.items() if k != "hours"}
-    columns["claimed_ms"] = hours_to_ms(fields["hours"])
+    if "hours" in fields:
+        columns["claimed_ms"] = hours_to_ms(fields["hours"])
     return columns
+
+
+def _check_claim(record: LearningRecord) -> None:
+    """What a claim's period can hold under its owner's rule set, or `bad_payload`.
+
+    An external training follows the day rule of filed trainings: at most its days (the
+    period's calendar days unless given, half days allowed) × the rule set's hours per day,
+    and absence or a failed assessment may void it as they void attendance. Other kinds hold
+    at most 24 hours a day of their period.
+    """
+    if record.end_date < record.start_date:
+        fail("bad_payload", _("The end date must not be before the start date."))
+    period_days = (record.end_date - record.start_date).days + 1
+    if record.kind != "external_training":
+        if (record.days, record.absent_fraction, record.assessment) != (None, None, None):
+            fail("bad_payload", _("Days, absence and assessment belong to external trainings."))
+        if record.claimed_ms > hours_to_ms(24 * period_days):
+            fail("bad_payload", _("The hours cannot exceed 24 per day of the period."))
+        return
+    days = float(record.days) if record.days is not None else float(period_days)
+    if days > period_days:
+        fail("bad_payload", _("The days cannot exceed the calendar days of the period."))
+    rules = rule_set_for(db.session.get(User, record.user_id))
+    most = rules.training_hours(days)
+    if record.claimed_ms > hours_to_ms(most):
+        fail(
+            "bad_payload",
+            _(
+                "A training of %(days)g days is worth at most %(hours)g hours under your rule "
+                "set (%(per_day)g hours a day).",
+                days=days,
+                hours=most,
+                per_day=rules.hours_per_day,
+            ),
+        )
+    passed = record.assessment != "failed"
+    if rules.offline_credit_ms(1.0, record.absent_fraction or 0.0, passed) == 0:
+        fail(
+            "bad_payload",
+            _("Under your rule set this absence or failed assessment earns no hours."),
+        )
 
 
 def create_record(
@@ -146,6 +196,7 @@ def _insert(
     record = LearningRecord(
         **_columns(fields), user_id=principal.id, status="pending", created_at=clock.now()
     )
+    _check_claim(record)
     db.session.add(record)
     db.session.flush()
     if file is not None:
@@ -211,13 +262,18 @@ def get_evidence(principal: Principal, record_id: int, evidence_id: int) -> Evid
 
 
 def list_records(principal: Principal, filters: dict[str, Any]) -> list[RecordView]:
-    """Admins see everyone's records (the review queue with status=pending); others their own."""
+    """Admins see the records of the people they administer (the review queue with
+    status=pending); others their own."""
     user_id = filters.get("user_id")
     if user_id is not None and not may_see(principal, user_id):
         fail("forbidden")
     if principal.role != "admin":
         user_id = principal.id
-    query = select(LearningRecord, User).join(User, User.id == LearningRecord.user_id)
+    query = (
+        select(LearningRecord, User)
+        .join(User, User.id == LearningRecord.user_id)
+        .where(admin_scope(principal).members() if user_id is None else true())
+    )
     if user_id is not None:
         query = query.where(LearningRecord.user_id == user_id)
     for name in ("status", "kind"):
@@ -232,9 +288,17 @@ def list_records(principal: Principal, filters: dict[str, Any]) -> list[RecordVi
     return [_view(record, owner, evidence.get(record.id, [])) for record, owner in rows]
 
 
-def pending_count() -> int:
-    """How many records wait for review."""
-    return db.session.scalar(select(func.count()).where(LearningRecord.status == "pending")) or 0
+def pending_count(principal: Principal) -> int:
+    """How many records of the people `principal` administers wait for review."""
+    scope = admin_scope(principal)
+    return (
+        db.session.scalar(
+            select(func.count()).where(
+                LearningRecord.status == "pending", scope.of_people(LearningRecord.user_id)
+            )
+        )
+        or 0
+    )
 
 
 # --- review ---------------------------------------------------------------------------------
@@ -247,10 +311,14 @@ def review_record(
     target = DECIDED[decision]
     with transaction():
         record = _record(record_id, lock=True)
+        if not admin_scope(principal).covers(record.user_id):
+            fail("record_not_found")  # outside the reviewer's units: not revealed to exist
         if record.user_id == principal.id:
             fail("own_record")
         if record.status == target:
             return _one_view(record)
+        if record.status == "withdrawn":
+            fail("record_withdrawn")
         if record.status != "pending":
             fail("record_already_reviewed")
         approved_ms = _approved_ms(record, hours) if target == "approved" else None
@@ -268,6 +336,10 @@ def review_record(
             old=old,
             new=_review_state(record),
         )
+        outcome = {"approved_ms": approved_ms} if target == "approved" else {"note": note}
+        notify(
+            record.user_id, f"record_{target}", record_id=record.id, title=record.title, **outcome
+        )
         db.session.flush()
         return _one_view(record)
 
@@ -283,6 +355,139 @@ def _approved_ms(record: LearningRecord, hours: float | None) -> int:
 
 def _review_state(record: LearningRecord) -> dict[str, Any]:
     return {"status": record.status, "approved_ms": record.approved_ms, "note": record.review_note}
+
+
+# --- corrections ----------------------------------------------------------------------------
+
+EDITABLE = ("pending", "rejected")
+_CLAIM_FIELDS = (
+    "kind",
+    "title",
+    "organizer",
+    "location",
+    "content",
+    "subject",
+    "start_date",
+    "end_date",
+    "claimed_ms",
+    "days",
+    "absent_fraction",
+    "assessment",
+)
+
+
+def _own(principal: Principal, record_id: int) -> LearningRecord:
+    record = _record(record_id, lock=True)
+    if record.user_id != principal.id:
+        fail("record_not_found")  # others' records are not revealed to exist
+    return record
+
+
+def _claim_state(record: LearningRecord) -> dict[str, Any]:
+    state = {name: getattr(record, name) for name in _CLAIM_FIELDS}
+    state["start_date"] = record.start_date.isoformat()
+    state["end_date"] = record.end_date.isoformat()
+    state["days"] = float(record.days) if record.days is not None else None
+    return state | _review_state(record)
+
+
+def get_own_record(principal: Principal, record_id: int) -> RecordView:
+    """One of the caller's own records (an admin's scope does not reach into another's)."""
+    record = _record(record_id)
+    if record.user_id != principal.id:
+        fail("record_not_found")
+    return _one_view(record)
+
+
+def withdraw_record(principal: Principal, record_id: int) -> RecordView:
+    """The owner withdraws a pending claim; withdrawing again changes nothing."""
+    with transaction():
+        record = _own(principal, record_id)
+        if record.status == "withdrawn":
+            return _one_view(record)
+        if record.status != "pending":
+            fail("record_decided")
+        old = _review_state(record)
+        record.status = "withdrawn"
+        log_action(
+            principal.id, "record.withdraw", "record", record.id, old=old, new=_review_state(record)
+        )
+        db.session.flush()
+        return _one_view(record)
+
+
+def update_record(
+    principal: Principal, record_id: int, fields: dict[str, Any], upload: Upload | None = None
+) -> RecordView:
+    """The owner changes a pending or rejected claim; it is pending review again."""
+    if upload is None:
+        with transaction():
+            return _update(principal, record_id, fields, None)
+    with stored(upload, f"records/{principal.id}") as relative, transaction():
+        return _update(principal, record_id, fields, (upload, relative))
+
+
+def _update(
+    principal: Principal,
+    record_id: int,
+    fields: dict[str, Any],
+    file: tuple[Upload, str] | None,
+) -> RecordView:
+    record = _own(principal, record_id)
+    if record.status not in EDITABLE:
+        fail("record_not_editable")
+    old = _claim_state(record)
+    with db.session.no_autoflush:  # checked before the database sees the change
+        for name, value in _columns(fields).items():
+            setattr(record, name, value)
+        _check_claim(record)
+    record.status = "pending"
+    record.approved_ms = None
+    record.review_note = ""
+    record.reviewer_id = None
+    record.reviewed_at = None
+    new = _claim_state(record)
+    changed = sorted(k for k in new if old[k] != new[k])
+    action = "record.resubmit" if old["status"] == "rejected" else "record.update"
+    if changed or file is not None:
+        log_action(
+            principal.id,
+            action,
+            "record",
+            record.id,
+            old={k: old[k] for k in changed},
+            new={k: new[k] for k in changed},
+        )
+    db.session.flush()
+    if file is not None:
+        _attach(record, *file)
+    return _one_view(record)
+
+
+def revoke_record(principal: Principal, record_id: int, reason: str) -> RecordView:
+    """An admin over the owner revokes an approved claim: its hours leave the archive."""
+    with transaction():
+        record = _record(record_id, lock=True)
+        if not admin_scope(principal).covers(record.user_id):
+            fail("record_not_found")
+        if record.status != "approved":
+            fail("record_not_approved")
+        old = _review_state(record)
+        record.status = "revoked"
+        record.review_note = reason
+        record.reviewer_id = principal.id
+        record.reviewed_at = clock.now()
+        log_action(
+            principal.id,
+            "record.revoke",
+            "record",
+            record.id,
+            old=old,
+            new=_review_state(record),
+            reason=reason,
+        )
+        db.session.flush()
+        return _one_view(record)
 
 
 # --- what counts ----------------------------------------------------------------------------

@@ -14,8 +14,10 @@ from tracker.web import (  # noqa: E402, F401  (routes register)
     exams,
     exams_admin,
     flags,
+    notices,
     pages,
     player,
     records,
+    settings,
     trainings,
 )

@@ -35,6 +35,12 @@ def _queue_page(problems: list[str] | None = None, status: int = 200) -> Any:
     ), status
 
 
+@bp.app_template_global()
+def flag_rule_title(rule: str) -> str:
+    """A flag rule's name in the current language (for the pages)."""
+    return flags.rule_title(rule)
+
+
 @bp.get("/learning/flags")
 @admin_page
 def flag_queue() -> Any:

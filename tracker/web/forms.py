@@ -46,6 +46,11 @@ LABELS = {
     "username": _l("Username"),
     "absent_fraction": _l("Absence"),
     "assessment": _l("Assessment"),
+    "reason": _l("Reason"),
+    "display_name": _l("Display name"),
+    "language": _l("Language"),
+    "current_password": _l("Current password"),
+    "new_password": _l("New password"),
 }
 
 

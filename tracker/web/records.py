@@ -8,8 +8,8 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
 
-from tracker import clock
-from tracker.api.schemas_records import RecordCreate, RecordKind, ReviewIn
+from tracker import clock, wire
+from tracker.api.schemas_records import RecordCreate, RecordKind, RecordPatch, ReviewIn, RevokeIn
 from tracker.auth import current_principal
 from tracker.errors import TrackerError
 from tracker.services import records
@@ -19,6 +19,7 @@ from tracker.web.access import admin_page
 from tracker.web.forms import error_lines, form_values, optional_upload, validated
 
 RECORD_KINDS: tuple[str, ...] = get_args(RecordKind)
+REVIEW_TABS = ("pending", "approved", "rejected", "revoked", "withdrawn")
 
 
 def _kind() -> str:
@@ -27,14 +28,21 @@ def _kind() -> str:
 
 
 def _external_page(
-    problems: list[str] | None = None, preview: Any = None, status: int = 200
+    problems: list[str] | None = None,
+    preview: Any = None,
+    status: int = 200,
+    editing: Any = None,
+    values: Any = None,
 ) -> Any:
     principal = current_principal()
+    if values is None and request.method == "POST":
+        values = request.form
     return render_template(
         "learning/external.html",
-        kind=_kind(),
+        kind=editing.kind if editing is not None else _kind(),
         kinds=RECORD_KINDS,
-        values=request.form if request.method == "POST" else None,
+        editing=editing,
+        values=values,
         problems=problems or [],
         preview=preview,
         year=records.year_so_far(principal),
@@ -69,6 +77,75 @@ def external_learning_submit() -> Any:
     return redirect(url_for("web.external_learning", kind=record.kind))
 
 
+def _record_values(record: records.RecordView) -> dict[str, Any]:
+    """A record's fields as its edit form shows them."""
+    return {
+        "title": record.title,
+        "organizer": record.organizer,
+        "location": record.location,
+        "content": record.content,
+        "subject": record.subject or "",
+        "start_date": record.start_date.isoformat(),
+        "end_date": record.end_date.isoformat(),
+        "hours": _number(wire.hours(record.claimed_ms)),
+        "days": _number(record.days),
+        "absent_fraction": _number(record.absent_fraction),
+        "assessment": record.assessment or "",
+    }
+
+
+def _number(value: float | None) -> str:
+    return "" if value is None else f"{value:g}"
+
+
+@bp.get("/learning/records/<int:record_id>/edit")
+@login_required
+def record_edit(record_id: int) -> Any:
+    record = records.get_own_record(current_principal(), record_id)
+    if record.status not in records.EDITABLE:
+        refused = TrackerError("record_not_editable")
+        return _external_page([str(refused.message)], status=refused.status)
+    return _external_page(editing=record, values=_record_values(record))
+
+
+@bp.post("/learning/records/<int:record_id>/edit")
+@login_required
+def record_update(record_id: int) -> Any:
+    principal = current_principal()
+    record = records.get_own_record(principal, record_id)
+    values = form_values(request.form)
+    values["kind"] = record.kind
+    for optional in ("subject", "days", "absent_fraction", "assessment"):
+        values.setdefault(optional, None)  # a field left blank clears it
+    for text in ("organizer", "location", "content"):
+        values.setdefault(text, "")
+    body, problems = validated(RecordPatch, values)
+    if problems:
+        return _external_page(problems, status=400, editing=record)
+    try:
+        fields = body.model_dump(exclude_unset=True)
+        view = records.update_record(principal, record_id, fields, optional_upload(DOCUMENTS))
+    except TrackerError as error:
+        if error.status == 404:
+            raise
+        return _external_page(error_lines(error), status=error.status, editing=record)
+    flash(_("Your record “%(title)s” was resubmitted for review.", title=view.title), "ok")
+    return redirect(url_for("web.external_learning", kind=view.kind))
+
+
+@bp.post("/learning/records/<int:record_id>/withdraw")
+@login_required
+def record_withdraw(record_id: int) -> Any:
+    try:
+        view = records.withdraw_record(current_principal(), record_id)
+    except TrackerError as error:
+        if error.status == 404:
+            raise
+        return _external_page(error_lines(error), status=error.status)
+    flash(_("Your record “%(title)s” was withdrawn.", title=view.title), "ok")
+    return redirect(url_for("web.external_learning", kind=view.kind))
+
+
 @bp.get("/learning/records/<int:record_id>/evidence/<int:evidence_id>")
 @login_required
 def record_evidence(record_id: int, evidence_id: int) -> Any:
@@ -81,12 +158,13 @@ def record_evidence(record_id: int, evidence_id: int) -> Any:
 
 def _review_page(problems: list[str] | None = None, status: int = 200) -> Any:
     shown = request.args.get("status", "pending")
-    shown = shown if shown in ("pending", "approved", "rejected") else "pending"
+    shown = shown if shown in REVIEW_TABS else "pending"
     return render_template(
         "learning/review.html",
         shown=shown,
         items=records.list_records(current_principal(), {"status": shown}),
         problems=problems or [],
+        tabs=REVIEW_TABS,
         me=current_principal().id,
     ), status
 
@@ -119,3 +197,19 @@ def review_submit(record_id: int) -> Any:
     message = _("Approved.") if view.status == "approved" else _("Rejected.")
     flash(f"{message} {view.title}", "ok")
     return redirect(url_for("web.review_queue"))
+
+
+@bp.post("/learning/review/<int:record_id>/revoke")
+@admin_page
+def review_revoke(record_id: int) -> Any:
+    body, problems = validated(RevokeIn, {"reason": request.form.get("reason", "")})
+    if problems:
+        return _review_page([_("Give the reason for the revocation.")], status=400)
+    try:
+        view = records.revoke_record(current_principal(), record_id, body.reason)
+    except TrackerError as error:
+        if error.status == 404:
+            raise
+        return _review_page(error_lines(error), status=error.status)
+    flash(f"{_('Revoked.')} {view.title}", "ok")
+    return redirect(url_for("web.review_queue", status="revoked"))

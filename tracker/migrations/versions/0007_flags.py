@@ -1,7 +1,7 @@
 """flags for review, time taken back from the archive, where and how sessions were watched
 
 Revision ID: 0007_flags
-Revises: 0005_session_interval
+Revises: 0013_notices
 Create Date: 2026-12-02 10:00:00
 
 """
@@ -12,7 +12,7 @@ from alembic import op
 from tracker.models.base import UTCDateTime
 
 revision = "0007_flags"
-down_revision = "0005_session_interval"
+down_revision = "0013_notices"
 branch_labels = None
 depends_on = None
 

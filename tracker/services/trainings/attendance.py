@@ -19,9 +19,11 @@ from tracker.models import Training, TrainingParticipant, User
 from tracker.services import transaction
 from tracker.services.audit import log_action
 from tracker.services.csvfile import problem
+from tracker.services.notices import notify
 from tracker.services.rules import rule_set_for
+from tracker.services.scope import AdminScope, admin_scope
 from tracker.services.trainings.attendance_csv import AttendanceLine, parse_attendance
-from tracker.services.trainings.listing import load_training
+from tracker.services.trainings.listing import attended_training, load_training
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,8 @@ class AttendanceView:
     assessment: str | None
     credited_ms: int
     confirmed_at: datetime | None
+    voided_at: datetime | None = None
+    void_reason: str = ""
 
 
 def enrol(principal: Principal, training_id: int) -> str:
@@ -90,6 +94,7 @@ def _confirm(
     if old != new:
         participant.confirmed_by = principal.id
         participant.confirmed_at = clock.now()
+        participant.voided_by, participant.voided_at, participant.void_reason = None, None, ""
         log_action(
             principal.id,
             "attendance.confirm",
@@ -98,6 +103,13 @@ def _confirm(
             user_id=user.id,
             old=old,
             new=new,
+        )
+        notify(
+            user.id,
+            "attendance_confirmed",
+            training_id=training.id,
+            title=training.title,
+            credited_ms=participant.credited_ms,
         )
     return participant
 
@@ -115,15 +127,47 @@ def _attendance_state(participant: TrainingParticipant) -> dict[str, Any] | None
 def confirm_attendance(
     principal: Principal, training_id: int, user_id: int, absent_fraction: float, assessment: str
 ) -> AttendanceView:
-    """Confirm one person's attendance; their own rule set decides the credit."""
+    """Confirm the attendance of someone `principal` administers; their own rule set decides
+    the credit."""
     with transaction():
-        training = load_training(training_id, lock=True)
+        training = attended_training(principal, training_id, lock=True)
         user = db.session.get(User, user_id)
-        if user is None:
+        if user is None or not admin_scope(principal).covers_unit(user.unit_id):
             fail("user_not_found")
         participant = _confirm(principal, training, user, absent_fraction, assessment)
         db.session.flush()
         return _attendance_view(participant, user)
+
+
+def void_attendance(
+    principal: Principal, training_id: int, user_id: int, reason: str
+) -> AttendanceView:
+    """An admin over the person voids their confirmed attendance: its hours leave the archive."""
+    with transaction():
+        load_training(training_id, lock=True)
+        if not admin_scope(principal).covers(user_id):
+            fail("attendance_not_found")  # people outside the scope are not revealed to exist
+        participant = db.session.get(TrainingParticipant, (training_id, user_id))
+        if participant is None or participant.status != "confirmed":
+            fail("attendance_not_found")
+        old = _attendance_state(participant)
+        participant.status = "voided"
+        participant.credited_ms = 0
+        participant.voided_by = principal.id
+        participant.voided_at = clock.now()
+        participant.void_reason = reason
+        log_action(
+            principal.id,
+            "attendance.void",
+            "training",
+            training_id,
+            user_id=user_id,
+            old=old,
+            new={"status": "voided"},
+            reason=reason,
+        )
+        db.session.flush()
+        return _attendance_view(participant, db.session.get(User, user_id))
 
 
 def _attendance_view(participant: TrainingParticipant, user: User) -> AttendanceView:
@@ -137,26 +181,27 @@ def _attendance_view(participant: TrainingParticipant, user: User) -> Attendance
         assessment=participant.assessment,
         credited_ms=participant.credited_ms,
         confirmed_at=participant.confirmed_at,
+        voided_at=participant.voided_at,
+        void_reason=participant.void_reason or "",
     )
 
 
-def attendance(training_id: int) -> list[AttendanceView]:
-    """Everyone enrolled on or confirmed for a training, by username."""
-    load_training(training_id)
+def attendance(principal: Principal, training_id: int) -> list[AttendanceView]:
+    """Everyone `principal` administers enrolled on or confirmed for a training, by username."""
+    attended_training(principal, training_id)
     rows = db.session.execute(
         select(TrainingParticipant, User)
         .join(User, User.id == TrainingParticipant.user_id)
-        .where(TrainingParticipant.training_id == training_id)
+        .where(TrainingParticipant.training_id == training_id, admin_scope(principal).members())
         .order_by(User.username)
     )
     return [_attendance_view(participant, user) for participant, user in rows]
 
 
-def _users_by_name(lines: list[AttendanceLine]) -> dict[str, User]:
+def _users_by_name(scope: AdminScope, lines: list[AttendanceLine]) -> dict[str, User]:
     names = [line.username for line in lines]
-    users = {
-        u.username: u for u in db.session.scalars(select(User).where(User.username.in_(names)))
-    }
+    found = select(User).where(User.username.in_(names), scope.members())
+    users = {u.username: u for u in db.session.scalars(found)}
     unknown = [
         problem(line.line, _("There is no user %(username)s.", username=line.username))
         for line in lines
@@ -170,9 +215,9 @@ def _users_by_name(lines: list[AttendanceLine]) -> dict[str, User]:
 def import_attendance(principal: Principal, training_id: int, data: bytes) -> list[AttendanceView]:
     """Confirm every line of an attendance file, or none of them."""
     with transaction():
-        training = load_training(training_id, lock=True)
+        training = attended_training(principal, training_id, lock=True)
         lines = parse_attendance(data)
-        users = _users_by_name(lines)
+        users = _users_by_name(admin_scope(principal), lines)  # outsiders: "no user"
         confirmed = []
         for line in lines:
             user = users[line.username]
@@ -182,12 +227,12 @@ def import_attendance(principal: Principal, training_id: int, data: bytes) -> li
         return [_attendance_view(participant, user) for participant, user in confirmed]
 
 
-def attendance_template(training_id: int) -> str:
+def attendance_template(principal: Principal, training_id: int) -> str:
     """A CSV to fill in: everyone enrolled, present and passed by default."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(["username", "display_name", "absent_fraction", "assessment"])
-    for person in attendance(training_id):
+    for person in attendance(principal, training_id):
         writer.writerow(
             [
                 person.username,
