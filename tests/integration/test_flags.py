@@ -20,8 +20,10 @@ from tracker.models import (
     TakenBack,
     Training,
     TrainingParticipant,
+    User,
     WatchSession,
 )
+from tracker.services.accounts import save_user
 from tracker.services.flags import scan
 
 H = hours_to_ms(1)
@@ -371,3 +373,23 @@ def test_a_rescan_refreshes_open_flags_and_drops_those_no_longer_found(app, clie
         db.session.commit()
     scanned(app)
     assert client.get("/api/v1/flags", headers=headers["root"]).json["total"] == 0
+
+
+def test_a_full_scan_in_id_ranges_scans_only_whom_it_is_asked(app, people):
+    """Past 50 people a chunk reads by id range; people inside the range but not asked for
+    are neither flagged nor have their flags dropped."""
+    _, _, item = people
+    with app.app_context():
+        many = [save_user(f"p{n:03d}", PASSWORD, "learner", "Lab").id for n in range(60)]
+    watched(app, many[10], item, 8, 19.5)  # asked for: flagged
+    watched(app, many[20], item, 8, 19.5)  # inside the range, not asked for: left alone
+    with app.app_context():
+        result = scan(2026, User.id != many[20])
+        assert result.people == 63  # 60 + ann, bob and the two admins, less one
+        flagged = db.session.scalars(select(Flag.user_id)).all()
+    assert flagged == [many[10]]
+    scanned(app)
+    with app.app_context():
+        assert sorted(db.session.scalars(select(Flag.user_id))) == [many[10], many[20]]
+        scan(2026, User.id != many[20])
+        assert sorted(db.session.scalars(select(Flag.user_id))) == [many[10], many[20]]
