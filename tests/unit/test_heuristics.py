@@ -196,3 +196,8 @@ def test_year_end_burst(by_day, history, flagged) -> None:
     if found:
         assert found.evidence["window"] == ["2026-11-20", "2026-12-31"]
         assert found.figure_ms >= RULES.burst_min_ms
+
+
+def test_a_player_left_running_for_days_is_a_long_day_on_each_full_day() -> None:
+    found = long_days([watch("a", 20, 60)], RULES, SHANGHAI)  # 20:00 to 12:00 two days later
+    assert [(f.key, f.figure_ms) for f in found] == [("2026-05-05", 24 * H), ("2026-05-06", 12 * H)]

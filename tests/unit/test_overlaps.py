@@ -143,3 +143,10 @@ def test_spread_keeps_every_millisecond(ms) -> None:
     shares = spread(ms, days)
     assert sum(shares.values()) == ms
     assert max(shares.values()) - min(shares.values()) <= 1
+
+
+def test_a_session_over_several_days_still_meets_the_ceiling() -> None:
+    """Live for 40 h from 20:00 (a player left running): every day it touches is checked."""
+    resolution = resolve([live("s1", 20, 60)], [], CAS, SHANGHAI)
+    days = {line.day: line.ms for line in resolution.set_aside}
+    assert days == {DAY + timedelta(days=1): 12 * H}  # 24 h on the middle day, 4 h on the others

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import date, datetime, timedelta, tzinfo
 from typing import Any, NamedTuple
 
-from tracker.core.overlaps import Resolution, local_days
+from tracker.core.overlaps import Resolution, local_days, most_per_day
 from tracker.core.rules import HeuristicRules
 
 RULES = (
@@ -164,7 +164,10 @@ def _above(rule: str, pieces: Pieces, threshold_ms: int, tz: tzinfo, **more: Any
 
 def long_days(watches: Iterable[Watch], rules: HeuristicRules, tz: tzinfo) -> list[Finding]:
     """`long_day`: more live time on one local day than `long_day_ms`."""
-    pieces = _pieces(watches, lambda w: local_days(w.start, w.end, tz))
+    watches = list(watches)
+    most = most_per_day(watches, tz, key=lambda w: w.user_id)
+    near = [w for w in watches if most[w.user_id] > rules.long_day_ms]
+    pieces = _pieces(near, lambda w: local_days(w.start, w.end, tz))
     return _above("long_day", pieces, rules.long_day_ms, tz)
 
 

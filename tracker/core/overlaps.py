@@ -22,10 +22,10 @@ counts it like every other entry.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from tracker.core.rules import MS_PER_HOUR, RuleSet
 
@@ -123,6 +123,26 @@ def local_days(start: datetime, end: datetime, tz: tzinfo) -> list[tuple[date, d
     return pieces
 
 
+def most_per_day(
+    spans: Iterable[Span] | Iterable[Any], tz: tzinfo, key: Callable[[Any], Any] = lambda s: None
+) -> dict[Any, int]:
+    """An upper bound of the credited time on any one local day, per `key` of a span: each
+    span counted in full on every day it touches. Cheap, so that people whose days are all
+    well below a threshold skip the exact work."""
+    most: dict[Any, int] = {}
+    totals: dict[tuple[Any, date], int] = defaultdict(int)
+    for span in spans:
+        who = key(span)
+        first = span.start.astimezone(tz).date()
+        last = span.end.astimezone(tz).date()
+        totals[who, first] += span.credited_ms
+        for n in range(1, (last - first).days + 1):  # rare: a session past midnight
+            totals[who, first + timedelta(days=n)] += span.credited_ms
+    for (who, _), ms in totals.items():
+        most[who] = max(most.get(who, 0), ms)
+    return most
+
+
 def window_of(day: date, starts: time, hours: float, tz: tzinfo) -> tuple[datetime, datetime]:
     """The local clock span of `hours` from `starts` on `day`."""
     begin = datetime.combine(day, starts, tz)
@@ -163,6 +183,9 @@ def resolve(
     hours_ms = round(rules.hours_per_day * MS_PER_HOUR)
     spans = [s for s in spans if s.credited_ms > 0 and s.end > s.start]
     books = {b.ref: b for b in bookings if b.ms > 0 and b.last >= b.first}
+    if not books and most_per_day(spans, tz).get(None, 0) <= policy.daily_ceiling_ms:
+        return Resolution((), ())  # live time alone, no day near the ceiling: most people
+
     by_span = {s.ref: s for s in spans}
     days: dict[date, _Day] = defaultdict(_Day)
     for booking in books.values():
