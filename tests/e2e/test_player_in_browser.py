@@ -278,26 +278,20 @@ def has_ink(page: Any) -> bool:
     )
 
 
+def session_values(server: Server, username: str, column: str) -> list[Any]:
+    """One column of the learner's viewing sessions, oldest first, from the server's database."""
+    with closing(sqlite3.connect(f"file:{server.database}?mode=ro", uri=True)) as db:
+        rows = db.execute(
+            f"select s.{column} from watch_sessions s join users u on u.id = s.user_id "
+            "where u.username = ? order by s.opened_at",
+            (username,),
+        ).fetchall()
+    return [row[0] for row in rows]
+
+
 def end_reasons(server: Server, username: str) -> list[str | None]:
-    """How the learner's viewing sessions ended, read from the server's database."""
-    with closing(sqlite3.connect(f"file:{server.database}?mode=ro", uri=True)) as db:
-        rows = db.execute(
-            "select s.end_reason from watch_sessions s join users u on u.id = s.user_id "
-            "where u.username = ? order by s.opened_at",
-            (username,),
-        ).fetchall()
-    return [row[0] for row in rows]
-
-
-def device_ids(server: Server, username: str) -> list[str | None]:
-    """The device ids the learner's sessions were opened with, oldest first."""
-    with closing(sqlite3.connect(f"file:{server.database}?mode=ro", uri=True)) as db:
-        rows = db.execute(
-            "select s.device_id from watch_sessions s join users u on u.id = s.user_id "
-            "where u.username = ? order by s.opened_at",
-            (username,),
-        ).fetchall()
-    return [row[0] for row in rows]
+    """How the learner's viewing sessions ended."""
+    return session_values(server, username, "end_reason")
 
 
 def test_the_player_sends_one_device_id_per_browser(
@@ -312,7 +306,7 @@ def test_the_player_sends_one_device_id_per_browser(
     other = new_context()
     log_in(other)
     open_player(server, other, item)
-    ids = device_ids(server, learner)
+    ids = session_values(server, learner, "device_id")
     assert len(ids) == 3
     assert ids[0] == ids[1]
     assert ids[2] != ids[0]
