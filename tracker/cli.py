@@ -1,4 +1,4 @@
-"""`flask --app wsgi …` commands: users and demo data."""
+"""`flask --app wsgi …` commands: users, demo data and the flag scan."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ def register(app: Flask) -> None:
     """Attach the commands to `app`."""
     app.cli.add_command(create_user_command)
     app.cli.add_command(seed_demo_command)
+    app.cli.add_command(flags_command)
     app.cli.add_command(notices_group)
 
 
@@ -50,6 +51,36 @@ def seed_demo_command(no_history: bool) -> None:
 
     for line in seed_demo(history=not no_history):
         click.echo(line)
+
+
+@click.group("flags")
+def flags_command() -> None:
+    """Flags for review and time claimed twice (docs/heuristics.md)."""
+
+
+@flags_command.command("scan")
+@click.option(
+    "--year",
+    type=click.IntRange(2000, 2100),
+    default=None,
+    help="Calendar year to scan (default: this year).",
+)
+@with_appcontext
+def scan_command(year: int | None) -> None:
+    """Scan everyone's YEAR again: set time claimed twice aside, raise flags for review."""
+    import time
+
+    from tracker import clock
+    from tracker.services.flags import scan
+    from tracker.wire import hours
+
+    started = time.perf_counter()
+    result = scan(year or clock.this_year())
+    click.echo(
+        f"flags scan {result.year}: {result.people} people, {result.sessions} sessions, "
+        f"{result.flags_open} flags open, {hours(result.set_aside_ms):g} h set aside "
+        f"({time.perf_counter() - started:.1f} s)"
+    )
 
 
 @click.group("notices")

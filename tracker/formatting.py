@@ -13,8 +13,10 @@ def duration(ms: int | float | None) -> str:
     """Hours and minutes of `ms`, in the current language."""
     if ms is None:
         return "∞"
-    minutes = int(ms // 60_000)
-    return _("%(hours)d h %(minutes)d min", hours=minutes // 60, minutes=minutes % 60)
+    # Time taken back from the archive is negative: the sign goes before the hours.
+    sign = "-" if ms < 0 else ""
+    minutes = int(abs(ms) // 60_000)
+    return sign + _("%(hours)d h %(minutes)d min", hours=minutes // 60, minutes=minutes % 60)
 
 
 def clock(epoch_s: float) -> str:

@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import tomllib
+from datetime import time
 from pathlib import Path
 from types import MappingProxyType
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from tracker.core.rules import CapGroup, RuleSet, hours_to_ms
+from tracker.core.rules import (
+    KEEP_FIRST,
+    CapGroup,
+    HeuristicRules,
+    OverlapRules,
+    RuleSet,
+    hours_to_ms,
+)
 
 Kind = Literal["online", "external_online", "offline", "self_study"]
 Subject = Literal["public", "professional"]
@@ -47,6 +55,70 @@ class _Exams(_Strict):
     pass_required_for: list[Subject] = []
 
 
+DayHours = Annotated[float, Field(gt=0, le=24)]
+
+
+class _Overlaps(_Strict):
+    daily_ceiling_hours: DayHours | None = None
+    training_day_starts: time | None = None
+    live_during_training: Literal["training", "live", "flag"] | None = None
+    overlapping_claims: Literal["earlier", "flag"] | None = None
+    keep_first: list[Kind] | None = None
+
+    @model_validator(mode="after")
+    def _every_kind_once(self) -> _Overlaps:
+        if self.keep_first is not None and sorted(self.keep_first) != sorted(KEEP_FIRST):
+            raise ValueError(f"keep_first must list each of {', '.join(KEEP_FIRST)} once")
+        return self
+
+    def to_rules(self) -> OverlapRules:
+        given = {
+            "daily_ceiling_ms": _ms(self.daily_ceiling_hours),
+            "training_day_starts": self.training_day_starts,
+            "live_during_training": self.live_during_training,
+            "overlapping_claims": self.overlapping_claims,
+            "keep_first": tuple(self.keep_first) if self.keep_first else None,
+        }
+        return OverlapRules(**{k: v for k, v in given.items() if v is not None})
+
+
+class _Heuristics(_Strict):
+    long_day_hours: DayHours | None = None
+    night: tuple[time, time] | None = None
+    night_hours: DayHours | None = None
+    robotic_stretch_hours: DayHours | None = None
+    robotic_jitter_ms: Annotated[int, Field(ge=0, le=10_000)] | None = None
+    robotic_min_beats: Annotated[int, Field(ge=2, le=100_000)] | None = None
+    shared_client_minutes: Annotated[float, Field(gt=0, le=1440)] | None = None
+    shared_client_by: list[Literal["device", "address"]] | None = None
+    burst_days: Annotated[int, Field(ge=1, le=180)] | None = None
+    burst_factor: Annotated[float, Field(ge=1, le=100)] | None = None
+    burst_min_hours: Hours | None = None
+
+    def to_rules(self) -> HeuristicRules:
+        night = self.night or (None, None)
+        minutes = self.shared_client_minutes
+        given = {
+            "long_day_ms": _ms(self.long_day_hours),
+            "night_starts": night[0],
+            "night_ends": night[1],
+            "night_ms": _ms(self.night_hours),
+            "robotic_stretch_ms": _ms(self.robotic_stretch_hours),
+            "robotic_jitter_ms": self.robotic_jitter_ms,
+            "robotic_min_beats": self.robotic_min_beats,
+            "shared_client_ms": None if minutes is None else round(minutes * 60_000),
+            "shared_client_by": tuple(self.shared_client_by) if self.shared_client_by else None,
+            "burst_days": self.burst_days,
+            "burst_factor": self.burst_factor,
+            "burst_min_ms": _ms(self.burst_min_hours),
+        }
+        return HeuristicRules(**{k: v for k, v in given.items() if v is not None})
+
+
+def _ms(hours: float | None) -> int | None:
+    return None if hours is None else hours_to_ms(hours)
+
+
 class RuleSetFile(_Strict):
     """The schema of one `rules/*.toml` file."""
 
@@ -58,6 +130,8 @@ class RuleSetFile(_Strict):
     offline: _Offline = _Offline()
     subject_minimums: _Minimums = _Minimums()
     exams: _Exams = _Exams()
+    overlaps: _Overlaps = _Overlaps()
+    heuristics: _Heuristics = _Heuristics()
 
     @model_validator(mode="after")
     def _each_kind_capped_once(self) -> RuleSetFile:
@@ -91,6 +165,8 @@ class RuleSetFile(_Strict):
             failed_assessment_voids=self.offline.failed_assessment_voids,
             filing_deadline_days=self.offline.filing_deadline_days,
             exam_required_subjects=frozenset(self.exams.pass_required_for),
+            overlaps=self.overlaps.to_rules(),
+            heuristics=self.heuristics.to_rules(),
         )
 
 

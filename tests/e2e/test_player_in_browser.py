@@ -279,15 +279,39 @@ def has_ink(page: Any) -> bool:
     )
 
 
-def end_reasons(server: Server, username: str) -> list[str | None]:
-    """How the learner's viewing sessions ended, read from the server's database."""
+def session_values(server: Server, username: str, column: str) -> list[Any]:
+    """One column of the learner's viewing sessions, oldest first, from the server's database."""
     with closing(sqlite3.connect(f"file:{server.database}?mode=ro", uri=True)) as db:
         rows = db.execute(
-            "select s.end_reason from watch_sessions s join users u on u.id = s.user_id "
+            f"select s.{column} from watch_sessions s join users u on u.id = s.user_id "
             "where u.username = ? order by s.opened_at",
             (username,),
         ).fetchall()
     return [row[0] for row in rows]
+
+
+def end_reasons(server: Server, username: str) -> list[str | None]:
+    """How the learner's viewing sessions ended."""
+    return session_values(server, username, "end_reason")
+
+
+def test_the_player_sends_one_device_id_per_browser(
+    server: Server, new_context: Callable[..., Any], log_in: Any, courseware: Any, learner: str
+) -> None:
+    """A random id kept in the browser's storage: the same across tabs, another elsewhere."""
+    item = courseware("video")
+    first = new_context()
+    log_in(first)
+    open_player(server, first, item)
+    open_player(server, first, item)
+    other = new_context()
+    log_in(other)
+    open_player(server, other, item)
+    ids = session_values(server, learner, "device_id")
+    assert len(ids) == 3
+    assert ids[0] == ids[1]
+    assert ids[2] != ids[0]
+    assert all(i is not None and len(i) == 32 for i in ids)
 
 
 PAGES = [

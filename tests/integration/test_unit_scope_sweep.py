@@ -14,6 +14,7 @@ import io
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 import pytest
@@ -23,12 +24,21 @@ from sqlalchemy import select
 
 from tests.integration.conftest import PASSWORD, user_id
 from tracker.extensions import db
-from tracker.models import Certificate, Notice, RecordEvidence, TrainingMaterial, Unit
+from tracker.models import Certificate, Flag, Notice, RecordEvidence, TrainingMaterial, Unit
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
 # Words that name the outsiders or their things: none may appear in an answer to the unit admin.
-SECRETS = ("outsider", "Zed Outer", "loner", "Lone Wolf", "BUREAU-ONLY", "OUT-RECORD", "OUT-NOTE")
+SECRETS = (
+    "outsider",
+    "Zed Outer",
+    "loner",
+    "Lone Wolf",
+    "BUREAU-ONLY",
+    "OUT-RECORD",
+    "OUT-NOTE",
+    "OUT-FLAG",
+)
 RECORD = {
     "kind": "external_training",
     "start_date": "2026-02-05",
@@ -203,6 +213,21 @@ def world(
             select(Notice.id).where(Notice.user_id == w.ids["outsider"]).limit(1)
         )
     assert w.ids["notice"] is not None
+
+    # A flag for review on the outsider (as a scan would raise one).
+    with app.app_context():
+        flag = Flag(
+            user_id=w.ids["outsider"],
+            rule="long_day",
+            key="2026-03-02",
+            year=2026,
+            day=date(2026, 3, 2),
+            figure_ms=11 * 3_600_000,
+            evidence={"note": "OUT-FLAG evidence"},
+        )
+        db.session.add(flag)
+        db.session.commit()
+        w.ids["flag"] = flag.id
 
     # The outsider is watching a courseware now.
     item = make_courseware(title="Watched")
@@ -417,6 +442,12 @@ def cases(i: dict[str, int]) -> dict[tuple[str, str], list[Call]]:
             Call(f"/units/{i['institute']}", json={"name": "Renamed"}),
             Call(f"/units/{i['lab']}", json={"parent_id": i["bureau"]}),
             Call(f"/units/{i['lab']}", json={"rule_set": "changzhou-2011"}),
+        ],
+        ("GET", "/flags"): [Call("/flags", READ), Call("/flags", READ, query={"status": "open"})],
+        ("GET", "/flags/mine"): [Call("/flags/mine", READ)],
+        ("GET", "/flags/{flag_id}"): [Call(f"/flags/{i['flag']}")],
+        ("POST", "/flags/{flag_id}/review"): [
+            Call(f"/flags/{i['flag']}/review", json={"decision": "dismiss", "note": "x"})
         ],
         ("GET", "/notices"): [Call("/notices", READ)],
         ("POST", "/notices/read"): [Call("/notices/read", OWN)],
@@ -658,6 +689,10 @@ def page_cases(i: dict[str, int], number: str) -> dict[tuple[str, str], list[Cal
             Call(f"/admin/exams/{exam}/import", files=upload("q.csv", b"x"))
         ],
         ("GET", "/admin/exams/questions.csv"): [Call("/admin/exams/questions.csv")],
+        ("GET", "/learning/flags"): [Call("/learning/flags", READ)],
+        ("POST", "/learning/flags/<int:flag_id>"): [
+            Call(f"/learning/flags/{i['flag']}", json={"decision": "dismiss", "note": "x"})
+        ],
         ("GET", "/learning/review"): [
             Call("/learning/review", READ),
             Call("/learning/review", READ, query={"status": "approved"}),

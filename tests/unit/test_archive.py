@@ -156,12 +156,56 @@ def test_preview_of_a_claim(existing, kind, claim_h, counted_h, room_h) -> None:
 
 
 @pytest.mark.parametrize("count", [summarize_year, total_year])
+def test_an_unknown_kind_is_refused(count) -> None:
+    with pytest.raises(ValueError, match=r"kind"):
+        count([Entry("online", day(1), H), Entry("telepathy", day(1), H)], 2016, CAS)
+
+
 @pytest.mark.parametrize(
-    "bad", [Entry("telepathy", day(1), H), Entry("online", day(1), -1)], ids=["kind", "negative"]
+    ("entries", "raw_h", "effective_h"),
+    [
+        pytest.param(
+            [Entry("offline", day(3), 10 * H), Entry("offline", day(1), -4 * H)],
+            6,
+            6,
+            id="uncapped: taken back in full, whatever its day",
+        ),
+        pytest.param(
+            [Entry("online", day(1), 60 * H), Entry("online", day(2), -5 * H)],
+            55,
+            50,
+            id="above the cap: nothing effective is taken",
+        ),
+        pytest.param(
+            [Entry("online", day(1), 52 * H), Entry("online", day(2), -5 * H)],
+            47,
+            47,
+            id="across the cap: only what falls below it",
+        ),
+        pytest.param(
+            [
+                Entry("online", day(1), 30 * H),
+                Entry("external_online", day(2), 30 * H),
+                Entry("external_online", day(12), -20 * H),
+            ],
+            40,
+            40,
+            id="a cap group is taken back as a whole",
+        ),
+        pytest.param(
+            [Entry("self_study", day(1), 2 * H), Entry("self_study", day(2), -5 * H)],
+            0,
+            0,
+            id="never below nothing",
+        ),
+    ],
 )
-def test_bad_entries_are_refused(count, bad) -> None:
-    with pytest.raises(ValueError, match=r"kind|negative"):
-        count([Entry("online", day(1), H), bad], 2016, CAS)
+def test_negative_entries_take_back_what_would_no_longer_count(entries, raw_h, effective_h) -> None:
+    archive = summarize_year(entries, 2016, CAS)
+    assert (archive.raw_ms, archive.effective_ms) == (raw_h * H, effective_h * H)
+    assert total_year(entries, 2016, CAS).effective_ms == effective_h * H
+    assert sum(item.effective_ms for item in archive.items) == effective_h * H
+    assert sum(t.count for t in archive.by_kind.values()) == sum(e.raw_ms > 0 for e in entries)
 
 
 # --- properties -----------------------------------------------------------------------------

@@ -77,6 +77,14 @@ leader_hours = 110
         (GOOD + '[exams]\npass_required_for = ["maths"]\n', "exams.pass_required_for.0"),
         (GOOD + "[exams]\npass_required_for = 'public'\n", "exams.pass_required_for"),
         (GOOD + "[exams]\npassed = true\n", "exams.passed: Extra inputs"),
+        (GOOD + '[overlaps]\nlive_during_training = "both"\n', "overlaps.live_during_training"),
+        (GOOD + "[overlaps]\ndaily_ceiling_hours = 25\n", "overlaps.daily_ceiling_hours"),
+        (GOOD + '[overlaps]\nkeep_first = ["online"]\n', "keep_first must list each"),
+        (GOOD + '[overlaps]\ntraining_day_starts = "late"\n', "overlaps.training_day_starts"),
+        (GOOD + "[heuristics]\nnight = [01:00:00]\n", "heuristics.night"),
+        (GOOD + '[heuristics]\nshared_client_by = ["ip"]\n', "heuristics.shared_client_by"),
+        (GOOD + "[heuristics]\nburst_factor = 0.5\n", "heuristics.burst_factor"),
+        (GOOD + "[heuristics]\nlong_day = 10\n", "heuristics.long_day: Extra inputs"),
     ],
 )
 def test_bad_rule_set_is_refused_with_a_clear_reason(tmp_path: Path, text: str, message: str):
@@ -97,3 +105,19 @@ def test_id_must_match_file_name(tmp_path: Path) -> None:
 def test_empty_directory_is_refused(tmp_path: Path) -> None:
     with pytest.raises(RuleSetError, match="no rule-set files"):
         load_rule_sets(tmp_path)
+
+
+def test_overlap_and_heuristic_thresholds_are_read_and_default(tmp_path: Path) -> None:
+    path = tmp_path / "custom.toml"
+    text = GOOD + (
+        '[overlaps]\ndaily_ceiling_hours = 10\nlive_during_training = "flag"\n'
+        "[heuristics]\nnight = [22:00:00, 06:00:00]\nshared_client_minutes = 1.5\n"
+    )
+    path.write_text(text.replace("{id}", "custom"), encoding="utf-8")
+    rules = load_rule_set(path)
+    assert rules.overlaps.daily_ceiling_ms == 10 * H
+    assert rules.overlaps.live_during_training == "flag"
+    assert rules.overlaps.overlapping_claims == "flag"  # the default
+    assert (rules.heuristics.night_starts.hour, rules.heuristics.night_ends.hour) == (22, 6)
+    assert rules.heuristics.shared_client_ms == 90_000
+    assert rules.heuristics.long_day_ms == 10 * H  # the default

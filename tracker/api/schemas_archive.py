@@ -53,10 +53,11 @@ class SubjectFigures(Out):
 
 
 class ArchiveItemOut(Out):
-    """One credited item: a courseware (per year), a training, or an approved record."""
+    """One credited item: a courseware (per year), a training, an approved record, or time
+    taken back (negative: set aside, or deducted after review; `category` says why)."""
 
     kind: KindName = Field(validation_alias=AliasPath("source", "kind"))
-    source: Literal["courseware", "training", "record"] = Field(
+    source: Literal["courseware", "training", "record", "taken_back"] = Field(
         validation_alias=AliasPath("source", "source")
     )
     source_id: int = Field(validation_alias=AliasPath("source", "source_id"))

@@ -31,8 +31,8 @@ class Entry(NamedTuple):
 
     # Named tuples rather than frozen dataclasses, here and for kind totals and cap uses: a report
     # makes one per person and item, hundreds of thousands of them, and tuples are several
-    # times cheaper to make. `summarize_year` and `total_year` refuse an unknown kind or a
-    # negative length.
+    # times cheaper to make. `summarize_year` and `total_year` refuse an unknown kind. A
+    # negative length takes time back: set aside (core.overlaps) or deducted by a reviewer.
 
     kind: str
     day: date
@@ -151,6 +151,10 @@ def _chronological_key(entry: Entry) -> tuple[date, int, str, int, str, date]:
     )
 
 
+def _taken_back_last(entry: Entry) -> tuple[bool, tuple[date, int, str, int, str, date]]:
+    return entry.raw_ms < 0, _chronological_key(entry)
+
+
 def chronological(entries: Iterable[Entry]) -> list[Entry]:
     """Entries in the order caps are filled: by day, then online before external online.
 
@@ -177,9 +181,12 @@ def _count(
 ) -> YearTotals:
     # One pass in chronological order. It runs once per person in a unit report (hundreds of
     # thousands of entries), so it accumulates in locals rather than building values per entry.
-    room: dict[str, list[int]] = {}  # kind -> [what its cap group still admits this year]
+    # A negative entry (time set aside, a reviewer's deduction) comes after the year's other
+    # entries and takes back what its kind would then no longer count: the cap applies to
+    # what is left, so taking back time above a cap changes nothing effective.
+    room: dict[str, list[int]] = {}  # kind -> [what its cap group still admits, its raw time]
     for group in rules.caps:
-        shared = [group.cap_ms]  # one cell for all the group's kinds
+        shared = [group.cap_ms, 0, group.cap_ms]  # one cell for all the group's kinds
         for kind in group.kinds:
             room[kind] = shared
     raw = dict.fromkeys(KINDS, 0)
@@ -191,25 +198,36 @@ def _count(
     year_end = date(year, 12, 31)
     awaiting = 0
     chosen = [e for e in entries if e.day.year == year]
-    chosen.sort(key=_chronological_key)
+    chosen.sort(key=_taken_back_last)
     for entry in chosen:
         kind, day, ms, subject, _, passed_on = entry
-        if ms < 0:
-            raise ValueError(f"raw_ms must not be negative: {entry!r}")
         left = room.get(kind)
         # A pass after the year does not reach back: a closed year's figures stay as they were.
-        held = passed_on is not None and passed_on > year_end and subject in gated
-        if held:
+        held = ms >= 0 and passed_on is not None and passed_on > year_end and subject in gated
+        if ms < 0:
+            if left is None:
+                counted = max(ms, -effective[kind])
+            else:
+                cap_ms, group_raw = left[2], left[1]
+                before = cap_ms - left[0]
+                counted = min(cap_ms, max(0, group_raw + ms)) - before
+                left[0] -= counted
+                left[1] = max(0, group_raw + ms)
+            ms = max(ms, -raw[kind])
+        elif held:
             counted = 0
             awaiting += ms
-        elif left is None:
-            counted = ms
+            count[kind] += 1
         else:
-            counted = ms if ms < left[0] else left[0]
-            left[0] -= counted
+            if left is None:
+                counted = ms
+            else:
+                counted = ms if ms < left[0] else left[0]
+                left[0] -= counted
+                left[1] += ms
+            count[kind] += 1
         raw[kind] += ms
         effective[kind] += counted
-        count[kind] += 1
         if subject in by_subject:
             by_subject[subject] += counted
         by_month[day.month - 1] += counted

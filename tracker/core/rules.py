@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import time
 from functools import cached_property
 from types import MappingProxyType
 
@@ -35,6 +36,43 @@ class CapGroup:
     cap_ms: int
 
 
+# Which source keeps its time first when one day holds more than the rule set allows.
+KEEP_FIRST = ("offline", "online", "external_online", "self_study")
+
+
+@dataclass(frozen=True)
+class OverlapRules:
+    """How the same clock time claimed by two sources is resolved (docs/heuristics.md)."""
+
+    daily_ceiling_ms: int = 12 * MS_PER_HOUR  # all sources together on one local day
+    training_day_starts: time = time(8, 30)  # a training day's hours start here
+    # Live time inside a credited training's hours: "training" keeps the training (the live
+    # time is set aside), "live" keeps the live time, "flag" keeps both and flags it.
+    live_during_training: str = "training"
+    # Two self-reported claims on the same days: "earlier" (the later claim's share of the
+    # shared days is set aside when they are of the same kind), or "flag" for a reviewer.
+    overlapping_claims: str = "flag"
+    keep_first: tuple[str, ...] = KEEP_FIRST
+
+
+@dataclass(frozen=True)
+class HeuristicRules:
+    """Thresholds of the flags raised for a reviewer (docs/heuristics.md)."""
+
+    long_day_ms: int = 10 * MS_PER_HOUR  # live time on one local day above this
+    night_starts: time = time(0, 0)
+    night_ends: time = time(5, 0)
+    night_ms: int = 2 * MS_PER_HOUR  # live time inside the night window of one day
+    robotic_stretch_ms: int = 2 * MS_PER_HOUR  # unbroken live stretch of one session
+    robotic_jitter_ms: int = 25  # standard deviation of the heartbeat gaps at most this
+    robotic_min_beats: int = 120
+    shared_client_ms: int = 10 * 60_000  # two accounts live at once from one client this long
+    shared_client_by: tuple[str, ...] = ("device",)  # "device" and/or "address"
+    burst_days: int = 42  # the year's last days compared with the person's usual pace
+    burst_factor: float = 3.0
+    burst_min_ms: int = 20 * MS_PER_HOUR
+
+
 @dataclass(frozen=True)
 class RuleSet:
     """One organisation's continuing-education rules."""
@@ -51,6 +89,8 @@ class RuleSet:
     filing_deadline_days: int | None = None
     # Online time of an item of these subjects that has an exam counts once the exam is passed.
     exam_required_subjects: frozenset[str] = frozenset()
+    overlaps: OverlapRules = OverlapRules()
+    heuristics: HeuristicRules = HeuristicRules()
 
     def target_for(self, role: str) -> int:
         """The yearly target in ms for a user of `role`."""

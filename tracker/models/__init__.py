@@ -7,12 +7,14 @@ from tracker.models.certificates import Certificate
 from tracker.models.courseware import Courseware
 from tracker.models.evaluations import Evaluation
 from tracker.models.exams import Exam, ExamAttempt, ExamChoice, ExamQuestion
+from tracker.models.flags import FLAG_STATUSES, Flag, TakenBack
 from tracker.models.ledger import ItemProgress, OnlineYearTotal, SessionCredit, WatchSession
 from tracker.models.notices import Notice
 from tracker.models.records import RECORD_KINDS, LearningRecord, RecordEvidence
 from tracker.models.trainings import Training, TrainingMaterial, TrainingParticipant
 
 __all__ = [
+    "FLAG_STATUSES",
     "RECORD_KINDS",
     "ROLES",
     "AuditEntry",
@@ -24,6 +26,7 @@ __all__ = [
     "ExamAttempt",
     "ExamChoice",
     "ExamQuestion",
+    "Flag",
     "ItemProgress",
     "LearningRecord",
     "Notice",
@@ -31,6 +34,7 @@ __all__ = [
     "RecordEvidence",
     "SessionCredit",
     "SignIn",
+    "TakenBack",
     "Training",
     "TrainingMaterial",
     "TrainingParticipant",

@@ -33,6 +33,17 @@ class WatchSession(Base):
     # The heartbeat interval the player was last asked to keep (longer while the server is
     # busy): the session lapses after two of them. Null on sessions from before it was kept.
     interval_ms: Mapped[int | None] = mapped_column(Integer)
+    # Where it was watched from (the socket's client address, the player's device id) and the
+    # rhythm of its heartbeats, kept cheaply for the heuristics (core.heuristics.Rhythm).
+    # Null on sessions from before they were kept.
+    client_address: Mapped[str | None] = mapped_column(String(64))
+    device_id: Mapped[str | None] = mapped_column(String(64))
+    beats: Mapped[int | None] = mapped_column(Integer)
+    gap_sum_ms: Mapped[int | None] = mapped_column(BigInteger)
+    gap_square_sum: Mapped[int | None] = mapped_column(BigInteger)
+    streak_ms: Mapped[int | None] = mapped_column(BigInteger)
+    longest_live_ms: Mapped[int | None] = mapped_column(BigInteger)
+    breaks: Mapped[int | None] = mapped_column(Integer)
 
 
 class SessionCredit(Base):

@@ -105,7 +105,11 @@ class Sum:
 
     def plus(self, item: ArchiveItem) -> Sum:
         """This sum with `item` added."""
-        return Sum(self.raw_ms + item.raw_ms, self.effective_ms + item.effective_ms, self.count + 1)
+        # A line of time taken back (negative) is not an item learnt.
+        counted = 1 if item.raw_ms >= 0 else 0
+        return Sum(
+            self.raw_ms + item.raw_ms, self.effective_ms + item.effective_ms, self.count + counted
+        )
 
 
 def _sum(items: Iterable[ArchiveItem]) -> Sum:
@@ -215,7 +219,8 @@ def _items(year: YearArchive, parts: dict[str, list[Part]], period: Months) -> l
             continue
         left = counted.effective_ms
         for source, raw_ms in parts[counted.entry.ref]:
-            effective = min(raw_ms, left)
+            # Time taken back is one part: all of what it took back is its own.
+            effective = min(raw_ms, left) if raw_ms >= 0 else left
             left -= effective
             rows.setdefault(source.item, []).append((source, raw_ms, effective))
             if counted.awaiting_exam:

@@ -8,6 +8,7 @@ time here, so they date and classify it alike:
 | `online` | `session_credits` | calendar month and subject | first day watched that month |
 | `offline` | confirmed attendance with credit | training | the training's end date |
 | `RECORD_KIND[kind]` | approved records (claims: pending too) | record | the record's end date |
+| its source's kind, negative | `taken_back`: time set aside, deductions | row | its source's day |
 
 Online time thus lands in the months it was watched. For the archive table an online entry
 keeps its parts, one per courseware, oldest first. The time of a courseware with a published
@@ -28,6 +29,7 @@ from datetime import date
 from typing import Any, NamedTuple
 
 from flask import Flask, current_app
+from flask_babel import gettext as _
 from sqlalchemy import (
     BigInteger,
     ColumnElement,
@@ -52,6 +54,7 @@ from tracker.models import (
     ExamAttempt,
     LearningRecord,
     SessionCredit,
+    TakenBack,
     Training,
     TrainingParticipant,
     User,
@@ -119,6 +122,7 @@ def gather(
         _online(found, who, years, sources)
         _records(found, who, years, sources, pending)
         _trainings(found, who, years, sources, unit)
+        _taken_back(found, who, years, sources)
         return found
     # SQLite serialises transactions, so only PostgreSQL reads on two connections at once.
     online = Gathered()
@@ -126,6 +130,7 @@ def gather(
         aside = pool.submit(_beside, current_app._get_current_object(), online, who, years)
         _records(found, who, years, sources, pending)
         _trainings(found, who, years, sources, unit)
+        _taken_back(found, who, years, sources)
         aside.result()
     for user_id, entries in online.entries.items():
         found.entries[user_id].extend(entries)
@@ -439,3 +444,49 @@ def _trainings(
             location,
         )
         found.parts[ref] = [Part(source, credited_ms)]
+
+
+def taken_back_title(reason: str, against: str) -> str:
+    """What an archive line of time taken back says: why, and against what."""
+    titles = {
+        "live_during_training": _("Set aside: watched during a training's hours (%(against)s)"),
+        "training_during_live": _("Set aside: a training during live learning (%(against)s)"),
+        "offline_overlap": _("Set aside: another training on the same day (%(against)s)"),
+        "overlapping_claims": _("Set aside: claimed twice for the same days (%(against)s)"),
+        "daily_ceiling": _("Set aside: more than the day's ceiling (%(against)s)"),
+        "deduction": _("Deducted after review: %(against)s"),
+    }
+    return titles.get(reason, reason) % {"against": against}
+
+
+def _taken_back(found: Gathered, who: ColumnElement[bool], years: range, sources: bool) -> None:
+    """Time set aside or deducted: a negative entry of its source's kind."""
+    tb = TakenBack
+    detail = (tb.id, tb.reason, tb.against, tb.on_day, tb.source) if sources else ()
+    rows = rows_of(
+        select(tb.user_id, tb.kind, tb.day, tb.ms, tb.subject, *detail)
+        .join(User, User.id == tb.user_id)
+        .where(who, tb.year.in_(years))
+        .order_by(tb.user_id)
+    )
+    entries = found.entries
+    for user_id, kind, day, ms, subject, *more in rows:
+        if not sources:
+            entries[user_id].append(Entry(kind, day, -ms, subject))
+            continue
+        row_id, reason, against, on_day, origin = more
+        ref = f"taken_back:{row_id}"
+        entries[user_id].append(Entry(kind, day, -ms, subject, ref))
+        source = Source(
+            ref,
+            "taken_back",
+            row_id,
+            kind,
+            taken_back_title(reason, against),
+            on_day,
+            on_day,
+            subject,
+            category=reason,
+            organizer=origin,
+        )
+        found.parts[ref] = [Part(source, -ms)]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
@@ -19,6 +19,7 @@ from tracker.core.crediting import (
     restart_interval,
     status_of,
 )
+from tracker.core.heuristics import next_rhythm
 from tracker.core.rules import CapGroup
 from tracker.errors import TrackerError
 from tracker.extensions import db
@@ -228,6 +229,22 @@ def _advance(
         )
         accepted = outcome.accepted
         if accepted:
+            before = session.clock()
+            # A video's position is its playing time (a seek breaks the rhythm); a document's
+            # is its page.
+            known = session.kind == "video" and before.last_position is not None
+            moved = beat.position - before.last_position if known else None
+            gap_ms = round((now - before.last_at) / timedelta(milliseconds=1))
+            session.set_rhythm(
+                next_rhythm(
+                    session.rhythm(),
+                    gap_ms,
+                    outcome.clock.was_live,
+                    before.was_live,
+                    moved,
+                    beat.rate,
+                )
+            )
             session.set_clock(outcome.clock)
             totals.book(session, outcome.credit)
             credit, standing = outcome.credit, outcome.standing

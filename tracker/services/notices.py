@@ -60,6 +60,20 @@ def _at_risk(p: Mapping[str, Any]) -> str:
     return text
 
 
+def _deducted(p: Mapping[str, Any]) -> str:
+    from tracker.services.flags import rule_title
+
+    return _(
+        "%(hours)s were deducted from your %(year)s learning after a review of "
+        '"%(rule)s" (%(day)s). Reason: %(note)s',
+        hours=duration(p["deducted_ms"]),
+        year=p["year"],
+        rule=rule_title(p["rule"]),
+        day=p["day"],
+        note=p["note"],
+    )
+
+
 # kind -> (title, body), each from the notice's parameters, in the current language.
 TEXTS: dict[str, tuple[Callable[[Mapping[str, Any]], str], Callable[[Mapping[str, Any]], str]]] = {
     "record_approved": (
@@ -93,6 +107,7 @@ TEXTS: dict[str, tuple[Callable[[Mapping[str, Any]], str], Callable[[Mapping[str
         ),
     ),
     "target_at_risk": (lambda p: _("Behind this year's target"), _at_risk),
+    "flag_deducted": (lambda p: _("Hours deducted after a review"), _deducted),
 }
 KINDS = tuple(TEXTS)
 MAX_PAGE = 100

@@ -21,12 +21,20 @@ from tracker.live.fanout import announce_superseded
 from tracker.live.load import LoadGauge
 from tracker.live.store import LiveSessionStore, Presence
 from tracker.models import Courseware, SignIn, User, WatchSession
-from tracker.services import transaction
+from tracker.services import flags, transaction
 from tracker.services.group_commit import BatchStats, GroupCommit
 from tracker.services.heartbeats import BeatIn, BeatRequest, BeatResult, credit_batch, online_cap
 from tracker.services.running_totals import LiveView, RunningTotals
 
 __all__ = ["BeatIn", "BeatResult", "LiveView", "OpenResult"]
+
+
+@dataclass(frozen=True)
+class Client:
+    """Where a session is watched from, as far as the server can tell."""
+
+    address: str | None = None
+    device_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -86,7 +94,9 @@ def _presence_ttl_s(interval_ms: int) -> float:
     return 2 * interval_ms / 1000 + 1
 
 
-def open_session(principal: Principal, courseware_id: int, socket_id: str | None) -> OpenResult:
+def open_session(
+    principal: Principal, courseware_id: int, socket_id: str | None, client: Client = Client()
+) -> OpenResult:
     """Open a courseware, ending every other open session of the user at this instant.
 
     While the process is busy, new opens are refused with a hint when to retry, so that the
@@ -126,6 +136,8 @@ def open_session(principal: Principal, courseware_id: int, socket_id: str | None
                 raw_ms=0,
                 effective_ms=0,
                 interval_ms=interval,
+                client_address=client.address,
+                device_id=client.device_id,
             )
         )
         group = online_cap(user)
@@ -152,8 +164,17 @@ def record_heartbeat(principal: Principal, beat: BeatIn, socket_id: str | None) 
 def close_session(
     principal: Principal, session_id: str, beat: BeatIn | None, socket_id: str | None
 ) -> BeatResult:
-    """End a session; a final heartbeat sent along is credited first. Closing twice is harmless."""
-    return _submit(principal, session_id, beat, socket_id, close=True)
+    """End a session; a final heartbeat sent along is credited first. Closing twice is harmless.
+
+    Then the person's year is scanned again for flags and time claimed twice: its own
+    transaction, after the credit is committed, so a failing scan costs the player nothing.
+    """
+    result = _submit(principal, session_id, beat, socket_id, close=True)
+    try:
+        flags.scan_people([principal.id], year_of(clock.now(), clock.timezone()))
+    except Exception:  # the nightly scan catches up; the credit is already safe
+        current_app.logger.exception("flag scan after closing %s failed", session_id)
+    return result
 
 
 def _submit(

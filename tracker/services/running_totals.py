@@ -13,6 +13,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from tracker.core.calendar import credit_day, year_of
 from tracker.core.crediting import Credit, SessionClock, Standing
+from tracker.core.heuristics import Rhythm
 from tracker.core.rules import CapGroup, hours_to_ms
 from tracker.extensions import db
 from tracker.models import ItemProgress, OnlineYearTotal, SessionCredit
@@ -44,6 +45,7 @@ _SESSION_FIELDS = (
     "raw_ms",
     "effective_ms",
     "interval_ms",
+    *Rhythm._fields,
 )
 
 
@@ -74,6 +76,14 @@ class SessionState:
             last_position=clock_.last_position,
             was_live=clock_.was_live,
         )
+
+    def rhythm(self) -> Rhythm:
+        """How its heartbeats went so far (nothing kept yet reads as none)."""
+        return Rhythm(*(self.values[name] or 0 for name in Rhythm._fields))
+
+    def set_rhythm(self, rhythm: Rhythm) -> None:
+        """Keep how its heartbeats went."""
+        self.values.update(rhythm._asdict())
 
     def end(self, at: datetime, reason: str) -> None:
         """End the session now."""

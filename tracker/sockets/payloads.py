@@ -17,9 +17,12 @@ class _Payload(BaseModel):
 
 
 class OpenPayload(_Payload):
-    """`open` {"courseware_id"}."""
+    """`open` {"courseware_id", "device_id"?}."""
 
     courseware_id: Annotated[int, Field(gt=0, lt=2**31)]
+    # A random id the player keeps in the browser: several accounts watching at once from one
+    # device are flagged for review (docs/heuristics.md).
+    device_id: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{8,64}$")] | None = None
 
 
 class HeartbeatPayload(_Payload):

@@ -89,6 +89,17 @@ def _store() -> LiveSessionStore:
     return current_app.extensions["tracker.live_store"]
 
 
+def _client_address() -> str | None:
+    """The client's address: the socket's peer, or behind `TRUSTED_PROXIES` proxies the
+    address the outermost of them saw (X-Forwarded-For, counted from the right)."""
+    # Socket.IO answers before ProxyFix (which serves the HTTP routes) sees the request.
+    proxies = int(current_app.config["TRUSTED_PROXIES"])
+    if proxies <= 0:
+        return request.remote_addr
+    forwarded = [a.strip() for a in request.headers.get("X-Forwarded-For", "").split(",")]
+    return forwarded[-proxies][:64] if len(forwarded) >= proxies else request.remote_addr
+
+
 def _limiter() -> EventLimiter:
     return current_app.extensions["tracker.limiter"]
 
@@ -189,7 +200,8 @@ class PlayerNamespace(Namespace):
     @_acked
     def on_open(self, data: Any) -> dict[str, Any]:
         payload = OpenPayload.model_validate(data)
-        result = player.open_session(self._principal(), payload.courseware_id, request.sid)
+        client = player.Client(_client_address(), payload.device_id)
+        result = player.open_session(self._principal(), payload.courseware_id, request.sid, client)
         join_room(session_room(result.session_id))
         return {
             "ok": True,

@@ -1,0 +1,645 @@
+"""Flags for review and time taken back: the scan over the ledger, the queue, the decisions.
+
+The scan (`scan`) reads a year of people's sessions, trainings and approved claims, asks the
+core which time the same clock hour earned twice (`core.overlaps`) and which patterns deserve
+a reviewer's look (`core.heuristics`), and stores both: time set aside as `taken_back` rows
+(the archive counts them as negative entries), findings as `flags`. It runs for a person as
+their sessions close, and for everyone from `flask --app wsgi flags scan` (docs/heuristics.md).
+A reviewer over the person (`services.scope`) dismisses a flag or deducts a stated amount;
+nothing is deducted automatically.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import ColumnElement, delete, func, insert, or_, select, update
+
+from tracker import clock
+from tracker.auth import Principal
+from tracker.core import heuristics
+from tracker.core.heuristics import Finding, Watch
+from tracker.core.overlaps import Booking, Span, days_of, resolve, spread
+from tracker.core.rules import KINDS, RECORD_KIND, RuleSet, hours_to_ms
+from tracker.errors import fail
+from tracker.extensions import db
+from tracker.models import (
+    Courseware,
+    Flag,
+    LearningRecord,
+    SessionCredit,
+    TakenBack,
+    Training,
+    TrainingParticipant,
+    User,
+    WatchSession,
+)
+from tracker.services import transaction
+from tracker.services.audit import log_action
+from tracker.services.entries import rows_of
+from tracker.services.notices import notify
+from tracker.services.rules import rules_by_unit
+from tracker.services.scope import admin_scope
+
+CHUNK = 500  # people per scan transaction
+RULE_TITLES = {
+    "long_day": _l("Long day of watching"),
+    "night": _l("Watching through the night"),
+    "robotic": _l("Machine-like regularity"),
+    "shared_client": _l("Several accounts on one device at once"),
+    "live_during_training": _l("Watching during a training"),
+    "overlapping_claims": _l("Claims for the same days"),
+    "year_end_burst": _l("Year-end burst"),
+}
+HISTORY_YEARS = 3  # earlier years a year-end burst is compared with
+DEDUCTION = "deduction"
+
+
+@dataclass(frozen=True)
+class ScanResult:
+    """What a scan looked at and found."""
+
+    year: int
+    people: int
+    sessions: int
+    flags_open: int
+    set_aside_ms: int
+
+
+def rule_title(rule: str) -> str:
+    """A flag rule's name in the current language."""
+    return str(RULE_TITLES.get(rule, rule))
+
+
+# --- the scan -------------------------------------------------------------------------------
+
+
+def scan(year: int, who: ColumnElement[bool] | None = None) -> ScanResult:
+    """Re-scan `year` for the people `who` selects (default: everyone), a chunk at a time."""
+    chosen = who if who is not None else User.id > 0
+    ids = list(db.session.scalars(select(User.id).where(chosen).order_by(User.id)))
+    people = sessions = flags_open = set_aside = 0
+    for start in range(0, len(ids), CHUNK):
+        with transaction():
+            chunk = _scan_chunk(ids[start : start + CHUNK], year)
+        people += chunk.people
+        sessions += chunk.sessions
+        flags_open += chunk.flags_open
+        set_aside += chunk.set_aside_ms
+    return ScanResult(year, people, sessions, flags_open, set_aside)
+
+
+def scan_people(user_ids: Iterable[int], year: int) -> ScanResult:
+    """Re-scan `year` of a few people (as their sessions close)."""
+    ids = sorted(set(user_ids))
+    with transaction():
+        return _scan_chunk(ids, year)
+
+
+def _watches(
+    where: ColumnElement[bool], year: int
+) -> tuple[list[Watch], dict[str, tuple[date, str | None]]]:
+    """The year's credited sessions of whom `where` selects, and each one's dated day and
+    subject."""
+    ws, sc = WatchSession, SessionCredit
+    rows = rows_of(
+        select(
+            ws.id,
+            ws.user_id,
+            ws.opened_at,
+            ws.last_beat_at,
+            sc.raw_ms,
+            sc.day,
+            Courseware.subject,
+            ws.beats,
+            ws.gap_sum_ms,
+            ws.gap_square_sum,
+            ws.longest_live_ms,
+            ws.breaks,
+            ws.client_address,
+            ws.device_id,
+        )
+        .join(sc, sc.session_id == ws.id)
+        .join(Courseware, Courseware.id == ws.courseware_id)
+        .where(where, sc.year == year, sc.raw_ms > 0)
+        .order_by(ws.user_id, ws.opened_at)
+    )
+    watches, dated = [], {}
+    for (
+        session_id,
+        user_id,
+        opened,
+        last,
+        credited,
+        day,
+        subject,
+        beats,
+        gap_sum,
+        gap_square_sum,
+        longest,
+        breaks,
+        address,
+        device,
+    ) in rows:
+        ref = f"session:{session_id}"
+        watches.append(
+            Watch(
+                ref,
+                user_id,
+                opened,
+                last if last > opened else opened,
+                credited,
+                beats or 0,
+                heuristics.gap_sd_ms(beats or 0, gap_sum or 0, gap_square_sum or 0),
+                longest or 0,
+                breaks or 0,
+                address,
+                device,
+            )
+        )
+        dated[ref] = (day, subject)
+    return watches, dated
+
+
+def _among(column: ColumnElement[int], user_ids: Sequence[int]) -> ColumnElement[bool]:
+    """`column` is one of `user_ids` (sorted), or for a long run of them between its first and
+    last: an index range scan instead of a probe per id (the caller drops the others)."""
+    if len(user_ids) > 50:
+        return column.between(user_ids[0], user_ids[-1])
+    return column.in_(user_ids)
+
+
+def _bookings(user_ids: Sequence[int], year: int) -> dict[int, list[Booking]]:
+    """Credited trainings and approved claims touching `year`, per person."""
+    first, last = date(year, 1, 1), date(year, 12, 31)
+    found: dict[int, list[Booking]] = defaultdict(list)
+    tr, tp, lr = Training, TrainingParticipant, LearningRecord
+    for user_id, training_id, start, end, ms, created, subject in rows_of(
+        select(
+            tp.user_id, tr.id, tr.start_date, tr.end_date, tp.credited_ms, tr.created_at, tr.subject
+        )
+        .join(tr, tr.id == tp.training_id)
+        .where(
+            _among(tp.user_id, user_ids),
+            tp.status == "confirmed",
+            tp.credited_ms > 0,
+            tr.end_date >= first,
+            tr.start_date <= last,
+        )
+    ):
+        found[user_id].append(
+            Booking(
+                f"training:{training_id}", "offline", start, end, ms, end, created, False, subject
+            )
+        )
+    for user_id, record_id, kind, start, end, ms, created, subject in rows_of(
+        select(
+            lr.user_id,
+            lr.id,
+            lr.kind,
+            lr.start_date,
+            lr.end_date,
+            lr.approved_ms,
+            lr.created_at,
+            lr.subject,
+        ).where(
+            _among(lr.user_id, user_ids),
+            lr.status == "approved",
+            lr.end_date >= first,
+            lr.start_date <= last,
+        )
+    ):
+        found[user_id].append(
+            Booking(
+                f"record:{record_id}",
+                RECORD_KIND[kind],
+                start,
+                end,
+                ms or 0,
+                end,
+                created,
+                True,
+                subject,
+            )
+        )
+    return found
+
+
+def _daily(user_ids: Sequence[int], year: int) -> dict[int, dict[date, int]]:
+    """Credited time per person and day, `HISTORY_YEARS` before `year` to `year`."""
+    sc = SessionCredit
+    days: dict[int, dict[date, int]] = defaultdict(lambda: defaultdict(int))
+    for user_id, day, ms in rows_of(
+        select(sc.user_id, sc.day, func.sum(sc.raw_ms))
+        .where(_among(sc.user_id, user_ids), sc.year.in_(range(year - HISTORY_YEARS, year + 1)))
+        .group_by(sc.user_id, sc.day)
+    ):
+        days[user_id][day] += int(ms)
+    return days
+
+
+def _rules_of(user_ids: Sequence[int]) -> dict[int, RuleSet]:
+    by_unit = rules_by_unit()
+    return {
+        user_id: by_unit.get(unit_id, by_unit[None])
+        for user_id, unit_id in rows_of(select(User.id, User.unit_id).where(User.id.in_(user_ids)))
+    }
+
+
+def _scan_chunk(user_ids: list[int], year: int) -> ScanResult:
+    if not user_ids:
+        return ScanResult(year, 0, 0, 0, 0)
+    tz = clock.timezone()
+    rules = _rules_of(user_ids)
+    watches, dated = _watches(_among(WatchSession.user_id, user_ids), year)
+    chosen = set(user_ids)
+    watches = [w for w in watches if w.user_id in chosen]
+    by_user: dict[int, list[Watch]] = defaultdict(list)
+    for watch in watches:
+        by_user[watch.user_id].append(watch)
+    bookings = _bookings(user_ids, year)
+    daily = _daily(user_ids, year)
+    findings: list[Finding] = []
+    taken: list[dict[str, Any]] = []
+    for user_id in user_ids:
+        rule_set = rules[user_id]
+        own = by_user.get(user_id, [])
+        spans = [Span(w.ref, w.start, w.end, w.credited_ms, *dated[w.ref]) for w in own]
+        resolution = resolve(spans, bookings.get(user_id, []), rule_set, tz)
+        for line in resolution.set_aside:
+            if line.dated.year == year:
+                taken.append(
+                    {
+                        "user_id": user_id,
+                        "day": line.dated,
+                        "on_day": line.day,
+                        "kind": line.kind,
+                        "subject": line.subject,
+                        "ms": line.ms,
+                        "reason": line.reason,
+                        "source": line.ref[:64],
+                        "against": ",".join(line.against)[:500],
+                    }
+                )
+        limits = rule_set.heuristics
+        findings += heuristics.long_days(own, limits, tz)
+        findings += heuristics.nights(own, limits, tz)
+        findings += heuristics.robotic(own, limits, tz)
+        findings += heuristics.from_overlaps(user_id, resolution)
+        days = dict(daily.get(user_id, {}))
+        for booking in bookings.get(user_id, []):
+            for day, ms in spread(booking.ms, days_of(booking.first, booking.last)).items():
+                days[day] = days.get(day, 0) + ms
+        burst = heuristics.year_end_burst(
+            user_id, year, days, _windows(days, year, limits.burst_days), limits
+        )
+        if burst is not None:
+            findings.append(burst)
+    findings += _shared(user_ids, watches, year, rules)
+    _replace_set_asides(user_ids, year, taken)
+    flags_open = _store_findings(user_ids, year, findings)
+    return ScanResult(year, len(user_ids), len(watches), flags_open, sum(t["ms"] for t in taken))
+
+
+def _windows(days: dict[date, int], year: int, length: int) -> dict[int, int]:
+    """Earlier years' time in the same last `length` days of their year (years with any)."""
+    totals: dict[int, int] = {}
+    for day, ms in days.items():
+        if year - HISTORY_YEARS <= day.year < year:
+            inside = (date(day.year, 12, 31) - day).days < length
+            totals[day.year] = totals.get(day.year, 0) + (ms if inside else 0)
+    return totals
+
+
+def _shared(
+    user_ids: list[int], watches: list[Watch], year: int, rules: dict[int, RuleSet]
+) -> list[Finding]:
+    """`shared_client` for these people: with everyone's sessions from the same clients."""
+    devices = sorted({w.device for w in watches if w.device})
+    addresses = sorted({w.address for w in watches if w.address})
+    clients = []
+    if devices:
+        clients.append(WatchSession.device_id.in_(devices))
+    if addresses and any("address" in r.heuristics.shared_client_by for r in rules.values()):
+        clients.append(WatchSession.client_address.in_(addresses))
+    if not clients:
+        return []
+    others, _ = _watches(or_(*clients), year)
+    mine = set(user_ids)
+    found = []
+    # Each person by their own rule set's thresholds.
+    for rule_set in {id(r): r for r in rules.values()}.values():
+        people = {u for u in mine if rules[u] is rule_set}
+        found += [
+            f
+            for f in heuristics.shared_clients(others, rule_set.heuristics, clock.timezone())
+            if f.user_id in people
+        ]
+    return found
+
+
+_TAKEN_FIELDS = ("day", "on_day", "kind", "subject", "ms", "reason", "source", "against")
+
+
+def _replace_set_asides(user_ids: list[int], year: int, taken: list[dict[str, Any]]) -> None:
+    """Make the people's set-aside rows of `year` the ones found: only the difference is
+    written (a nightly scan mostly finds what it found the night before)."""
+    tb = TakenBack
+    stored = rows_of(
+        select(tb.id, tb.user_id, *(getattr(tb, name) for name in _TAKEN_FIELDS)).where(
+            tb.user_id.in_(user_ids), tb.year == year, tb.reason != DEDUCTION
+        )
+    )
+    wanted: dict[tuple[Any, ...], int] = defaultdict(int)
+    for row in taken:
+        wanted[(row["user_id"], *(row[name] for name in _TAKEN_FIELDS))] += 1
+    gone = []
+    for row_id, *key in stored:
+        if wanted.get(tuple(key), 0) > 0:
+            wanted[tuple(key)] -= 1
+        else:
+            gone.append(row_id)
+    if gone:
+        db.session.execute(delete(tb).where(tb.id.in_(gone)))
+    new = [
+        {"user_id": key[0], "year": year, **dict(zip(_TAKEN_FIELDS, key[1:], strict=True))}
+        for key, times in wanted.items()
+        for _ in range(times)
+    ]
+    if new:
+        db.session.execute(
+            insert(tb), [row | {"flag_id": None, "created_at": clock.now()} for row in new]
+        )
+
+
+def _store_findings(user_ids: list[int], year: int, findings: list[Finding]) -> int:
+    """Insert new findings, refresh open ones that changed, drop open ones no longer found;
+    how many are open."""
+    existing = {
+        (user_id, rule, key): (flag_id, status, figure, evidence)
+        for flag_id, user_id, rule, key, status, figure, evidence in rows_of(
+            select(
+                Flag.id,
+                Flag.user_id,
+                Flag.rule,
+                Flag.key,
+                Flag.status,
+                Flag.figure_ms,
+                Flag.evidence,
+            ).where(Flag.user_id.in_(user_ids), Flag.year == year)
+        )
+    }
+    found: dict[tuple[int, str, str], Finding] = {}
+    for finding in findings:
+        found.setdefault((finding.user_id, finding.rule, finding.key[:200]), finding)
+    now = clock.now()
+    new, changed, gone = [], [], []
+    for key, finding in found.items():
+        evidence = json.loads(json.dumps(finding.evidence))  # as the JSON column gives it back
+        old = existing.get(key)
+        if old is None:
+            new.append(
+                {
+                    "user_id": key[0],
+                    "rule": key[1],
+                    "key": key[2],
+                    "year": year,
+                    "day": finding.day,
+                    "figure_ms": finding.figure_ms,
+                    "evidence": evidence,
+                    "status": "open",
+                    "found_at": now,
+                    "note": "",
+                }
+            )
+        elif old[1] == "open" and (old[2], old[3]) != (finding.figure_ms, evidence):
+            changed.append({"id": old[0], "figure_ms": finding.figure_ms, "evidence": evidence})
+    for key, old in existing.items():
+        if key not in found and old[1] == "open":
+            gone.append(old[0])
+    if gone:
+        db.session.execute(delete(Flag).where(Flag.id.in_(gone)))
+    if new:
+        db.session.execute(insert(Flag), new)
+    if changed:
+        db.session.execute(update(Flag), changed)
+    opened = sum(1 for old in existing.values() if old[1] == "open") - len(gone) + len(new)
+    return opened
+
+
+# --- the queue and the person's own view ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FlagView:
+    """A flag as the queue and the person see it."""
+
+    id: int
+    user_id: int
+    username: str
+    display_name: str
+    rule: str
+    year: int
+    day: date
+    figure_ms: int
+    evidence: dict[str, Any]
+    status: str
+    found_at: datetime
+    reviewed_at: datetime | None
+    reviewer: str | None
+    note: str
+    deducted_ms: int | None
+    deducted_kind: str | None
+
+
+def _views(rows: Sequence[tuple[Flag, User]]) -> list[FlagView]:
+    reviewer_ids = sorted({f.reviewer_id for f, _ in rows if f.reviewer_id})
+    reviewers = dict(
+        rows_of(select(User.id, User.username).where(User.id.in_(reviewer_ids)))
+        if reviewer_ids
+        else []
+    )
+    kinds = dict(
+        rows_of(
+            select(TakenBack.flag_id, TakenBack.kind).where(
+                TakenBack.flag_id.in_([f.id for f, _ in rows])
+            )
+        )
+        if rows
+        else []
+    )
+    return [
+        FlagView(
+            flag.id,
+            flag.user_id,
+            owner.username,
+            owner.display_name,
+            flag.rule,
+            flag.year,
+            flag.day,
+            flag.figure_ms,
+            dict(flag.evidence),
+            flag.status,
+            flag.found_at,
+            flag.reviewed_at,
+            reviewers.get(flag.reviewer_id) if flag.reviewer_id else None,
+            flag.note,
+            flag.deducted_ms,
+            kinds.get(flag.id),
+        )
+        for flag, owner in rows
+    ]
+
+
+def review_queue(
+    principal: Principal, status: str | None, year: int | None, limit: int, offset: int
+) -> tuple[list[FlagView], int]:
+    """Flags of the people the caller administers (open first, oldest first) and how many."""
+    scope = admin_scope(principal)
+    if principal.role != "admin":
+        fail("forbidden")
+    query = select(Flag, User).join(User, User.id == Flag.user_id).where(scope.members())
+    if status:
+        query = query.where(Flag.status == status)
+    if year:
+        query = query.where(Flag.year == year)
+    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = db.session.execute(
+        query.order_by(Flag.status != "open", Flag.day, Flag.id).limit(limit).offset(offset)
+    ).all()
+    return _views([tuple(row) for row in rows]), total
+
+
+def open_count(principal: Principal) -> int:
+    """How many flags wait for the caller's review."""
+    if principal.role != "admin":
+        return 0
+    return (
+        db.session.scalar(
+            select(func.count())
+            .select_from(Flag)
+            .join(User, User.id == Flag.user_id)
+            .where(admin_scope(principal).members(), Flag.status == "open")
+        )
+        or 0
+    )
+
+
+def my_flags(principal: Principal, year: int | None) -> list[FlagView]:
+    """The caller's own flags, newest first: their status and any deduction with its reason."""
+    query = (
+        select(Flag, User).join(User, User.id == Flag.user_id).where(Flag.user_id == principal.id)
+    )
+    if year:
+        query = query.where(Flag.year == year)
+    rows = db.session.execute(query.order_by(Flag.day.desc(), Flag.id.desc())).all()
+    return _views([tuple(row) for row in rows])
+
+
+def _flag_in_scope(principal: Principal, flag_id: int) -> Flag:
+    flag = db.session.scalar(select(Flag).where(Flag.id == flag_id).with_for_update())
+    if flag is None or principal.role != "admin" or not admin_scope(principal).covers(flag.user_id):
+        fail("flag_not_found")
+    return flag
+
+
+def get_flag(principal: Principal, flag_id: int) -> FlagView:
+    """One flag: for the person it is about, or an admin over them."""
+    row = db.session.execute(
+        select(Flag, User).join(User, User.id == Flag.user_id).where(Flag.id == flag_id)
+    ).first()
+    if row is None:
+        fail("flag_not_found")
+    flag = row[0]
+    own = flag.user_id == principal.id
+    if not own and not (principal.role == "admin" and admin_scope(principal).covers(flag.user_id)):
+        fail("flag_not_found")
+    return _views([tuple(row)])[0]
+
+
+def _default_kind(flag: Flag) -> str:
+    """The kind a deduction takes from: live time, or the later claim of an overlap."""
+    if flag.rule != "overlapping_claims":
+        return "online"
+    sources = [s for s in flag.evidence.get("sources", []) if str(s).startswith("record:")]
+    if sources:
+        record = db.session.get(LearningRecord, int(str(sources[-1]).split(":")[1]))
+        if record is not None:
+            return RECORD_KIND[record.kind]
+    return "online"
+
+
+def decide(
+    principal: Principal,
+    flag_id: int,
+    decision: str,
+    note: str,
+    hours: float | None = None,
+    kind: str | None = None,
+) -> FlagView:
+    """Dismiss a flag, or deduct a stated amount (at most the flag's figure) with a reason the
+    person sees. Audited; a decided flag cannot be decided again."""
+    with transaction():
+        flag = _flag_in_scope(principal, flag_id)
+        if flag.user_id == principal.id:
+            fail("own_flag")
+        if flag.status != "open":
+            fail("flag_decided")
+        if not note.strip():
+            fail("bad_payload", _("Give the reason: the person sees it."))
+        flag.status = "dismissed" if decision == "dismiss" else "deducted"
+        flag.reviewer_id = principal.id
+        flag.reviewed_at = clock.now()
+        flag.note = note.strip()
+        detail: dict[str, Any] = {"rule": flag.rule, "user_id": flag.user_id, "note": flag.note}
+        if decision == "deduct":
+            ms = hours_to_ms(hours or 0)
+            if ms <= 0 or ms > flag.figure_ms:
+                fail(
+                    "bad_payload",
+                    _("Deduct more than nothing and at most the flag's figure."),
+                )
+            kind = kind or _default_kind(flag)
+            if kind not in KINDS:
+                fail("bad_payload")
+            flag.deducted_ms = ms
+            day = min(flag.day, date(flag.year, 12, 31))
+            db.session.add(
+                TakenBack(
+                    user_id=flag.user_id,
+                    year=flag.year,
+                    day=day,
+                    on_day=flag.day,
+                    kind=kind,
+                    subject=None,
+                    ms=ms,
+                    reason=DEDUCTION,
+                    source=f"flag:{flag.id}",
+                    against=flag.note[:500],
+                    flag_id=flag.id,
+                )
+            )
+            detail |= {"deducted_ms": ms, "kind": kind}
+            notify(
+                flag.user_id,
+                "flag_deducted",
+                flag_id=flag.id,
+                rule=flag.rule,
+                day=flag.day,
+                year=flag.year,
+                deducted_ms=ms,
+                note=flag.note,
+            )
+        log_action(principal.id, f"flag.{decision}", "flag", flag.id, **detail)
+        db.session.flush()
+        row = db.session.execute(
+            select(Flag, User).join(User, User.id == Flag.user_id).where(Flag.id == flag.id)
+        ).one()
+        return _views([tuple(row)])[0]
