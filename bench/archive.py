@@ -44,6 +44,7 @@ from tracker.extensions import db  # noqa: E402
 from tracker.models import Base, User  # noqa: E402
 from tracker.services.archive import build_archive  # noqa: E402
 from tracker.services.reports import unit_report  # noqa: E402
+from tracker.services.scope import ORGANISATION  # noqa: E402
 
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
@@ -229,7 +230,7 @@ def measure(
     def reports(name: str, unit_id: int) -> None:
         times, members = [], 0
         for _ in range(args.repeat):
-            took, report = per_request(app, lambda: unit_report(unit_id, last))
+            took, report = per_request(app, lambda: unit_report(ORGANISATION, unit_id, last))
             times.append(took)
             members = len(report.rows)
         results[name] = figures(times, "s") | {"members": members}
@@ -298,7 +299,7 @@ def explain(
         f"build_archive({user_id}, {five})": lambda: build_archive(admin, user_id, *five),
     }
     for unit in units:
-        cases[f"unit_report({unit}, {year})"] = lambda u=unit: unit_report(u, year)
+        cases[f"unit_report({unit}, {year})"] = lambda u=unit: unit_report(ORGANISATION, u, year)
     with app.app_context():
         dialect = db.engine.dialect.name
     prefix = "EXPLAIN (ANALYZE, BUFFERS) " if dialect == "postgresql" else "EXPLAIN QUERY PLAN "
@@ -316,7 +317,7 @@ def profile(app: Flask, unit: int, year: int) -> None:
     profiler = cProfile.Profile()
     with app.app_context():
         profiler.enable()
-        unit_report(unit, year)
+        unit_report(ORGANISATION, unit, year)
         profiler.disable()
         db.session.remove()
     out = io.StringIO()

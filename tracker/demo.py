@@ -26,12 +26,12 @@ def seed_demo() -> list[str]:
         branch = ensure_unit("兰州分院")
         institute = ensure_unit("近代物理研究所", parent=branch)
         ensure_unit("信息中心", parent=institute)
-    for username, role, name in (
-        ("admin", "admin", "管理员"),
-        ("zhang", "learner", "张伟"),
-        ("li", "leader", "李娜"),
+    for username, role, unit, name in (
+        ("admin", "admin", None, "管理员"),  # without a unit: the organisation's admin
+        ("zhang", "learner", "信息中心", "张伟"),
+        ("li", "leader", "信息中心", "李娜"),
     ):
-        save_user(username, DEMO_PASSWORD, role, "信息中心", name)
+        save_user(username, DEMO_PASSWORD, role, unit, name)
     video_note = _make_video(media / VIDEO)
     _make_pdf(media / DOCUMENT)
     with transaction():

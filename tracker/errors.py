@@ -108,6 +108,10 @@ ERRORS: dict[str, tuple[int, Any]] = {
     "answer_refused": (400, _l("An answer does not fit the questions of this attempt.")),
     "certificate_revoked": (409, _l("This certificate has already been revoked.")),
     "not_taken": (403, _l("You can evaluate only what you have finished or attended.")),
+    "outside_scope": (403, _l("This is outside the units you administer.")),
+    "own_scope": (403, _l("You cannot change your own unit or role, nor the unit you administer.")),
+    "organisation_only": (403, _l("Only the organisation's administrators may do this.")),
+    "unit_required": (400, _l("Choose one of the units you administer.")),
 }
 
 

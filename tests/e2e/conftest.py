@@ -53,6 +53,12 @@ def unavailable(reason: str) -> None:
     pytest.skip(reason)
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Start from an empty artifacts folder (once: not in each parallel worker)."""
+    if not hasattr(config, "workerinput"):
+        shutil.rmtree(ARTIFACTS, ignore_errors=True)
+
+
 def free_port() -> int:
     """A loopback TCP port nothing listens on right now."""
     with socket.socket() as probe:
@@ -124,10 +130,9 @@ def _wait_ready(process: subprocess.Popen[bytes], url: str, log: Path) -> None:
     pytest.fail(f"the server was not ready after 60 s:\n{log.read_text()}")
 
 
-@pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """`python wsgi.py` on a free port with a temporary SQLite database and the demo data."""
-    home = tmp_path_factory.mktemp("server")
+@contextlib.contextmanager
+def serve(home: Path) -> Iterator[Server]:
+    """`python wsgi.py` on a free port with a SQLite database in `home` and the demo data."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("TRACKER_")}
     env.update(
@@ -175,6 +180,13 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
             process.wait(10)
 
 
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """The server most browser tests share."""
+    with serve(tmp_path_factory.mktemp("server")) as app:
+        yield app
+
+
 _numbers = itertools.count(1)
 
 
@@ -204,7 +216,7 @@ def courseware(server: Server) -> Callable[..., int]:
 
 
 @pytest.fixture(scope="session")
-def browser(server: Server) -> Iterator[Any]:
+def browser() -> Iterator[Any]:
     """Headless Chromium from the distribution (Playwright drives it; no browser download)."""
     try:
         from playwright.sync_api import sync_playwright
@@ -212,8 +224,7 @@ def browser(server: Server) -> Iterator[Any]:
         unavailable("playwright is not installed: run scripts/setup")
     if not Path(CHROMIUM).exists():
         unavailable(f"{CHROMIUM} is missing: run scripts/setup-browser")
-    shutil.rmtree(ARTIFACTS, ignore_errors=True)
-    ARTIFACTS.mkdir(parents=True)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield chromium

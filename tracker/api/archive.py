@@ -9,6 +9,7 @@ from tracker.auth import current_principal
 from tracker.clock import this_year
 from tracker.services.archive import Archive, build_archive
 from tracker.services.reports import UnitReport, unit_report
+from tracker.services.scope import admin_scope
 
 
 @bp.get("/archive")
@@ -32,4 +33,5 @@ def archive(query: ArchiveQuery) -> Archive:
 )
 def unit_compliance(unit_id: int, query: ReportQuery) -> UnitReport:
     year = query.year or this_year()
-    return unit_report(unit_id, year, query.sort, query.order == "desc")
+    scope = admin_scope(current_principal())
+    return unit_report(scope, unit_id, year, query.sort, query.order == "desc")

@@ -19,7 +19,6 @@ from tracker.api.schemas_assessment import (
 )
 from tracker.api.spec import endpoint
 from tracker.auth import current_principal
-from tracker.errors import fail
 from tracker.exports.certificate import certificate_pdf
 from tracker.services import certificates
 
@@ -29,11 +28,8 @@ def _admin() -> bool:
 
 
 def visible_certificate(certificate_id: int) -> certificates.CertificateView:
-    """A certificate the caller may see: their own, or any for admins."""
-    certificate = certificates.get_certificate(certificate_id)
-    if certificate.user_id != current_principal().id and not _admin():
-        fail("certificate_not_found")
-    return certificate
+    """A certificate the caller may see: their own, or of someone they administer."""
+    return certificates.shown_to(current_principal(), certificates.get_certificate(certificate_id))
 
 
 def pdf_response(certificate: certificates.CertificateView) -> Response:
@@ -53,12 +49,13 @@ def pdf_response(certificate: certificates.CertificateView) -> Response:
     "Certificates, newest first: the caller's own (admins: anyone's, or `user_id`'s)",
     query=CertificateQuery,
     response=CertificateList,
+    errors=("forbidden",),
 )
 def list_certificates(query: CertificateQuery) -> list[dict[str, Any]]:
-    admin = _admin()
-    user_id = query.user_id if admin else current_principal().id
-    found, _total = certificates.list_certificates(user_id, query.kind, query.limit, query.offset)
-    return [c.public(admin=admin) for c in found]
+    found, _total = certificates.list_certificates(
+        current_principal(), query.user_id, query.kind, query.limit, query.offset
+    )
+    return [c.public(admin=_admin()) for c in found]
 
 
 @bp.get("/certificates/<int:certificate_id>")
@@ -83,7 +80,7 @@ def certificate_file(certificate_id: int) -> Response:
     body=YearlyIn,
     response=YearlyOut,
     roles=("admin",),
-    errors=("unit_not_found",),
+    errors=("unit_not_found", "forbidden"),
 )
 def issue_yearly(body: YearlyIn) -> dict[str, Any]:
     issued, held, not_met = certificates.issue_yearly(

@@ -7,13 +7,14 @@ from typing import Any
 from tracker.api import bp
 from tracker.api.schemas import AuditPage, AuditQuery, LiveList, UsageList
 from tracker.api.spec import endpoint
+from tracker.auth import current_principal
 from tracker.services import audit, console
 
 
 @bp.get("/live")
 @endpoint("Everyone watching right now (from the live store)", response=LiveList, roles=("admin",))
 def live() -> list[console.LiveRow]:
-    return console.watching_now()
+    return console.watching_now(current_principal())
 
 
 @bp.get("/stats/courseware")
@@ -21,7 +22,7 @@ def live() -> list[console.LiveRow]:
     "Viewers, completions and credited time per courseware", response=UsageList, roles=("admin",)
 )
 def courseware_usage() -> list[console.CoursewareStats]:
-    return console.courseware_stats()
+    return console.courseware_stats(current_principal())
 
 
 @bp.get("/audit")
@@ -32,5 +33,7 @@ def courseware_usage() -> list[console.CoursewareStats]:
     roles=("admin",),
 )
 def audit_log(query: AuditQuery) -> dict[str, Any]:
-    entries, total = audit.recent_entries(query.limit, query.offset, query.target_type)
+    entries, total = audit.recent_entries(
+        current_principal(), query.limit, query.offset, query.target_type
+    )
     return {"items": entries, "total": total}

@@ -34,6 +34,7 @@ def get_item(courseware_id: int) -> CoursewareView:
     response=CoursewareOut,
     status=201,
     roles=("admin",),
+    errors=("organisation_only",),
 )
 def create_item(body: CoursewareCreate) -> CoursewareView:
     return catalogue.create_courseware(body.model_dump(), current_principal().id)
@@ -45,7 +46,7 @@ def create_item(body: CoursewareCreate) -> CoursewareView:
     body=CoursewarePatch,
     response=CoursewareOut,
     roles=("admin",),
-    errors=("courseware_not_found",),
+    errors=("organisation_only", "courseware_not_found"),
 )
 def patch_item(courseware_id: int, body: CoursewarePatch) -> CoursewareView:
     fields = body.model_dump(exclude_unset=True)

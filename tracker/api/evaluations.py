@@ -93,7 +93,7 @@ def evaluate_training(training_id: int, body: EvaluationIn) -> dict[str, Any]:
 )
 def list_evaluations(query: EvaluationQuery) -> dict[str, Any]:
     rows, total = evaluations.list_evaluations(
-        query.target, query.target_id, query.limit, query.offset
+        current_principal(), query.target, query.target_id, query.limit, query.offset
     )
     return {"items": [row.public() for row in rows], "total": total}
 
@@ -105,7 +105,9 @@ def list_evaluations(query: EvaluationQuery) -> dict[str, Any]:
     roles=("admin",),
 )
 def export_evaluations(query: ExportQuery) -> Response:
-    rows, _total = evaluations.list_evaluations(query.target, query.target_id, MAX_EXPORT)
+    rows, _total = evaluations.list_evaluations(
+        current_principal(), query.target, query.target_id, MAX_EXPORT
+    )
     render, mimetype = EXPORTS[query.format]
     return Response(
         render(rows),

@@ -43,9 +43,14 @@ def list_my_exams() -> list[dict[str, Any]]:
 
 
 @bp.get("/exams/all")
-@endpoint("Every exam with its settings (admins)", response=ExamList, roles=("admin",))
+@endpoint(
+    "Every exam with its settings (admins)",
+    response=ExamList,
+    roles=("admin",),
+    errors=("organisation_only",),
+)
 def list_all_exams() -> list[dict[str, Any]]:
-    return [exam.public(admin=True) for exam in authoring.list_exams(published_only=False)]
+    return [exam.public(admin=True) for exam in authoring.all_exams(current_principal())]
 
 
 @bp.post("/exams")
@@ -55,7 +60,7 @@ def list_all_exams() -> list[dict[str, Any]]:
     response=ExamOut,
     status=201,
     roles=("admin",),
-    errors=("courseware_not_found", "exam_exists", "exam_not_ready"),
+    errors=("organisation_only", "courseware_not_found", "exam_exists", "exam_not_ready"),
 )
 def create_exam(body: ExamCreate) -> dict[str, Any]:
     return authoring.create_exam(current_principal().id, body.model_dump()).public(admin=True)
@@ -75,7 +80,7 @@ def get_my_exam(exam_id: int) -> dict[str, Any]:
     body=ExamPatch,
     response=ExamOut,
     roles=("admin",),
-    errors=("exam_not_found", "exam_not_ready"),
+    errors=("organisation_only", "exam_not_found", "exam_not_ready"),
 )
 def patch_exam(exam_id: int, body: ExamPatch) -> dict[str, Any]:
     fields = body.model_dump(exclude_unset=True)
@@ -87,10 +92,10 @@ def patch_exam(exam_id: int, body: ExamPatch) -> dict[str, Any]:
     "An exam's question bank with the key (admins)",
     response=QuestionList,
     roles=("admin",),
-    errors=("exam_not_found",),
+    errors=("organisation_only", "exam_not_found"),
 )
 def list_questions(exam_id: int) -> list[dict[str, Any]]:
-    return [q.public() for q in authoring.questions(exam_id)]
+    return [q.public() for q in authoring.question_bank(current_principal(), exam_id)]
 
 
 @bp.post("/exams/<int:exam_id>/questions")
@@ -100,7 +105,7 @@ def list_questions(exam_id: int) -> list[dict[str, Any]]:
     response=QuestionOut,
     status=201,
     roles=("admin",),
-    errors=("exam_not_found", "exam_locked", "exam_too_long"),
+    errors=("organisation_only", "exam_not_found", "exam_locked", "exam_too_long"),
 )
 def add_question(exam_id: int, body: QuestionIn) -> dict[str, Any]:
     draft = QuestionDraft.of(body.model_dump())
@@ -114,7 +119,7 @@ def add_question(exam_id: int, body: QuestionIn) -> dict[str, Any]:
     body=QuestionIn,
     response=QuestionOut,
     roles=("admin",),
-    errors=("exam_not_found", "question_not_found", "exam_locked"),
+    errors=("organisation_only", "exam_not_found", "question_not_found", "exam_locked"),
 )
 def put_question(exam_id: int, question_id: int, body: QuestionIn) -> dict[str, Any]:
     draft = QuestionDraft.of(body.model_dump())
@@ -126,7 +131,13 @@ def put_question(exam_id: int, question_id: int, body: QuestionIn) -> dict[str, 
     "Remove a question (not once people have taken the exam)",
     status=204,
     roles=("admin",),
-    errors=("exam_not_found", "question_not_found", "exam_locked", "exam_not_ready"),
+    errors=(
+        "organisation_only",
+        "exam_not_found",
+        "question_not_found",
+        "exam_locked",
+        "exam_not_ready",
+    ),
 )
 def delete_question(exam_id: int, question_id: int) -> str:
     authoring.delete_question(current_principal().id, exam_id, question_id)
@@ -140,7 +151,15 @@ def delete_question(exam_id: int, question_id: int) -> str:
     query=ImportQuery,
     response=ImportOut,
     roles=("admin",),
-    errors=("exam_not_found", "exam_locked", "exam_too_long", "bad_sheet", "bad_file", "too_large"),
+    errors=(
+        "organisation_only",
+        "exam_not_found",
+        "exam_locked",
+        "exam_too_long",
+        "bad_sheet",
+        "bad_file",
+        "too_large",
+    ),
 )
 def import_questions(exam_id: int, query: ImportQuery) -> dict[str, Any]:
     authoring.load_exam(exam_id)
@@ -158,7 +177,7 @@ def import_questions(exam_id: int, query: ImportQuery) -> dict[str, Any]:
     errors=("exam_not_found",),
 )
 def exam_attempts(exam_id: int) -> list[dict[str, Any]]:
-    return [row.public() for row in results.exam_attempts(exam_id)]
+    return [row.public() for row in results.exam_attempts(current_principal(), exam_id)]
 
 
 @bp.post("/exams/<int:exam_id>/attempts")

@@ -31,6 +31,7 @@ from tracker.services.uploads import DOCUMENTS, Upload, send_stored
     "Self-reported records: the caller's own, or everyone's for admins (status=pending: queue)",
     query=RecordQuery,
     response=RecordList,
+    errors=("forbidden",),
 )
 def list_records(query: RecordQuery) -> list[RecordView]:
     return records.list_records(current_principal(), query.model_dump())

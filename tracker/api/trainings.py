@@ -88,7 +88,7 @@ def enrol(training_id: int) -> dict[str, Any]:
     errors=("training_not_found",),
 )
 def list_attendance(training_id: int) -> list[AttendanceView]:
-    return trainings.attendance(training_id)
+    return trainings.attendance(current_principal(), training_id)
 
 
 @bp.post("/trainings/<int:training_id>/attendance")
@@ -138,7 +138,7 @@ def import_attendance(training_id: int, upload: Upload) -> dict[str, Any]:
     errors=("training_not_found",),
 )
 def list_materials(training_id: int) -> list[MaterialView]:
-    return trainings.list_materials(training_id)
+    return trainings.list_materials(current_principal(), training_id)
 
 
 @bp.post("/trainings/<int:training_id>/materials")
@@ -162,5 +162,5 @@ def add_material(training_id: int, form: MaterialForm, upload: Upload) -> Materi
     errors=("training_not_found", "material_not_found"),
 )
 def download_material(training_id: int, material_id: int) -> Any:
-    material = trainings.get_material(training_id, material_id)
+    material = trainings.get_material(current_principal(), training_id, material_id)
     return send_stored(material.stored_name, material.filename, material.content_type)

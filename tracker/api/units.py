@@ -11,13 +11,13 @@ from tracker.services.units import UnitView
 
 
 def _unit(unit_id: int) -> UnitView:
-    return next(u for u in units.list_units() if u.id == unit_id)
+    return next(u for u in units.list_units(current_principal()) if u.id == unit_id)
 
 
 @bp.get("/units")
 @endpoint("The organisation tree, depth-first", response=UnitList, roles=("admin",))
 def list_units() -> list[UnitView]:
-    return units.list_units()
+    return units.list_units(current_principal())
 
 
 @bp.post("/units")
@@ -27,7 +27,13 @@ def list_units() -> list[UnitView]:
     response=UnitOut,
     status=201,
     roles=("admin",),
-    errors=("unit_not_found", "unit_name_taken", "unknown_rule_set"),
+    errors=(
+        "unit_not_found",
+        "unit_name_taken",
+        "unknown_rule_set",
+        "outside_scope",
+        "organisation_only",
+    ),
 )
 def create_unit(body: UnitCreate) -> UnitView:
     actor = current_principal().id
@@ -40,7 +46,15 @@ def create_unit(body: UnitCreate) -> UnitView:
     body=UnitPatch,
     response=UnitOut,
     roles=("admin",),
-    errors=("unit_not_found", "unit_name_taken", "unit_cycle", "unknown_rule_set"),
+    errors=(
+        "unit_not_found",
+        "unit_name_taken",
+        "unit_cycle",
+        "unknown_rule_set",
+        "outside_scope",
+        "own_scope",
+        "organisation_only",
+    ),
 )
 def patch_unit(unit_id: int, body: UnitPatch) -> UnitView:
     units.update_unit(unit_id, body.model_dump(exclude_unset=True), current_principal().id)

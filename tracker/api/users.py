@@ -34,18 +34,25 @@ from tracker.services.users import ImportResult, UserView
     response=UserDetail,
     status=201,
     roles=("admin",),
-    errors=("username_taken",),
+    errors=("username_taken", "unknown_unit", "unit_required", "outside_scope"),
 )
 def create_user_view(body: UserCreate) -> UserView:
-    principal = create_user(**body.model_dump(), actor_id=current_principal().id)
-    return users.get_user(principal.id)
+    actor = current_principal()
+    created = create_user(**body.model_dump(), actor_id=actor.id)
+    return users.get_user(actor, created.id)
 
 
 @bp.get("/users")
 @endpoint("List users (search and filter)", query=UserQuery, response=UserPage, roles=("admin",))
 def list_users(query: UserQuery) -> dict[str, Any]:
     found, total = users.list_users(
-        query.q, query.role, query.unit_id, query.active, query.limit, query.offset
+        current_principal(),
+        query.q,
+        query.role,
+        query.unit_id,
+        query.active,
+        query.limit,
+        query.offset,
     )
     return {"items": found, "total": total}
 
@@ -53,7 +60,7 @@ def list_users(query: UserQuery) -> dict[str, Any]:
 @bp.get("/users/<int:user_id>")
 @endpoint("One user", response=UserDetail, roles=("admin",), errors=("user_not_found",))
 def get_user(user_id: int) -> UserView:
-    return users.get_user(user_id)
+    return users.get_user(current_principal(), user_id)
 
 
 @bp.patch("/users/<int:user_id>")
@@ -62,7 +69,14 @@ def get_user(user_id: int) -> UserView:
     body=UserPatch,
     response=UserDetail,
     roles=("admin",),
-    errors=("user_not_found", "unknown_unit", "cannot_change_self"),
+    errors=(
+        "user_not_found",
+        "unknown_unit",
+        "cannot_change_self",
+        "unit_required",
+        "outside_scope",
+        "own_scope",
+    ),
 )
 def patch_user(user_id: int, body: UserPatch) -> UserView:
     fields = body.model_dump(exclude_unset=True)

@@ -21,6 +21,7 @@ from tracker.models import Unit, User
 from tracker.services import transaction
 from tracker.services.audit import log_action
 from tracker.services.rules import rule_sets
+from tracker.services.scope import actor_scope
 
 # The rules every way of creating or changing a user checks (API, pages, CSV import).
 Username = Annotated[str, Field(min_length=1, max_length=80, pattern=r"^[\w.@-]+$")]
@@ -171,6 +172,12 @@ def create_user(
         with transaction():
             if user_named(username) is not None:
                 fail("username_taken")
+            scope = actor_scope(actor_id)
+            if unit is not None and unit_id is None and not scope.organisation:
+                unit_id = db.session.scalar(select(Unit.id).where(Unit.name == unit))
+                if unit_id is None:
+                    fail("unknown_unit")  # a unit admin does not add units by naming them
+            scope.check_place(unit_id)
             if unit_id is not None:
                 place = db.session.get(Unit, unit_id)
                 if place is None:

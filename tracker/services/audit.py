@@ -6,11 +6,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, String, and_, cast, func, or_, select, true
 
 from tracker import clock
+from tracker.auth import Principal
 from tracker.extensions import db
-from tracker.models import AuditEntry, User
+from tracker.models import AuditEntry, Certificate, LearningRecord, Training, Unit, User
+from tracker.services.scope import AdminScope, admin_scope
 
 
 @dataclass(frozen=True)
@@ -54,11 +56,42 @@ def entries_for(target_type: str, target_id: object) -> list[AuditView]:
     return [_view(entry, username) for entry, username in rows]
 
 
+def _concerning(scope: AdminScope) -> ColumnElement[bool]:
+    """The entries about what `scope` administers: its people, their records and certificates,
+    its units and their trainings; and a unit admin's own imports (target `*`)."""
+    if scope.organisation:
+        return true()
+
+    def ids(column: Any, *where: ColumnElement[bool]) -> Any:
+        return select(cast(column, String)).where(*where)
+
+    people = scope.people()
+    about = {
+        "user": ids(User.id, scope.members()),
+        "record": ids(LearningRecord.id, LearningRecord.user_id.in_(people)),
+        "certificate": ids(Certificate.id, Certificate.user_id.in_(people)),
+        "unit": ids(Unit.id, scope.units(Unit.id)),
+        "training": ids(Training.id, scope.units(Training.unit_id)),
+    }
+    return or_(
+        *(
+            and_(AuditEntry.target_type == kind, AuditEntry.target_id.in_(found))
+            for kind, found in about.items()
+        ),
+        and_(AuditEntry.target_id == "*", AuditEntry.actor_id.in_(people)),
+    )
+
+
 def recent_entries(
-    limit: int = 100, offset: int = 0, target_type: str | None = None
+    principal: Principal, limit: int = 100, offset: int = 0, target_type: str | None = None
 ) -> tuple[list[AuditView], int]:
-    """One page of the log, newest first, and how many entries match in all."""
-    query = select(AuditEntry, User.username).outerjoin(User, User.id == AuditEntry.actor_id)
+    """One page of the log about what `principal` administers, newest first, and how many
+    entries match in all."""
+    query = (
+        select(AuditEntry, User.username)
+        .outerjoin(User, User.id == AuditEntry.actor_id)
+        .where(_concerning(admin_scope(principal)))
+    )
     if target_type:
         query = query.where(AuditEntry.target_type == target_type)
     total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0

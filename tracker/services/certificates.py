@@ -13,14 +13,17 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from tracker.auth import Principal
 from tracker.clock import local_day, now, this_year
 from tracker.errors import fail
 from tracker.extensions import db
 from tracker.models import Certificate, ExamAttempt, User
 from tracker.services import transaction
+from tracker.services.access import may_see
 from tracker.services.audit import log_action
 from tracker.services.reports import unit_report
 from tracker.services.rules import rule_sets
+from tracker.services.scope import actor_scope, admin_scope
 
 if TYPE_CHECKING:
     from tracker.services.exams.views import ExamView
@@ -172,7 +175,7 @@ def issue_yearly(actor_id: int, unit_id: int, year: int) -> tuple[list[Certifica
     (those issued now, how many held one already, how many did not meet the target)."""
     if year > this_year():
         fail("bad_payload", details=[{"field": "year", "problem": "in the future"}])
-    report = unit_report(unit_id, year)  # unit_not_found if missing
+    report = unit_report(actor_scope(actor_id), unit_id, year)  # unit_not_found if not theirs
     met = {row.user_id: row for row in report.rows if row.compliance.compliant}
     try:
         issued, held = _issue_year(actor_id, unit_id, year, met)
@@ -222,6 +225,8 @@ def revoke(actor_id: int, certificate_id: int, reason: str) -> CertificateView:
     """Revoke a certificate (e.g. a falsified claim); verification shows it from now on."""
     with transaction():
         certificate = _load(certificate_id, lock=True)
+        if not actor_scope(actor_id).covers(certificate.user_id):
+            fail("certificate_not_found")
         if certificate.revoked_at is not None:
             fail("certificate_revoked")
         certificate.revoked_at = now()
@@ -266,12 +271,31 @@ def verify(number: str) -> CertificateView | None:
     return _view(found) if found else None
 
 
+def shown_to(principal: Principal, certificate: CertificateView | None) -> CertificateView:
+    """The certificate if `principal` may see it (their own, or of someone they administer);
+    `certificate_not_found` otherwise."""
+    if certificate is None or not may_see(principal, certificate.user_id):
+        fail("certificate_not_found")
+    return certificate
+
+
 def list_certificates(
-    user_id: int | None = None, kind: str | None = None, limit: int = 100, offset: int = 0
+    principal: Principal,
+    user_id: int | None = None,
+    kind: str | None = None,
+    limit: int = 100,
+    offset: int = 0,
 ) -> tuple[list[CertificateView], int]:
-    """Certificates (of one user, of one kind), newest first, and how many match."""
+    """Certificates (of one user, of one kind), newest first, and how many match: a learner's
+    own; an admin's people's (`forbidden` for a `user_id` outside them)."""
+    if principal.role != "admin":
+        user_id = principal.id
+    elif user_id is not None and not may_see(principal, user_id):
+        fail("forbidden")
     query = select(Certificate)
-    if user_id is not None:
+    if user_id is None:
+        query = query.where(admin_scope(principal).of_people(Certificate.user_id))
+    else:
         query = query.where(Certificate.user_id == user_id)
     if kind is not None:
         query = query.where(Certificate.kind == kind)

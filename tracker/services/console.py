@@ -7,10 +7,12 @@ from dataclasses import dataclass
 from flask import current_app
 from sqlalchemy import func, select
 
+from tracker.auth import Principal
 from tracker.core.rules import MS_PER_HOUR, hours_to_ms
 from tracker.extensions import db
-from tracker.live.store import LiveSessionStore
+from tracker.live.store import LiveSessionStore, Presence
 from tracker.models import Courseware, ItemProgress, User, WatchSession
+from tracker.services.scope import AdminScope, admin_scope
 
 
 @dataclass(frozen=True)
@@ -27,14 +29,24 @@ class LiveRow:
     seen_at: float
 
 
-def watching_now() -> list[LiveRow]:
-    """Every live session from the live store, with names and titles."""
+def _watching(scope: AdminScope) -> tuple[list[Presence], dict[int, User]]:
+    """The live sessions of the people in `scope`, and those people."""
     store: LiveSessionStore = current_app.extensions["tracker.live_store"]
     present = store.watching()
     users = {
         u.id: u
-        for u in db.session.scalars(select(User).where(User.id.in_({p.user_id for p in present})))
+        for u in db.session.scalars(
+            select(User).where(User.id.in_({p.user_id for p in present}), scope.members())
+        )
     }
+    if not scope.organisation:  # the organisation also sees sessions of since-deleted users
+        present = [p for p in present if p.user_id in users]
+    return present, users
+
+
+def watching_now(principal: Principal) -> list[LiveRow]:
+    """Every live session of the people `principal` administers, with names and titles."""
+    present, users = _watching(admin_scope(principal))
     titles = dict(
         db.session.execute(
             select(Courseware.id, Courseware.title).where(
@@ -77,11 +89,12 @@ class CoursewareStats:
         return hours_to_ms(self.hours_limit)
 
 
-def courseware_stats() -> list[CoursewareStats]:
-    """Viewers, completions, sessions and credited time for every courseware."""
-    store: LiveSessionStore = current_app.extensions["tracker.live_store"]
+def courseware_stats(principal: Principal) -> list[CoursewareStats]:
+    """Viewers, completions, sessions and credited time for every courseware, counting the
+    people `principal` administers."""
+    scope = admin_scope(principal)
     now: dict[int, int] = {}
-    for presence in store.watching():
+    for presence in _watching(scope)[0]:
         now[presence.courseware_id] = now.get(presence.courseware_id, 0) + 1
     progress = (
         select(
@@ -89,12 +102,13 @@ def courseware_stats() -> list[CoursewareStats]:
             func.count().label("viewers"),
             func.sum(ItemProgress.credited_ms).label("credited"),
         )
-        .where(ItemProgress.credited_ms > 0)
+        .where(ItemProgress.credited_ms > 0, scope.of_people(ItemProgress.user_id))
         .group_by(ItemProgress.courseware_id)
         .subquery()
     )
     sessions = (
         select(WatchSession.courseware_id.label("cid"), func.count().label("sessions"))
+        .where(scope.of_people(WatchSession.user_id))
         .group_by(WatchSession.courseware_id)
         .subquery()
     )
@@ -104,7 +118,7 @@ def courseware_stats() -> list[CoursewareStats]:
         .outerjoin(sessions, sessions.c.cid == Courseware.id)
         .order_by(Courseware.id)
     ).all()
-    completed = _completions()
+    completed = _completions(scope)
     return [
         CoursewareStats(
             item.id,
@@ -121,14 +135,14 @@ def courseware_stats() -> list[CoursewareStats]:
     ]
 
 
-def _completions() -> dict[int, int]:
+def _completions(scope: AdminScope) -> dict[int, int]:
     # A viewer completed an item when their credit reached its limit (hours → ms).
     limit_ms = Courseware.hours_limit * MS_PER_HOUR
     return dict(
         db.session.execute(
             select(ItemProgress.courseware_id, func.count())
             .join(Courseware, Courseware.id == ItemProgress.courseware_id)
-            .where(ItemProgress.credited_ms >= limit_ms)
+            .where(ItemProgress.credited_ms >= limit_ms, scope.of_people(ItemProgress.user_id))
             .group_by(ItemProgress.courseware_id)
         ).all()
     )

@@ -20,6 +20,7 @@ from tracker.extensions import db
 from tracker.models import Courseware, ItemProgress, WatchSession
 from tracker.services import transaction
 from tracker.services.audit import log_action
+from tracker.services.scope import actor_scope
 
 
 @dataclass(frozen=True)
@@ -110,7 +111,8 @@ def get_courseware(
 
 
 def create_courseware(fields: dict[str, Any], actor_id: int | None = None) -> CoursewareView:
-    """Add an item to the catalogue."""
+    """Add an item to the catalogue (the organisation's admins, or the command line)."""
+    actor_scope(actor_id).require_organisation()
     with transaction():
         now = clock.now()
         item = Courseware(**_columns(fields), created_at=now, updated_at=now)
@@ -124,6 +126,7 @@ def update_courseware(
     courseware_id: int, fields: dict[str, Any], actor_id: int | None = None
 ) -> CoursewareView:
     """Change an item; a new hour limit applies to future credit only."""
+    actor_scope(actor_id).require_organisation()
     with transaction():
         item = db.session.get(Courseware, courseware_id, with_for_update=True)
         if item is None:

@@ -10,12 +10,14 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, func, select
 
+from tracker.auth import Principal
 from tracker.clock import now
 from tracker.errors import fail
 from tracker.extensions import db
 from tracker.models import Courseware, Evaluation, Training, User
 from tracker.services import transaction
 from tracker.services.completion import attended_trainings, completed_courseware
+from tracker.services.scope import admin_scope
 
 TARGETS = ("courseware", "training")
 
@@ -152,10 +154,15 @@ def _filter(target: str | None, target_id: int | None) -> list[ColumnElement[boo
 
 
 def list_evaluations(
-    target: str | None = None, target_id: int | None = None, limit: int = 100, offset: int = 0
+    principal: Principal,
+    target: str | None = None,
+    target_id: int | None = None,
+    limit: int = 100,
+    offset: int = 0,
 ) -> tuple[list[EvaluationRow], int]:
-    """Evaluations with their comments, newest first, and how many match (admins)."""
-    where = _filter(target, target_id)
+    """Evaluations by the people `principal` administers, with their comments, newest first,
+    and how many match."""
+    where = [*_filter(target, target_id), admin_scope(principal).of_people(Evaluation.user_id)]
     total = db.session.scalar(select(func.count()).select_from(Evaluation).where(*where)) or 0
     rows = db.session.execute(
         select(Evaluation, User.username, User.display_name, Courseware.title, Training.title)

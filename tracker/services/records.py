@@ -8,7 +8,7 @@ from datetime import date, datetime
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import extract, func, select
+from sqlalchemy import extract, func, select, true
 
 from tracker import clock
 from tracker.auth import Principal
@@ -261,13 +261,18 @@ def get_evidence(principal: Principal, record_id: int, evidence_id: int) -> Evid
 
 
 def list_records(principal: Principal, filters: dict[str, Any]) -> list[RecordView]:
-    """Admins see everyone's records (the review queue with status=pending); others their own."""
+    """Admins see the records of the people they administer (the review queue with
+    status=pending); others their own."""
     user_id = filters.get("user_id")
     if user_id is not None and not may_see(principal, user_id):
         fail("forbidden")
     if principal.role != "admin":
         user_id = principal.id
-    query = select(LearningRecord, User).join(User, User.id == LearningRecord.user_id)
+    query = (
+        select(LearningRecord, User)
+        .join(User, User.id == LearningRecord.user_id)
+        .where(admin_scope(principal).members() if user_id is None else true())
+    )
     if user_id is not None:
         query = query.where(LearningRecord.user_id == user_id)
     for name in ("status", "kind"):
@@ -282,9 +287,17 @@ def list_records(principal: Principal, filters: dict[str, Any]) -> list[RecordVi
     return [_view(record, owner, evidence.get(record.id, [])) for record, owner in rows]
 
 
-def pending_count() -> int:
-    """How many records wait for review."""
-    return db.session.scalar(select(func.count()).where(LearningRecord.status == "pending")) or 0
+def pending_count(principal: Principal) -> int:
+    """How many records of the people `principal` administers wait for review."""
+    scope = admin_scope(principal)
+    return (
+        db.session.scalar(
+            select(func.count()).where(
+                LearningRecord.status == "pending", scope.of_people(LearningRecord.user_id)
+            )
+        )
+        or 0
+    )
 
 
 # --- review ---------------------------------------------------------------------------------
@@ -297,6 +310,8 @@ def review_record(
     target = DECIDED[decision]
     with transaction():
         record = _record(record_id, lock=True)
+        if not admin_scope(principal).covers(record.user_id):
+            fail("record_not_found")  # outside the reviewer's units: not revealed to exist
         if record.user_id == principal.id:
             fail("own_record")
         if record.status == target:

@@ -15,6 +15,7 @@ from tracker.models import Unit, User
 from tracker.services import large_read
 from tracker.services.entries import gather, rows_of
 from tracker.services.rules import rules_by_unit
+from tracker.services.scope import AdminScope
 from tracker.services.units import unit_members
 
 SORT_KEYS = ("name", "unit", "total", "effective", "remaining", "compliant")
@@ -65,11 +66,12 @@ class UnitReport:
 
 
 def unit_report(
-    unit_id: int, year: int, sort: str = "name", descending: bool = False
+    scope: AdminScope, unit_id: int, year: int, sort: str = "name", descending: bool = False
 ) -> UnitReport:
-    """Every active member of the unit (and units below it) for `year`."""
+    """Every active member of the unit (and units below it) for `year`; `unit_not_found`
+    unless the unit is in `scope` (so is everything below it)."""
     unit = db.session.get(Unit, unit_id)
-    if unit is None:
+    if unit is None or not scope.covers_unit(unit_id):
         fail("unit_not_found")
     with large_read():
         # Only the rows leave: the entries are freed before the garbage collector runs again.

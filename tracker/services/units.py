@@ -7,12 +7,14 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, and_, func, select
 
+from tracker.auth import Principal
 from tracker.errors import fail
 from tracker.extensions import db
 from tracker.models import Unit, User
 from tracker.services import transaction
 from tracker.services.audit import log_action
 from tracker.services.rules import rule_sets
+from tracker.services.scope import AdminScope, actor_scope, admin_scope
 
 
 @dataclass(frozen=True)
@@ -27,8 +29,10 @@ class UnitView:
     members: int
 
 
-def list_units() -> list[UnitView]:
-    """Every unit, depth-first in name order, so the list reads as a tree."""
+def list_units(principal: Principal) -> list[UnitView]:
+    """The units `principal` administers (a unit admin: its own and those below), depth-first
+    in name order, so the list reads as a tree."""
+    scope = admin_scope(principal)
     units = db.session.scalars(select(Unit).order_by(Unit.name)).all()
     members = dict(
         db.session.execute(
@@ -57,7 +61,7 @@ def list_units() -> list[UnitView]:
             walk(unit.id, depth + 1)
 
     walk(None, 0)
-    return ordered
+    return [unit for unit in ordered if scope.covers_unit(unit.id)]
 
 
 def _check(
@@ -85,8 +89,15 @@ def create_unit(
     rule_set_id: str | None = None,
     actor_id: int | None = None,
 ) -> int:
-    """Add a unit to the tree; its id."""
+    """Add a unit to the tree; its id. A unit admin adds units only below its own, and leaves
+    their rule set to the organisation (they inherit it)."""
     with transaction():
+        scope = actor_scope(actor_id)
+        if not scope.organisation:
+            if rule_set_id is not None:
+                scope.require_organisation()
+            if parent_id is None or not scope.covers_unit(parent_id):
+                fail("outside_scope")
         _check(name, parent_id, rule_set_id)
         unit = Unit(name=name, parent_id=parent_id, rule_set_id=rule_set_id)
         db.session.add(unit)
@@ -105,8 +116,10 @@ def update_unit(unit_id: int, fields: dict[str, Any], actor_id: int | None = Non
     """Rename, move or change the rule set of a unit."""
     with transaction():
         unit = db.session.get(Unit, unit_id)
-        if unit is None:
+        scope = actor_scope(actor_id)
+        if unit is None or not scope.covers_unit(unit_id):
             fail("unit_not_found")
+        _keep_scope(scope, unit_id, fields)
         _check(fields.get("name"), fields.get("parent_id"), fields.get("rule_set"), unit_id)
         log_action(actor_id, "unit.update", "unit", unit_id, new=fields)
         for key, column in (
@@ -116,6 +129,19 @@ def update_unit(unit_id: int, fields: dict[str, Any], actor_id: int | None = Non
         ):
             if key in fields:
                 setattr(unit, column, fields[key])
+
+
+def _keep_scope(scope: AdminScope, unit_id: int, fields: dict[str, Any]) -> None:
+    """A unit admin changes only units below its own, keeps them there, and leaves rule sets
+    to the organisation."""
+    if scope.organisation:
+        return
+    if not scope.covers_below(unit_id):
+        fail("own_scope")
+    if "rule_set" in fields:
+        scope.require_organisation()
+    if "parent_id" in fields and not scope.covers_unit(fields["parent_id"]):
+        fail("outside_scope")
 
 
 def unit_members(unit_id: int) -> ColumnElement[bool]:

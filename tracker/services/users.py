@@ -28,6 +28,7 @@ from tracker.services.audit import log_action
 from tracker.services.csvfile import problem, read_rows, repeated
 from tracker.services.player import end_user_sessions
 from tracker.services.rules import rule_set_for
+from tracker.services.scope import AdminScope, actor_scope, admin_scope
 from tracker.validation import details
 
 MAX_IMPORT_ROWS = 5000
@@ -61,6 +62,7 @@ def _view(user: User) -> UserView:
 
 
 def list_users(
+    principal: Principal,
     text: str | None = None,
     role: str | None = None,
     unit_id: int | None = None,
@@ -68,8 +70,9 @@ def list_users(
     limit: int = 50,
     offset: int = 0,
 ) -> tuple[list[UserView], int]:
-    """One page of users matching the filters, and how many match in all."""
-    query = select(User)
+    """One page of the users `principal` administers matching the filters, and how many match
+    in all."""
+    query = select(User).where(admin_scope(principal).members())
     if text:
         pattern = f"%{text}%"
         query = query.where(or_(User.username.ilike(pattern), User.display_name.ilike(pattern)))
@@ -84,10 +87,10 @@ def list_users(
     return [_view(user) for user in rows], total or 0
 
 
-def get_user(user_id: int) -> UserView:
-    """One user; `user_not_found` if there is none."""
+def get_user(principal: Principal, user_id: int) -> UserView:
+    """One user `principal` administers; `user_not_found` if there is none (or outside)."""
     user = db.session.get(User, user_id)
-    if user is None:
+    if user is None or not admin_scope(principal).covers_unit(user.unit_id):
         fail("user_not_found")
     return _view(user)
 
@@ -102,8 +105,10 @@ def update_user(user_id: int, fields: dict[str, Any], actor: Principal) -> UserV
         secret = new_password(fields["password"], current)
     with transaction():
         user = db.session.get(User, user_id, with_for_update=True)
-        if user is None:
+        scope = admin_scope(actor)
+        if user is None or not scope.covers_unit(user.unit_id):
             fail("user_not_found")
+        _keep_scope(scope, user, fields, actor)
         if user.id == actor.id and (
             fields.get("active") is False or fields.get("role", "admin") != "admin"
         ):
@@ -135,6 +140,19 @@ def update_user(user_id: int, fields: dict[str, Any], actor: Principal) -> UserV
         view = _view(user)
     announce_ended(ended, "account_disabled")
     return view
+
+
+def _keep_scope(scope: AdminScope, user: User, fields: dict[str, Any], actor: Principal) -> None:
+    """A unit admin keeps people inside its units and cannot change its own unit or role."""
+    if scope.organisation:
+        return
+    if user.id == actor.id and (
+        fields.get("unit_id", user.unit_id) != user.unit_id
+        or fields.get("role", user.role) != user.role
+    ):
+        fail("own_scope")
+    if "unit_id" in fields:
+        scope.check_place(fields["unit_id"])
 
 
 def _audited(user: User) -> dict[str, Any]:
@@ -216,6 +234,7 @@ def import_users(data: bytes, actor_id: int | None = None) -> ImportResult:
         ]
         if missing:
             fail("bad_csv", details=missing)
+        _rows_in_scope(actor_scope(actor_id), parsed, existing, actor_id)
         for _line, item in parsed:
             changes: dict[str, Any] = {"role": item.role}
             if secrets.get(item.username) is not None:
@@ -236,6 +255,37 @@ def import_users(data: bytes, actor_id: int | None = None) -> ImportResult:
             usernames=sorted(names),
         )
     return result
+
+
+def _rows_in_scope(
+    scope: AdminScope,
+    parsed: list[tuple[int, UserRow]],
+    existing: dict[str, User],
+    actor_id: int | None,
+) -> None:
+    """`bad_csv` unless a unit admin's file keeps everyone in one of its existing units."""
+    if scope.organisation:
+        return
+    units = dict(db.session.execute(select(Unit.name, Unit.id)).all())
+    problems = []
+    for line, item in parsed:
+        user = existing.get(item.username)
+        if user is not None and not scope.covers_unit(user.unit_id):
+            problems.append(problem(line, gettext("This user is outside your units."), "username"))
+        elif (
+            user is not None
+            and user.id == actor_id
+            and (item.role != user.role or item.unit not in (None, user.unit and user.unit.name))
+        ):
+            problems.append(problem(line, gettext("You cannot change your own unit or role.")))
+        elif item.unit is None and user is None:
+            problems.append(
+                problem(line, gettext("Choose one of the units you administer."), "unit")
+            )
+        elif item.unit is not None and not scope.covers_unit(units.get(item.unit)):
+            problems.append(problem(line, gettext("This unit is not one of yours."), "unit"))
+    if problems:
+        fail("bad_csv", details=problems)
 
 
 def me(user_id: int) -> dict[str, Any]:

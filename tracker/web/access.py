@@ -10,6 +10,7 @@ from flask_login import login_required
 
 from tracker.auth import current_principal
 from tracker.errors import fail
+from tracker.services.scope import admin_scope
 
 
 def admin_page(view: Callable[..., Any]) -> Callable[..., Any]:
@@ -20,6 +21,18 @@ def admin_page(view: Callable[..., Any]) -> Callable[..., Any]:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         if current_principal().role != "admin":
             fail("forbidden")
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def organisation_page(view: Callable[..., Any]) -> Callable[..., Any]:
+    """An admin page of the organisation's own (the catalogue, exams): not for unit admins."""
+
+    @wraps(view)
+    @admin_page
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        admin_scope(current_principal()).require_organisation()
         return view(*args, **kwargs)
 
     return wrapper

@@ -14,9 +14,10 @@ from tracker.services import courseware as catalogue
 from tracker.services import units as org
 from tracker.services.accounts import create_user
 from tracker.services.rules import rule_sets
+from tracker.services.scope import admin_scope
 from tracker.services.uploads import CSV, read_upload
 from tracker.web import bp
-from tracker.web.access import admin_page
+from tracker.web.access import admin_page, organisation_page
 from tracker.web.forms import (
     CoursewareForm,
     EditUserForm,
@@ -38,7 +39,9 @@ def _flash_error(error: TrackerError) -> None:
 @admin_page
 def admin_console() -> Any:
     return render_template(
-        "admin/console.html", live=console.watching_now(), usage=console.courseware_stats()
+        "admin/console.html",
+        live=console.watching_now(current_principal()),
+        usage=console.courseware_stats(current_principal()),
     )
 
 
@@ -52,6 +55,7 @@ def admin_users(status: int = 200) -> Any:
     role = request.args.get("role") or None
     unit_id = request.args.get("unit_id", type=int)
     found, total = users.list_users(
+        current_principal(),
         request.args.get("q") or None,
         role if role in ("admin", "leader", "learner") else None,
         unit_id,
@@ -66,7 +70,7 @@ def admin_users(status: int = 200) -> Any:
         total=total,
         page=page,
         pages=pages,
-        units=org.list_units(),
+        units=org.list_units(current_principal()),
     ), status
 
 
@@ -107,7 +111,9 @@ def admin_user_import() -> Any:
 @admin_page
 def admin_user(user_id: int, status: int = 200) -> Any:
     return render_template(
-        "admin/user_edit.html", user=users.get_user(user_id), units=org.list_units()
+        "admin/user_edit.html",
+        user=users.get_user(current_principal(), user_id),
+        units=org.list_units(current_principal()),
     ), status
 
 
@@ -132,7 +138,10 @@ def admin_user_update(user_id: int) -> Any:
 @admin_page
 def admin_units(status: int = 200) -> Any:
     return render_template(
-        "admin/units.html", units=org.list_units(), rule_sets=sorted(rule_sets())
+        "admin/units.html",
+        units=org.list_units(current_principal()),
+        rule_sets=sorted(rule_sets()),
+        scope=admin_scope(current_principal()),
     ), status
 
 
@@ -145,7 +154,8 @@ def admin_unit_save(unit_id: int | None = None) -> Any:
         if unit_id is None:
             org.create_unit(form.name, form.parent_id, form.rule_set, current_principal().id)
         else:
-            org.update_unit(unit_id, form.model_dump(), current_principal().id)
+            fields = form.model_dump(exclude_unset=True) | {"parent_id": form.parent_id}
+            org.update_unit(unit_id, fields, current_principal().id)
     except TrackerError as error:
         _flash_error(error)
         return admin_units(status=error.status)
@@ -157,14 +167,14 @@ def admin_unit_save(unit_id: int | None = None) -> Any:
 
 
 @bp.get("/admin/courseware")
-@admin_page
+@organisation_page
 def admin_courseware(status: int = 200) -> Any:
     items = catalogue.list_courseware(current_principal().id, include_unpublished=True)
     return render_template("admin/courseware.html", items=items), status
 
 
 @bp.get("/admin/courseware/<int:courseware_id>")
-@admin_page
+@organisation_page
 def admin_courseware_item(courseware_id: int, status: int = 200) -> Any:
     item = catalogue.get_courseware(courseware_id, current_principal().id, True)
     return render_template("admin/courseware_edit.html", item=item), status
@@ -172,7 +182,7 @@ def admin_courseware_item(courseware_id: int, status: int = 200) -> Any:
 
 @bp.post("/admin/courseware")
 @bp.post("/admin/courseware/<int:courseware_id>")
-@admin_page
+@organisation_page
 def admin_courseware_save(courseware_id: int | None = None) -> Any:
     try:
         fields = parse_form(CoursewareForm, request.form).model_dump()
@@ -201,7 +211,10 @@ def admin_courseware_save(courseware_id: int | None = None) -> Any:
 def admin_audit() -> Any:
     page = max(request.args.get("page", 1, type=int) or 1, 1)
     entries, total = audit.recent_entries(
-        PAGE_SIZE, (page - 1) * PAGE_SIZE, request.args.get("target_type") or None
+        current_principal(),
+        PAGE_SIZE,
+        (page - 1) * PAGE_SIZE,
+        request.args.get("target_type") or None,
     )
     pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
     return render_template("admin/audit.html", entries=entries, page=page, pages=pages)

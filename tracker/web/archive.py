@@ -16,6 +16,7 @@ from tracker.exports.tables import archive_csv, archive_xlsx, report_xlsx
 from tracker.services import units as org
 from tracker.services.archive import build_archive
 from tracker.services.reports import SORT_KEYS, unit_report
+from tracker.services.scope import admin_scope
 from tracker.web import bp
 from tracker.web.access import admin_page
 
@@ -72,6 +73,7 @@ def _report() -> dict[str, Any] | None:
     sort = request.args.get("sort", "name")
     return report_document(
         unit_report(
+            admin_scope(current_principal()),
             unit_id,
             request.args.get("year", type=int) or this_year(),
             sort if sort in SORT_KEYS else "name",
@@ -84,7 +86,10 @@ def _report() -> dict[str, Any] | None:
 @admin_page
 def admin_reports() -> Any:
     return render_template(
-        "admin/reports.html", report=_report(), units=org.list_units(), year=this_year()
+        "admin/reports.html",
+        report=_report(),
+        units=org.list_units(current_principal()),
+        year=this_year(),
     )
 
 

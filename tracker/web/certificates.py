@@ -12,7 +12,7 @@ from flask_login import login_required
 from tracker.api.certificates import pdf_response
 from tracker.auth import current_principal
 from tracker.clock import this_year
-from tracker.errors import TrackerError, fail
+from tracker.errors import TrackerError
 from tracker.services import certificates
 from tracker.services import units as org
 from tracker.web import bp
@@ -24,18 +24,14 @@ PAGE_SIZE = 100
 @bp.get("/certificates")
 @login_required
 def certificates_page() -> Any:
-    found, _total = certificates.list_certificates(current_principal().id)
+    found, _total = certificates.list_certificates(current_principal(), current_principal().id)
     return render_template("exams/certificates.html", certificates=found)
 
 
 @bp.get("/certificates/<number>.pdf")
 @login_required
 def certificate_file(number: str) -> Any:
-    found = certificates.verify(number)
-    principal = current_principal()
-    if found is None or (found.user_id != principal.id and principal.role != "admin"):
-        fail("certificate_not_found")
-    return pdf_response(found)
+    return pdf_response(certificates.shown_to(current_principal(), certificates.verify(number)))
 
 
 @bp.get("/verify")
@@ -49,13 +45,15 @@ def verify_page(number: str | None = None) -> Any:
 
 def _admin_page(status: int = 200) -> Any:
     page = max(request.args.get("page", 1, type=int) or 1, 1)
-    found, total = certificates.list_certificates(None, None, PAGE_SIZE, (page - 1) * PAGE_SIZE)
+    found, total = certificates.list_certificates(
+        current_principal(), None, None, PAGE_SIZE, (page - 1) * PAGE_SIZE
+    )
     return render_template(
         "exams/admin_certificates.html",
         certificates=found,
         page=page,
         pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1),
-        units=org.list_units(),
+        units=org.list_units(current_principal()),
         year=this_year(),
     ), status
 

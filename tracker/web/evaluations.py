@@ -93,7 +93,9 @@ def _filters() -> tuple[str | None, int | None]:
 def admin_evaluations() -> Any:
     target, target_id = _filters()
     page = min(max(request.args.get("page", 1, type=int) or 1, 1), 10_000)
-    rows, total = evaluations.list_evaluations(target, target_id, PAGE_SIZE, (page - 1) * PAGE_SIZE)
+    rows, total = evaluations.list_evaluations(
+        current_principal(), target, target_id, PAGE_SIZE, (page - 1) * PAGE_SIZE
+    )
     return render_template(
         "exams/admin_evaluations.html",
         rows=rows,
@@ -111,7 +113,7 @@ def admin_evaluations_export(fmt: str) -> Any:
     if fmt not in EXPORTS:
         fail("not_found")
     target, target_id = _filters()
-    rows, _total = evaluations.list_evaluations(target, target_id, MAX_EXPORT)
+    rows, _total = evaluations.list_evaluations(current_principal(), target, target_id, MAX_EXPORT)
     render, mimetype = EXPORTS[fmt]
     return Response(
         render(rows),

@@ -17,7 +17,7 @@ from tracker.services.exams.authoring import QuestionDraft
 from tracker.services.exams.sheet import LETTERS, read_sheet
 from tracker.services.uploads import read_upload
 from tracker.web import bp
-from tracker.web.access import admin_page
+from tracker.web.access import organisation_page
 from tracker.web.forms import error_lines, validated
 
 SHEETS = frozenset({"csv", "txt", "xlsx"})
@@ -52,11 +52,11 @@ def _settings(form: MultiDict[str, str]) -> dict[str, Any]:
 
 
 @bp.get("/admin/exams")
-@admin_page
+@organisation_page
 def admin_exams(problems: list[str] | None = None, status: int = 200) -> Any:
     return render_template(
         "exams/admin_list.html",
-        exams=authoring.list_exams(published_only=False),
+        exams=authoring.all_exams(current_principal()),
         items=catalogue.list_courseware(current_principal().id, include_unpublished=True),
         values=request.form if request.method == "POST" else None,
         problems=problems or [],
@@ -64,7 +64,7 @@ def admin_exams(problems: list[str] | None = None, status: int = 200) -> Any:
 
 
 @bp.post("/admin/exams")
-@admin_page
+@organisation_page
 def admin_exam_create() -> Any:
     values = _settings(request.form)
     values["published"] = False
@@ -80,20 +80,20 @@ def admin_exam_create() -> Any:
 
 
 @bp.get("/admin/exams/<int:exam_id>")
-@admin_page
+@organisation_page
 def admin_exam(exam_id: int, problems: list[str] | None = None, status: int = 200) -> Any:
     return render_template(
         "exams/admin_exam.html",
         exam=authoring.get_exam(exam_id, admin=True),
-        questions=authoring.questions(exam_id),
-        attempts=results.exam_attempts(exam_id, limit=200),
+        questions=authoring.question_bank(current_principal(), exam_id),
+        attempts=results.exam_attempts(current_principal(), exam_id, limit=200),
         letters=LETTERS,
         problems=problems or [],
     ), status
 
 
 @bp.post("/admin/exams/<int:exam_id>")
-@admin_page
+@organisation_page
 def admin_exam_save(exam_id: int) -> Any:
     values = _settings(request.form)
     values.pop("courseware_id", None)
@@ -133,7 +133,7 @@ def _question(form: MultiDict[str, str]) -> dict[str, Any]:
 
 
 @bp.post("/admin/exams/<int:exam_id>/questions")
-@admin_page
+@organisation_page
 def admin_question_add(exam_id: int) -> Any:
     body, problems = validated(QuestionIn, _question(request.form))
     if problems:
@@ -150,7 +150,7 @@ def admin_question_add(exam_id: int) -> Any:
 
 
 @bp.post("/admin/exams/<int:exam_id>/questions/<int:question_id>/delete")
-@admin_page
+@organisation_page
 def admin_question_delete(exam_id: int, question_id: int) -> Any:
     try:
         authoring.delete_question(current_principal().id, exam_id, question_id)
@@ -163,7 +163,7 @@ def admin_question_delete(exam_id: int, question_id: int) -> Any:
 
 
 @bp.post("/admin/exams/<int:exam_id>/import")
-@admin_page
+@organisation_page
 def admin_question_import(exam_id: int) -> Any:
     authoring.get_exam(exam_id, True)
     try:
@@ -179,7 +179,7 @@ def admin_question_import(exam_id: int) -> Any:
 
 
 @bp.get("/admin/exams/questions.csv")
-@admin_page
+@organisation_page
 def admin_question_template() -> Any:
     return Response(
         "\ufeff" + TEMPLATE_CSV,

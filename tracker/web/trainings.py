@@ -53,13 +53,15 @@ def trainings_page() -> Any:
 @login_required
 def training_page(training_id: int) -> Any:
     principal = current_principal()
-    admin = principal.role == "admin"
+    training = trainings.get_training(principal, training_id)
+    held = training.filing is not None  # its admins see the filing (services decide who)
     return render_template(
         "learning/training.html",
-        training=trainings.get_training(principal, training_id),
-        materials=trainings.list_materials(training_id) if admin else [],
+        training=training,
+        materials=trainings.list_materials(principal, training_id) if held else [],
         material_kinds=MATERIAL_KINDS,
-        admin=admin,
+        admin=held,
+        attendance=principal.role == "admin",
         max_mb=max_bytes() // (1024 * 1024),
     )
 
@@ -109,13 +111,13 @@ def training_create() -> Any:
 @bp.get("/trainings/<int:training_id>/edit")
 @admin_page
 def training_edit(training_id: int) -> Any:
-    return _training_form(trainings.get_training(current_principal(), training_id))
+    return _training_form(trainings.training_to_edit(current_principal(), training_id))
 
 
 @bp.post("/trainings/<int:training_id>/edit")
 @admin_page
 def training_update(training_id: int) -> Any:
-    training = trainings.get_training(current_principal(), training_id)
+    training = trainings.training_to_edit(current_principal(), training_id)
     body, problems = validated(TrainingCreate, form_values(request.form, ("enrolment_open",)))
     if problems:
         return _training_form(training, problems, status=400)
@@ -145,7 +147,7 @@ def training_material_upload(training_id: int) -> Any:
 @bp.get("/trainings/<int:training_id>/materials/<int:material_id>")
 @admin_page
 def training_material(training_id: int, material_id: int) -> Any:
-    material = trainings.get_material(training_id, material_id)
+    material = trainings.get_material(current_principal(), training_id, material_id)
     return send_stored(material.stored_name, material.filename, material.content_type)
 
 
@@ -156,7 +158,7 @@ def _attendance_page(training_id: int, problems: list[str] | None = None, status
     return render_template(
         "learning/attendance.html",
         training=trainings.get_training(current_principal(), training_id),
-        people=trainings.attendance(training_id),
+        people=trainings.attendance(current_principal(), training_id),
         problems=problems or [],
     ), status
 
@@ -172,13 +174,19 @@ def training_attendance(training_id: int) -> Any:
 def training_attendance_save(training_id: int) -> Any:
     form, problems = validated(AttendanceForm, form_values(request.form))
     user = user_named(form.username) if form else None
-    if form and user is None:
+    person = None
+    if form is not None and user is not None:
+        try:
+            person = trainings.confirm_attendance(
+                current_principal(), training_id, user.id, form.absent_fraction, form.assessment
+            )
+        except TrackerError as error:
+            if error.code != "user_not_found":  # someone outside the admin's units
+                raise
+    if form and person is None:
         problems.append(_("There is no user %(username)s.", username=form.username))
-    if form is None or user is None:
+    if form is None or person is None:
         return _attendance_page(training_id, problems, status=400)
-    person = trainings.confirm_attendance(
-        current_principal(), training_id, user.id, form.absent_fraction, form.assessment
-    )
     flash(
         _(
             "Attendance of %(name)s saved: %(hours)s h credited.",
@@ -218,7 +226,7 @@ def training_attendance_csv(training_id: int) -> Any:
 @bp.get("/trainings/<int:training_id>/attendance.csv")
 @admin_page
 def training_attendance_template(training_id: int) -> Any:
-    text = trainings.attendance_template(training_id)
+    text = trainings.attendance_template(current_principal(), training_id)
     return Response(
         "\ufeff" + text,  # a BOM, so that spreadsheet programs read UTF-8
         mimetype="text/csv",

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from tracker.auth import Principal
 from tracker.clock import now
 from tracker.core.exams import MAX_QUESTIONS, TRUE_FALSE
 from tracker.core.rules import hours_to_ms
@@ -17,6 +18,7 @@ from tracker.models import Courseware, Exam, ExamAttempt, ExamChoice, ExamQuesti
 from tracker.services import transaction
 from tracker.services.audit import log_action
 from tracker.services.exams.views import ChoiceView, ExamView, QuestionView
+from tracker.services.scope import actor_scope, admin_scope
 
 TRUE, FALSE = "true", "false"  # the stored text of true/false choices (pages translate them)
 
@@ -92,6 +94,18 @@ def list_exams(published_only: bool = True) -> list[ExamView]:
     return [exam_view(exam) for exam in db.session.scalars(query)]
 
 
+def all_exams(principal: Principal) -> list[ExamView]:
+    """Every exam with its settings, for the organisation's admins who author them."""
+    admin_scope(principal).require_organisation()
+    return list_exams(published_only=False)
+
+
+def question_bank(principal: Principal, exam_id: int) -> list[QuestionView]:
+    """An exam's bank with the key, for the organisation's admins who author it."""
+    admin_scope(principal).require_organisation()
+    return questions(exam_id)
+
+
 def exam_for_item(courseware_id: int) -> ExamView | None:
     """The exam attached to a courseware item, if any."""
     exam = db.session.scalar(select(Exam).where(Exam.courseware_id == courseware_id))
@@ -145,6 +159,7 @@ def _check_ready(exam: Exam) -> None:
 
 def create_exam(actor_id: int, fields: dict[str, Any]) -> ExamView:
     """A new exam (unpublished until it has questions)."""
+    actor_scope(actor_id).require_organisation()
     with transaction():
         item_id = fields.get("courseware_id")
         if item_id is not None:
@@ -163,6 +178,7 @@ def create_exam(actor_id: int, fields: dict[str, Any]) -> ExamView:
 
 def update_exam(actor_id: int, exam_id: int, fields: dict[str, Any]) -> ExamView:
     """Change an exam's settings; they apply to attempts started afterwards."""
+    actor_scope(actor_id).require_organisation()
     with transaction():
         exam = load_exam(exam_id, lock=True)
         columns = _columns(fields)
@@ -240,6 +256,7 @@ def add_questions(
     actor_id: int, exam_id: int, drafts: Sequence[QuestionDraft], replace: bool = False
 ) -> list[int]:
     """Add questions to the bank (after emptying it, if `replace`): all of them or none."""
+    actor_scope(actor_id).require_organisation()
     with transaction():
         exam = _editable(exam_id)
         if replace:
@@ -283,6 +300,7 @@ def replace_question(
     actor_id: int, exam_id: int, question_id: int, draft: QuestionDraft
 ) -> QuestionView:
     """Rewrite one question (kind, text, points, choices) in its place."""
+    actor_scope(actor_id).require_organisation()
     with transaction():
         exam = _editable(exam_id)
         question = _question(exam_id, question_id)
@@ -299,6 +317,7 @@ def replace_question(
 
 def delete_question(actor_id: int, exam_id: int, question_id: int) -> None:
     """Remove a question from the bank."""
+    actor_scope(actor_id).require_organisation()
     with transaction():
         exam = _editable(exam_id)
         _question(exam_id, question_id)

@@ -8,6 +8,7 @@ from datetime import date
 
 from sqlalchemy import func, select
 
+from tracker.auth import Principal
 from tracker.clock import local_day
 from tracker.core.exams import percent_of
 from tracker.extensions import db
@@ -15,6 +16,7 @@ from tracker.models import Courseware, Exam, ExamAttempt, User
 from tracker.services.exams.attempts import close_overdue
 from tracker.services.exams.authoring import load_exam
 from tracker.services.exams.views import AttemptRow, Outcome
+from tracker.services.scope import admin_scope
 
 
 @dataclass(frozen=True)
@@ -74,14 +76,14 @@ def exam_results(user_ids: Collection[int], years: Collection[int]) -> list[Exam
     return results
 
 
-def exam_attempts(exam_id: int, limit: int = 500) -> list[AttemptRow]:
-    """An exam's attempts, newest first (admins)."""
+def exam_attempts(principal: Principal, exam_id: int, limit: int = 500) -> list[AttemptRow]:
+    """An exam's attempts by the people `principal` administers, newest first."""
     load_exam(exam_id)
     close_overdue(exam_id=exam_id)
     rows = db.session.execute(
         select(ExamAttempt, User.username, User.display_name)
         .join(User, User.id == ExamAttempt.user_id)
-        .where(ExamAttempt.exam_id == exam_id)
+        .where(ExamAttempt.exam_id == exam_id, admin_scope(principal).members())
         .order_by(ExamAttempt.started_at.desc(), ExamAttempt.id.desc())
         .limit(limit)
     )

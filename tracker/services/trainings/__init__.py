@@ -18,6 +18,7 @@ from tracker.services.trainings.listing import (
     categories,
     get_training,
     list_trainings,
+    training_to_edit,
 )
 from tracker.services.trainings.materials import (
     MaterialView,
@@ -44,6 +45,7 @@ __all__ = [
     "import_attendance",
     "list_materials",
     "list_trainings",
+    "training_to_edit",
     "update_training",
     "void_attendance",
 ]

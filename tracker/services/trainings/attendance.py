@@ -20,9 +20,9 @@ from tracker.services import transaction
 from tracker.services.audit import log_action
 from tracker.services.csvfile import problem
 from tracker.services.rules import rule_set_for
-from tracker.services.scope import admin_scope
+from tracker.services.scope import AdminScope, admin_scope
 from tracker.services.trainings.attendance_csv import AttendanceLine, parse_attendance
-from tracker.services.trainings.listing import load_training
+from tracker.services.trainings.listing import attended_training, load_training
 
 
 @dataclass(frozen=True)
@@ -119,11 +119,12 @@ def _attendance_state(participant: TrainingParticipant) -> dict[str, Any] | None
 def confirm_attendance(
     principal: Principal, training_id: int, user_id: int, absent_fraction: float, assessment: str
 ) -> AttendanceView:
-    """Confirm one person's attendance; their own rule set decides the credit."""
+    """Confirm the attendance of someone `principal` administers; their own rule set decides
+    the credit."""
     with transaction():
-        training = load_training(training_id, lock=True)
+        training = attended_training(principal, training_id, lock=True)
         user = db.session.get(User, user_id)
-        if user is None:
+        if user is None or not admin_scope(principal).covers_unit(user.unit_id):
             fail("user_not_found")
         participant = _confirm(principal, training, user, absent_fraction, assessment)
         db.session.flush()
@@ -177,23 +178,22 @@ def _attendance_view(participant: TrainingParticipant, user: User) -> Attendance
     )
 
 
-def attendance(training_id: int) -> list[AttendanceView]:
-    """Everyone enrolled on or confirmed for a training, by username."""
-    load_training(training_id)
+def attendance(principal: Principal, training_id: int) -> list[AttendanceView]:
+    """Everyone `principal` administers enrolled on or confirmed for a training, by username."""
+    attended_training(principal, training_id)
     rows = db.session.execute(
         select(TrainingParticipant, User)
         .join(User, User.id == TrainingParticipant.user_id)
-        .where(TrainingParticipant.training_id == training_id)
+        .where(TrainingParticipant.training_id == training_id, admin_scope(principal).members())
         .order_by(User.username)
     )
     return [_attendance_view(participant, user) for participant, user in rows]
 
 
-def _users_by_name(lines: list[AttendanceLine]) -> dict[str, User]:
+def _users_by_name(scope: AdminScope, lines: list[AttendanceLine]) -> dict[str, User]:
     names = [line.username for line in lines]
-    users = {
-        u.username: u for u in db.session.scalars(select(User).where(User.username.in_(names)))
-    }
+    found = select(User).where(User.username.in_(names), scope.members())
+    users = {u.username: u for u in db.session.scalars(found)}
     unknown = [
         problem(line.line, _("There is no user %(username)s.", username=line.username))
         for line in lines
@@ -207,9 +207,9 @@ def _users_by_name(lines: list[AttendanceLine]) -> dict[str, User]:
 def import_attendance(principal: Principal, training_id: int, data: bytes) -> list[AttendanceView]:
     """Confirm every line of an attendance file, or none of them."""
     with transaction():
-        training = load_training(training_id, lock=True)
+        training = attended_training(principal, training_id, lock=True)
         lines = parse_attendance(data)
-        users = _users_by_name(lines)
+        users = _users_by_name(admin_scope(principal), lines)  # outsiders: "no user"
         confirmed = []
         for line in lines:
             user = users[line.username]
@@ -219,12 +219,12 @@ def import_attendance(principal: Principal, training_id: int, data: bytes) -> li
         return [_attendance_view(participant, user) for participant, user in confirmed]
 
 
-def attendance_template(training_id: int) -> str:
+def attendance_template(principal: Principal, training_id: int) -> str:
     """A CSV to fill in: everyone enrolled, present and passed by default."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(["username", "display_name", "absent_fraction", "assessment"])
-    for person in attendance(training_id):
+    for person in attendance(principal, training_id):
         writer.writerow(
             [
                 person.username,

@@ -24,7 +24,7 @@ from tracker.services.trainings.listing import (
     PARTICIPANT_CATEGORIES,
     TrainingView,
     get_training,
-    load_training,
+    held_training,
     view_of,
 )
 
@@ -69,9 +69,10 @@ def create_training(principal: Principal, fields: dict[str, Any]) -> TrainingVie
 
 
 def update_training(principal: Principal, training_id: int, fields: dict[str, Any]) -> TrainingView:
-    """Change a training; new days re-credit everyone already confirmed."""
+    """Change a training its unit (or the organisation) holds; new days re-credit everyone
+    already confirmed."""
     with transaction():
-        training = load_training(training_id, lock=True)
+        training = held_training(principal, training_id, lock=True)
         columns = _columns(fields)
         old = {k: _plain(getattr(training, k)) for k in columns}
         for name, value in columns.items():

@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, extract, func, or_, select
+from sqlalchemy import ColumnElement, Select, extract, func, or_, select
 
 from tracker import clock
 from tracker.auth import Principal
@@ -15,6 +15,7 @@ from tracker.errors import fail
 from tracker.extensions import db
 from tracker.models import Training, TrainingMaterial, TrainingParticipant, User
 from tracker.services.rules import rule_sets
+from tracker.services.scope import admin_scope
 
 PARTICIPANT_CATEGORIES = ("management", "support", "staff", "research", "external")
 FILING_MATERIALS = ("notice", "schedule", "sign_in")
@@ -60,6 +61,7 @@ class TrainingView:
     my_status: str | None = None
     my_credited_ms: int | None = None
     my_void_reason: str = ""  # why a confirmation of the caller's was voided
+    unit_id: int | None = None  # the unit that filed it; None: organisation-wide
 
     @property
     def status(self) -> str:
@@ -124,6 +126,7 @@ def view_of(
         my_status=mine.status if mine else None,
         my_credited_ms=mine.credited_ms if mine and mine.status == "confirmed" else None,
         my_void_reason=mine.void_reason if mine and mine.status == "voided" else "",
+        unit_id=training.unit_id,
     )
 
 
@@ -183,6 +186,8 @@ def list_trainings(principal: Principal, filters: dict[str, Any]) -> list[Traini
     """Trainings matching the filters (category, source, type, year, open, overdue, text)."""
     unit_id = db.session.scalar(select(User.unit_id).where(User.id == principal.id))
     query = _filtered(select(Training), filters, unit_id)
+    if principal.role == "admin":  # a unit admin: its units' trainings and organisation-wide
+        query = query.where(or_(Training.unit_id.is_(None), holds(principal, Training.unit_id)))
     trainings = list(db.session.scalars(query.order_by(Training.start_date.desc(), Training.id)))
     views = _views(trainings, principal.id)
     if filters.get("open") is not None:
@@ -193,13 +198,24 @@ def list_trainings(principal: Principal, filters: dict[str, Any]) -> list[Traini
 
 
 def get_training(principal: Principal, training_id: int) -> TrainingView:
-    """One training with the caller's enrolment; `training_not_found` if missing."""
-    return shown_to(principal, _views([load_training(training_id)], principal.id)[0])
+    """One training with the caller's enrolment; `training_not_found` if missing (or, for a
+    unit admin, filed by a unit outside its own)."""
+    training = load_training(training_id)
+    if principal.role == "admin" and training.unit_id is not None:
+        training = held_training(principal, training_id)
+    return shown_to(principal, _views([training], principal.id)[0])
+
+
+def training_to_edit(principal: Principal, training_id: int) -> TrainingView:
+    """A training `principal` holds, for its filing form; `training_not_found` otherwise."""
+    held_training(principal, training_id)
+    return get_training(principal, training_id)
 
 
 def shown_to(principal: Principal, view: TrainingView) -> TrainingView:
-    """The training as `principal` may see it: budget, spend and filing are for admins."""
-    if principal.role == "admin":
+    """The training as `principal` may see it: budget, spend and filing are for the admins
+    who hold it (its unit's and the organisation's)."""
+    if admin_scope(principal).covers_unit(view.unit_id):
         return view
     return replace(view, form={**view.form, **dict.fromkeys(MONEY)}, filing=None)
 
@@ -217,4 +233,28 @@ def load_training(training_id: int, lock: bool = False) -> Training:
     training = db.session.scalar(query.with_for_update() if lock else query)
     if training is None:
         fail("training_not_found")
+    return training
+
+
+def holds(principal: Principal, unit_id: ColumnElement[int | None]) -> ColumnElement[bool]:
+    """A WHERE clause keeping the trainings `principal` holds (files, edits, documents): those
+    of its units; the organisation's admins hold every one."""
+    return admin_scope(principal).units(unit_id)
+
+
+def held_training(principal: Principal, training_id: int, lock: bool = False) -> Training:
+    """A training `principal` holds (filed by one of its units, or any for the organisation);
+    `training_not_found` otherwise."""
+    training = load_training(training_id, lock=lock)
+    if not admin_scope(principal).covers_unit(training.unit_id):
+        fail("training_not_found")
+    return training
+
+
+def attended_training(principal: Principal, training_id: int, lock: bool = False) -> Training:
+    """A training whose attendance `principal` keeps for its own people: one it holds, or an
+    organisation-wide one; `training_not_found` otherwise."""
+    training = load_training(training_id, lock=lock)
+    if training.unit_id is not None:
+        return held_training(principal, training_id, lock)
     return training

@@ -14,7 +14,7 @@ from tracker.extensions import db
 from tracker.models import TrainingMaterial
 from tracker.services import transaction
 from tracker.services.audit import log_action
-from tracker.services.trainings.listing import FILING_MATERIALS, load_training
+from tracker.services.trainings.listing import FILING_MATERIALS, held_training
 from tracker.services.uploads import Upload, stored
 
 
@@ -48,7 +48,7 @@ def _material_view(material: TrainingMaterial) -> MaterialView:
 def add_material(principal: Principal, training_id: int, kind: str, upload: Upload) -> MaterialView:
     """File a document; the filing is complete once notice, schedule and sign-in are in."""
     with stored(upload, f"trainings/{training_id}") as relative, transaction():
-        training = load_training(training_id, lock=True)
+        training = held_training(principal, training_id, lock=True)
         material = TrainingMaterial(
             training_id=training.id,
             kind=kind,
@@ -84,9 +84,9 @@ def _missing_materials(training_id: int) -> set[str]:
     return set(FILING_MATERIALS) - present
 
 
-def list_materials(training_id: int) -> list[MaterialView]:
-    """A training's documents, oldest first."""
-    load_training(training_id)
+def list_materials(principal: Principal, training_id: int) -> list[MaterialView]:
+    """The documents of a training `principal` holds, oldest first."""
+    held_training(principal, training_id)
     return [
         _material_view(m)
         for m in db.session.scalars(
@@ -97,9 +97,9 @@ def list_materials(training_id: int) -> list[MaterialView]:
     ]
 
 
-def get_material(training_id: int, material_id: int) -> MaterialView:
-    """One document of a training."""
-    load_training(training_id)
+def get_material(principal: Principal, training_id: int, material_id: int) -> MaterialView:
+    """One document of a training `principal` holds."""
+    held_training(principal, training_id)
     material = db.session.get(TrainingMaterial, material_id)
     if material is None or material.training_id != training_id:
         fail("material_not_found")

@@ -1,0 +1,100 @@
+"""A unit admin's pages in headless Chromium: the users list, the review queue and the unit
+report show its own people and nobody from another unit."""
+
+from __future__ import annotations
+
+import json
+import os
+import urllib.request
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+Server = Any  # the fixture's type lives in conftest.py
+PASSWORD = "e2e password 1"
+CLAIM = {
+    "kind": "external_training",
+    "start_date": "2026-02-05",
+    "end_date": "2026-02-07",
+    "hours": 6,
+}
+
+
+def expect(locator: Any) -> Any:
+    """Playwright's retrying assertions."""
+    from playwright.sync_api import expect as playwright_expect
+
+    return playwright_expect(locator)
+
+
+def call_as(server: Server, username: str, path: str, body: dict[str, Any]) -> Any:
+    """POST to the API as `username`."""
+    login = urllib.request.Request(
+        f"{server.url}/api/v1/auth/token",
+        data=json.dumps({"username": username, "password": PASSWORD}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(login, timeout=10) as response:
+        token = json.loads(response.read())["token"]
+    request = urllib.request.Request(
+        f"{server.url}/api/v1{path}",
+        data=json.dumps(body).encode(),
+        headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read())
+
+
+def test_a_unit_admin_sees_only_its_people(
+    server: Server, new_context: Callable[..., Any], shot: Callable[[Any, str], Any]
+) -> None:
+    tag = f"{os.getpid()}"
+    north = server.api("POST", "/units", {"name": f"North {tag}"})["id"]
+    server.api("POST", "/units", {"name": f"North lab {tag}", "parent_id": north})
+    server.api("POST", "/units", {"name": f"South {tag}"})
+    people = {
+        f"boss-{tag}": ("admin", f"North {tag}"),
+        f"nora-{tag}": ("learner", f"North lab {tag}"),
+        f"sam-{tag}": ("learner", f"South {tag}"),
+    }
+    for username, (role, unit) in people.items():
+        body = {"username": username, "password": PASSWORD, "role": role, "unit": unit}
+        server.api("POST", "/users", body)
+    call_as(server, f"nora-{tag}", "/records", {**CLAIM, "title": f"Nora's course {tag}"})
+    call_as(server, f"sam-{tag}", "/records", {**CLAIM, "title": f"Sam's course {tag}"})
+
+    context = new_context()
+    page = context.new_page()
+    page.goto(f"{server.url}/login")
+    page.fill("input[name=username]", f"boss-{tag}")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{server.url}/")
+    page.goto(f"{server.url}/lang/en")
+
+    page.goto(f"{server.url}/admin/users")
+    rows = page.locator("table.list tbody tr")
+    expect(rows).to_have_count(2)
+    expect(page.locator("table.list")).to_contain_text(f"nora-{tag}")
+    expect(page.locator("table.list")).not_to_contain_text(f"sam-{tag}")
+    expect(page.locator("select[name=unit_id]").first).not_to_contain_text(f"South {tag}")
+    expect(page.get_by_role("link", name="Courseware", exact=True)).to_have_count(1)  # the header's
+    shot(page, "users")
+
+    page.goto(f"{server.url}/learning/review")
+    expect(page.locator("main")).to_contain_text(f"Nora's course {tag}")
+    expect(page.locator("main")).not_to_contain_text(f"Sam's course {tag}")
+    shot(page, "review")
+
+    page.goto(f"{server.url}/admin/reports")
+    page.select_option("select[name=unit_id]", label=f"North {tag}")
+    page.get_by_role("button", name="Show").click()
+    expect(page.locator("main")).to_contain_text(f"nora-{tag}")
+    expect(page.locator("main")).not_to_contain_text(f"sam-{tag}")
+    shot(page, "report")
+
+    page.goto(f"{server.url}/admin/courseware")
+    expect(page.locator("main")).to_contain_text("Only the organisation's administrators")
