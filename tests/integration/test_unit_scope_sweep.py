@@ -327,6 +327,10 @@ def cases(i: dict[str, int]) -> dict[tuple[str, str], list[Call]]:
         ],
         ("GET", "/live"): [Call("/live", READ, check=nobody_watching)],
         ("GET", "/me"): [Call("/me", READ)],
+        ("PATCH", "/me"): [Call("/me", READ, json={})],
+        ("POST", "/me/password"): [
+            Call("/me/password", json={"current_password": "x", "new_password": "long enough"})
+        ],
         ("GET", "/records"): [
             Call("/records", READ),
             Call("/records", READ, query={"status": "pending"}),
@@ -340,6 +344,11 @@ def cases(i: dict[str, int]) -> dict[tuple[str, str], list[Call]]:
         ("GET", "/records/{record_id}"): [
             Call(f"/records/{record}"),
             Call(f"/records/{i['approved']}"),
+        ],
+        ("PATCH", "/records/{record_id}"): [Call(f"/records/{record}", json={"hours": 1})],
+        ("POST", "/records/{record_id}/withdraw"): [Call(f"/records/{record}/withdraw")],
+        ("POST", "/records/{record_id}/revoke"): [
+            Call(f"/records/{i['approved']}/revoke", json={"reason": "falsified"})
         ],
         ("POST", "/records/{record_id}/evidence"): [
             Call(f"/records/{record}/evidence", files=upload("x.png", PNG))
@@ -373,6 +382,10 @@ def cases(i: dict[str, int]) -> dict[tuple[str, str], list[Call]]:
         ("POST", "/trainings/{training_id}/attendance"): [
             Call(f"/trainings/{training}/attendance", json=person),
             Call(f"/trainings/{org}/attendance", json=person),
+        ],
+        ("DELETE", "/trainings/{training_id}/attendance/{user_id}"): [
+            Call(f"/trainings/{training}/attendance/{i['outsider']}"),
+            Call(f"/trainings/{org}/attendance/{i['outsider']}", query={"reason": "x"}),
         ],
         ("POST", "/trainings/{training_id}/attendance/csv"): [
             Call(f"/trainings/{training}/attendance/csv", files=attendance_csv(), echoes=SAID),
