@@ -57,6 +57,12 @@ def _derive_settings(app: Flask) -> None:
         raise ValueError(
             f"TRACKER_HEARTBEAT_INTERVAL_S must be a positive number, not {interval!r}"
         )
+    from tracker.services.reminders import reminders_from
+
+    reminders_from(app.config["REMINDERS_FROM"], 2026)  # a bad day stops the start, with why
+    batch = app.config["REMINDER_BATCH"]
+    if not isinstance(batch, int) or isinstance(batch, bool) or not 1 <= batch <= 10_000:
+        raise ValueError(f"TRACKER_REMINDER_BATCH must be a whole number 1..10000, not {batch!r}")
 
 
 def _init_extensions(app: Flask) -> None:
@@ -168,7 +174,11 @@ def _register_blueprints(app: Flask) -> None:
     app.add_template_global(labels.kind_label, "kind_label")
     app.add_template_global(labels.subject_label, "subject_label")
     app.add_template_global(labels.cap_reason, "cap_reason")
+    app.add_template_global(labels.shortfalls, "subject_shortfalls")
     app.add_template_global(labels.banner, "archive_banner")
+    app.add_template_global(labels.exams_line, "exams_line")
+    app.add_template_global(labels.awaiting_exam_reason, "awaiting_exam_reason")
+    app.add_template_global(labels.exam_outcome, "exam_outcome")
     app.register_blueprint(api)
     app.register_blueprint(web.bp)
     register_error_handlers(app)

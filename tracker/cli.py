@@ -14,6 +14,7 @@ def register(app: Flask) -> None:
     """Attach the commands to `app`."""
     app.cli.add_command(create_user_command)
     app.cli.add_command(seed_demo_command)
+    app.cli.add_command(notices_group)
 
 
 @click.command("create-user")
@@ -46,3 +47,21 @@ def seed_demo_command() -> None:
 
     for line in seed_demo():
         click.echo(line)
+
+
+@click.group("notices")
+def notices_group() -> None:
+    """In-app notices."""
+
+
+@notices_group.command("send-reminders")
+@with_appcontext
+def send_reminders_command() -> None:
+    """Remind people behind their yearly target and admins of overdue filings (for cron)."""
+    from tracker.services.reminders import send_reminders
+
+    run = send_reminders()
+    click.echo(
+        f"checked {run.checked} people, reminded {run.behind} behind their target, "
+        f"told {run.overdue_filings} overdue filings"
+    )

@@ -37,6 +37,10 @@ DEFAULTS: dict[str, object] = {
     "BUSY_STRETCH": 2,
     "BUSY_RETRY_S": 5,
     "IDLE_MINUTES": 5,  # a document page asks "still studying?" after this long without input
+    # From this day of each year (MM-DD), `notices send-reminders` tells people still behind
+    # their target, at most once a month; REMINDER_BATCH people are checked per transaction.
+    "REMINDERS_FROM": "10-01",
+    "REMINDER_BATCH": 500,
     "TIMEZONE": "Asia/Shanghai",
     "HOST": "127.0.0.1",
     "PORT": 5000,

@@ -107,6 +107,7 @@ ERRORS: dict[str, tuple[int, Any]] = {
     ),
     "answer_refused": (400, _l("An answer does not fit the questions of this attempt.")),
     "certificate_revoked": (409, _l("This certificate has already been revoked.")),
+    "notice_not_found": (404, _l("This notice does not exist.")),
     "not_taken": (403, _l("You can evaluate only what you have finished or attended.")),
     "outside_scope": (403, _l("This is outside the units you administer.")),
     "own_scope": (403, _l("You cannot change your own unit or role, nor the unit you administer.")),

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from tracker.core.rules import CapGroup, RuleSet, hours_to_ms
 
 Kind = Literal["online", "external_online", "offline", "self_study"]
+Subject = Literal["public", "professional"]
 Hours = Annotated[float, Field(gt=0, le=10_000)]
 
 
@@ -41,6 +42,11 @@ class _Minimums(_Strict):
     professional: Hours | None = None
 
 
+class _Exams(_Strict):
+    # Subjects whose online items with an exam count only once the exam is passed.
+    pass_required_for: list[Subject] = []
+
+
 class RuleSetFile(_Strict):
     """The schema of one `rules/*.toml` file."""
 
@@ -51,6 +57,7 @@ class RuleSetFile(_Strict):
     caps: list[_Cap] = []
     offline: _Offline = _Offline()
     subject_minimums: _Minimums = _Minimums()
+    exams: _Exams = _Exams()
 
     @model_validator(mode="after")
     def _each_kind_capped_once(self) -> RuleSetFile:
@@ -83,6 +90,7 @@ class RuleSetFile(_Strict):
             absence_voids_at=self.offline.absence_voids_at,
             failed_assessment_voids=self.offline.failed_assessment_voids,
             filing_deadline_days=self.offline.filing_deadline_days,
+            exam_required_subjects=frozenset(self.exams.pass_required_for),
         )
 
 

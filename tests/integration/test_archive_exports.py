@@ -58,7 +58,7 @@ def test_csv_has_the_api_figures(client, seeded):
     assert float(summary["Effective"][2]) == seeded["effective_s"]
     assert float(summary["Total duration"][2]) == seeded["total_s"]
     header = rows.index(next(r for r in rows if r and r[0] == "Kind" and "Title" in r))
-    items = rows[header + 1 :]
+    items = rows[header + 1 : rows.index([], header)]
     assert len(items) == len(seeded["items"])
     assert sum(float(r[11]) for r in items) == seeded["effective_s"]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 from datetime import date
 
 import pytest
@@ -11,6 +12,7 @@ from hypothesis import strategies as st
 
 from tracker.config import PROJECT_ROOT
 from tracker.core.archive import (
+    NOT_PASSED,
     Entry,
     KindTotal,
     YearTotals,
@@ -171,6 +173,7 @@ entries_strategy = st.lists(
         day=st.dates(min_value=date(2015, 12, 1), max_value=date(2017, 1, 31)),
         raw_ms=st.integers(min_value=0, max_value=80 * H),
         subject=st.sampled_from((None, *SUBJECTS)),
+        exam_passed_on=st.sampled_from((None, NOT_PASSED, date(2016, 6, 1), date(2017, 1, 2))),
     ),
     max_size=30,
 )
@@ -250,3 +253,50 @@ def test_entries_of_one_day_and_kind_are_ordered_by_their_own_values() -> None:
     public = Entry("offline", day(1), 2 * H, subject="public", ref="0")
     assert chronological([second, public, first]) == [first, second, public]
     assert chronological([public, first, second]) == [first, second, public]
+
+
+# --- changzhou-2011: a public subject's online item counts once its exam is passed --------------
+
+
+def public_online(passed_on: date | None, hours: int = 10) -> Entry:
+    return Entry("online", day(3), hours * H, "public", "online:item", passed_on)
+
+
+@pytest.mark.parametrize(
+    ("passed_on", "rules", "effective_h", "awaiting_h"),
+    [
+        pytest.param(day(4), CZ, 10, 0, id="passed after watching, same year"),
+        pytest.param(day(1), CZ, 10, 0, id="passed before watching"),
+        pytest.param(day(12, 31), CZ, 10, 0, id="passed on the last day of the year"),
+        pytest.param(NOT_PASSED, CZ, 0, 10, id="not passed"),
+        pytest.param(date(2017, 1, 1), CZ, 0, 10, id="passed only the next year"),
+        pytest.param(None, CZ, 10, 0, id="no exam"),
+        pytest.param(NOT_PASSED, CAS, 10, 0, id="other rule set"),
+    ],
+)
+def test_a_public_item_counts_once_its_exam_is_passed(
+    passed_on, rules, effective_h, awaiting_h
+) -> None:
+    archive = summarize_year([public_online(passed_on)], 2016, rules)
+    assert archive.raw_ms == 10 * H
+    assert archive.effective_ms == archive.by_subject["public"] == effective_h * H
+    assert archive.awaiting_exam_ms == awaiting_h * H
+    assert archive.items[0].awaiting_exam is (awaiting_h > 0)
+    assert total_year([public_online(passed_on)], 2016, rules).awaiting_exam_ms == awaiting_h * H
+
+
+def test_only_the_subjects_the_rule_set_names_wait_for_their_exam() -> None:
+    professional = Entry("online", day(3), 5 * H, "professional", "online:other", NOT_PASSED)
+    archive = summarize_year([public_online(NOT_PASSED), professional], 2016, CZ)
+    assert dict(archive.by_subject) == {"public": 0, "professional": 5 * H}
+    assert archive.awaiting_exam_ms == 10 * H
+    assert subject_shortfalls(archive.by_subject, CZ)["public"] == 24 * H
+
+
+def test_time_waiting_for_its_exam_leaves_the_cap_to_the_rest() -> None:
+    gated = replace(CAS, exam_required_subjects=frozenset({"public"}))
+    entries = [public_online(NOT_PASSED, hours=45), Entry("online", day(4), 30 * H)]
+    archive = summarize_year(entries, 2016, gated)
+    assert archive.effective_ms == 30 * H
+    assert archive.cap_for("online").room_ms == 20 * H
+    assert archive.awaiting_exam_ms == 45 * H

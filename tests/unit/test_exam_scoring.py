@@ -17,6 +17,7 @@ from tracker.core.exams import (
     SINGLE,
     TRUE_FALSE,
     AnswerRefused,
+    ExamTally,
     KeyedQuestion,
     Paper,
     PaperQuestion,
@@ -27,6 +28,7 @@ from tracker.core.exams import (
     is_late,
     remaining_s,
     score,
+    tally,
 )
 
 
@@ -186,3 +188,18 @@ def test_the_deadline_is_kept_to_the_second():
 def test_who_may_start_an_attempt_and_see_mistakes(standing, refusal, reveals):
     assert standing.refusal == refusal
     assert standing.reveals_mistakes == reveals
+
+
+@pytest.mark.parametrize(
+    ("passed", "taken", "count", "rate"),
+    [
+        ([], 0, 0, 0.0),
+        ([False], 1, 0, 0.0),
+        ([True, False, True], 3, 2, 66.67),
+        ([True], 1, 1, 100.0),
+    ],
+)
+def test_the_pass_rate_is_per_exam_taken(passed, taken, count, rate):
+    result = tally(passed)
+    assert (result.taken, result.passed, result.pass_rate) == (taken, count, rate)
+    assert result + ExamTally(1, 1) == ExamTally(taken + 1, count + 1)

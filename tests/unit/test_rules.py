@@ -45,6 +45,8 @@ def test_changzhou_2011(shipped) -> None:
     assert dict(cz.subject_minimums_ms) == {"public": 24 * H, "professional": 48 * H}
     assert cz.caps == ()
     assert cz.offline_credit_ms(6, 0.5, False) == 6 * H
+    assert cz.exam_required_subjects == {"public"}
+    assert shipped["cas-2016"].exam_required_subjects == frozenset()
 
 
 GOOD = """
@@ -72,6 +74,9 @@ leader_hours = 110
             "more than one cap",
         ),
         (GOOD + "[offline]\nabsence_voids_at = 1.5\n", "offline.absence_voids_at"),
+        (GOOD + '[exams]\npass_required_for = ["maths"]\n', "exams.pass_required_for.0"),
+        (GOOD + "[exams]\npass_required_for = 'public'\n", "exams.pass_required_for"),
+        (GOOD + "[exams]\npassed = true\n", "exams.passed: Extra inputs"),
     ],
 )
 def test_bad_rule_set_is_refused_with_a_clear_reason(tmp_path: Path, text: str, message: str):

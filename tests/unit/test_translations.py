@@ -20,5 +20,10 @@ def test_every_message_has_a_chinese_translation() -> None:
     path = PROJECT_ROOT / "tracker/translations/zh_Hans_CN/LC_MESSAGES/messages.po"
     with path.open("rb") as handle:
         catalog = read_po(handle)
-    translated = {m.id for m in catalog if m.id and m.string and not m.fuzzy}
+    # A plural message has a tuple of ids (singular, plural) and of strings (one per form).
+    translated = {
+        m.id if isinstance(m.id, str) else m.id[0]
+        for m in catalog
+        if m.id and m.string and all(m.string) and not m.fuzzy
+    }
     assert extracted_msgids() - translated == set()

@@ -14,6 +14,7 @@ from tracker.api import (  # noqa: E402, F401  (routes register)
     courseware,
     evaluations,
     exams,
+    notices,
     openapi,
     records,
     trainings,

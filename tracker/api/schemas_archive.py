@@ -72,6 +72,9 @@ class ArchiveItemOut(Out):
     organizer: str = Field(validation_alias=AliasPath("source", "organizer"))
     location: str = Field(validation_alias=AliasPath("source", "location"))
     record_kind: str | None = Field(validation_alias=AliasPath("source", "record_kind"))
+    awaiting_exam: bool = Field(
+        description="Some of its time counts only once its exam is passed (rule set's exams)"
+    )
 
 
 class CapFigures(Out):
@@ -95,6 +98,10 @@ class YearFigures(Out):
     compliant: bool = Field(validation_alias=AliasPath("compliance", "compliant"))
     subject_shortfalls_s: dict[str, Seconds] = from_ms(AliasPath("compliance", "shortfalls"))
     caps: list[CapFigures] = Field(validation_alias=AliasPath("archive", "caps"))
+    awaiting_exam_s: Seconds = from_ms(
+        AliasPath("archive", "awaiting_exam_ms"),
+        description="Recorded time of the year that counts only once its exam is passed",
+    )
 
 
 class CountFigures(Out):
@@ -102,6 +109,27 @@ class CountFigures(Out):
 
     count: int
     raw_s: Seconds = from_ms("raw_ms")
+
+
+class ExamTallyOut(Out):
+    """Exams taken and passed: each exam once, dated by the hand-in that decided it."""
+
+    taken: int
+    passed: int
+    pass_rate: float = Field(description="Exams passed per exam taken, in percent (0.0: none)")
+
+
+class ExamResultOut(Out):
+    """One exam a person took: the pass, or the latest hand-in if not passed."""
+
+    exam_id: int
+    title: str
+    courseware_id: int | None
+    subject: str | None
+    day: date
+    attempts: int
+    passed: bool
+    best_percent: float
 
 
 class ArchiveCounts(Out):
@@ -113,6 +141,7 @@ class ArchiveCounts(Out):
     self_study: CountFigures
     online_courses: CountFigures
     external_online: CountFigures
+    exams: ExamTallyOut
 
 
 class ArchiveOut(Out):
@@ -129,9 +158,11 @@ class ArchiveOut(Out):
     by_kind: dict[KindName, KindFigures]
     by_subject: dict[str, SubjectFigures]
     compliant: bool = Field(validation_alias=AliasPath("compliance", "compliant"))
+    subject_shortfalls_s: dict[str, Seconds] = from_ms(AliasPath("compliance", "shortfalls"))
     items: list[ArchiveItemOut]
     years: list[YearFigures]
     counts: ArchiveCounts
+    exams: list[ExamResultOut]
 
 
 class ReportQuery(BaseModel):
@@ -159,6 +190,18 @@ class MemberFigures(Out):
     remaining_s: Seconds = from_ms(AliasPath("compliance", "remaining_ms"))
     compliant: bool = Field(validation_alias=AliasPath("compliance", "compliant"))
     subject_shortfalls_s: dict[str, Seconds] = from_ms(AliasPath("compliance", "shortfalls"))
+    exams: ExamTallyOut
+
+
+class TrainingRatingOut(Out):
+    """A training of the year that members attended, and how those members rated it (1–5)."""
+
+    training_id: int
+    title: str
+    end_date: date
+    attendees: int
+    average_rating: float | None = Field(validation_alias=AliasPath("rating", "average"))
+    ratings: int = Field(validation_alias=AliasPath("rating", "count"))
 
 
 class MonthFigures(Out):
@@ -179,3 +222,5 @@ class UnitReportOut(Out):
     compliant: int = Field(validation_alias="compliant_count")
     rows: list[MemberFigures]
     months: list[MonthFigures]
+    exams: ExamTallyOut
+    trainings: list[TrainingRatingOut]

@@ -3,8 +3,11 @@
 # Every piece of recorded time is an `Entry`. For one calendar year, `summarize_year` keeps
 # all of it as raw time and decides what is effective: a kind in a cap group counts until the
 # group's cap is reached, earlier learning first (on the same day: online before external
-# online). Time above a cap stays raw but is not effective. `total_year` gives the same
-# figures without the per-entry detail, for reports over thousands of people.
+# online). Time above a cap stays raw but is not effective. Under a rule set that requires an
+# exam for a subject (`RuleSet.exam_required_subjects`), an entry of that subject whose item's
+# exam was not passed by the end of the year stays raw too, and uses none of a cap's room.
+# `total_year` gives the same figures without the per-entry detail, for reports over thousands
+# of people.
 
 from __future__ import annotations
 
@@ -15,6 +18,9 @@ from types import MappingProxyType
 from typing import NamedTuple
 
 from tracker.core.rules import KINDS, SUBJECTS, RuleSet
+
+# `Entry.exam_passed_on` of an item whose exam has not been passed (yet).
+NOT_PASSED = date.max
 
 # Which kind counts first when two entries fall on the same day.
 _SAME_DAY_ORDER = {kind: rank for rank, kind in enumerate(KINDS)}
@@ -33,6 +39,8 @@ class Entry(NamedTuple):
     raw_ms: int
     subject: str | None = None
     ref: str = ""  # where it came from (e.g. "record:12"); orders entries of one day and kind
+    # Time of an item with an exam: the day the exam was passed, or NOT_PASSED. None: no exam.
+    exam_passed_on: date | None = None
 
 
 @dataclass(frozen=True)
@@ -41,6 +49,7 @@ class Counted:
 
     entry: Entry
     effective_ms: int
+    awaiting_exam: bool = False  # not effective because its item's exam was not passed
 
 
 class KindTotal(NamedTuple):
@@ -86,6 +95,7 @@ class YearTotals:
     by_subject: Mapping[str, int]
     by_month: tuple[int, ...]  # effective time completed in each month, January first
     caps: tuple[CapUse, ...]
+    awaiting_exam_ms: int  # raw time that does not count because its exam was not passed
 
     @property
     def raw_ms(self) -> int:
@@ -126,19 +136,26 @@ class ClaimPreview:
         return self.raw_ms - self.counted_ms
 
 
-def _chronological_key(entry: Entry) -> tuple[date, int, str, int, str]:
+def _chronological_key(entry: Entry) -> tuple[date, int, str, int, str, date]:
     try:
         rank = _SAME_DAY_ORDER[entry.kind]
     except KeyError:
         raise ValueError(f"unknown kind {entry.kind!r}") from None
-    return entry.day, rank, entry.subject or "", entry.raw_ms, entry.ref
+    return (
+        entry.day,
+        rank,
+        entry.subject or "",
+        entry.raw_ms,
+        entry.ref,
+        entry.exam_passed_on or date.min,
+    )
 
 
 def chronological(entries: Iterable[Entry]) -> list[Entry]:
     """Entries in the order caps are filled: by day, then online before external online.
 
-    Entries of one day and kind follow by subject, length and ref: the order, and so what the
-    caps cut, depends on the entries alone, never on the order they were given in.
+    Entries of one day and kind follow by subject, length, ref and exam: the order, and so what
+    the caps cut, depends on the entries alone, never on the order they were given in.
     """
     return sorted(entries, key=_chronological_key)
 
@@ -170,14 +187,22 @@ def _count(
     count = dict.fromkeys(KINDS, 0)
     by_subject = dict.fromkeys(SUBJECTS, 0)
     by_month = [0] * 12
+    gated = rules.exam_required_subjects
+    year_end = date(year, 12, 31)
+    awaiting = 0
     chosen = [e for e in entries if e.day.year == year]
     chosen.sort(key=_chronological_key)
     for entry in chosen:
-        kind, day, ms, subject, _ = entry
+        kind, day, ms, subject, _, passed_on = entry
         if ms < 0:
             raise ValueError(f"raw_ms must not be negative: {entry!r}")
         left = room.get(kind)
-        if left is None:
+        # A pass after the year does not reach back: a closed year's figures stay as they were.
+        held = passed_on is not None and passed_on > year_end and subject in gated
+        if held:
+            counted = 0
+            awaiting += ms
+        elif left is None:
             counted = ms
         else:
             counted = ms if ms < left[0] else left[0]
@@ -189,7 +214,7 @@ def _count(
             by_subject[subject] += counted
         by_month[day.month - 1] += counted
         if items is not None:
-            items.append(Counted(entry, counted))
+            items.append(Counted(entry, counted, held))
     by_kind = {kind: KindTotal(raw[kind], effective[kind], count[kind]) for kind in KINDS}
     return YearTotals(
         year=year,
@@ -207,6 +232,7 @@ def _count(
             )
             for group in rules.caps
         ),
+        awaiting_exam_ms=awaiting,
     )
 
 

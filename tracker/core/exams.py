@@ -6,7 +6,7 @@ Plain values in, frozen values out; the services own the database and the clock.
 from __future__ import annotations
 
 import random
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from types import MappingProxyType
@@ -223,3 +223,29 @@ class Standing:
     def reveals_mistakes(self) -> bool:
         """Whether the learner may see which answers were wrong: after a pass or the last try."""
         return self.passed or (self.attempts_left == 0 and not self.has_open_attempt)
+
+
+@dataclass(frozen=True)
+class ExamTally:
+    """Exams taken and passed, as the archive counts them: each exam once per person."""
+
+    # An exam counts once it has a handed-in attempt, as passed if any attempt passed; it is
+    # dated by the hand-in that decided it (the pass, else the latest one), so an exam failed
+    # in one year and passed in the next is one exam, passed, in the later year.
+
+    taken: int = 0
+    passed: int = 0
+
+    @property
+    def pass_rate(self) -> float:
+        """Exams passed as a percentage of exams taken, to two decimals (0.0 when none)."""
+        return percent_of(self.passed, self.taken)
+
+    def __add__(self, other: ExamTally) -> ExamTally:
+        return ExamTally(self.taken + other.taken, self.passed + other.passed)
+
+
+def tally(passed: Iterable[bool]) -> ExamTally:
+    """The tally of exams, one `passed` flag per exam taken."""
+    flags = list(passed)
+    return ExamTally(len(flags), sum(flags))

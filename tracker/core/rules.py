@@ -49,6 +49,8 @@ class RuleSet:
     absence_voids_at: float | None = None
     failed_assessment_voids: bool = False
     filing_deadline_days: int | None = None
+    # Online time of an item of these subjects that has an exam counts once the exam is passed.
+    exam_required_subjects: frozenset[str] = frozenset()
 
     def target_for(self, role: str) -> int:
         """The yearly target in ms for a user of `role`."""

@@ -12,8 +12,9 @@ from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
 
 from tracker.exports.labels import hours, subject_label
-from tracker.exports.pdf import FONT, _styles
+from tracker.exports.pdf import FONT, styles
 from tracker.services.certificates import CertificateView
+from tracker.wire import seconds
 
 
 def _qr(canvas: Canvas, text: str, x: float, y: float, size: float) -> None:
@@ -38,7 +39,7 @@ def _lines(certificate: CertificateView) -> list[str]:
             _(
                 "has completed %(hours)s of continuing education in %(year)s and met the "
                 "yearly target (%(rules)s).",
-                hours=hours(certificate.hours_ms / 1000),
+                hours=hours(seconds(certificate.hours_ms)),
                 year=certificate.year,
                 rules=certificate.title,
             )
@@ -46,7 +47,7 @@ def _lines(certificate: CertificateView) -> list[str]:
     lines = [_("has passed the exam of “%(title)s”.", title=certificate.title)]
     details = [
         subject_label(certificate.subject),
-        _("Hours: %(hours)s", hours=hours(certificate.hours_ms / 1000))
+        _("Hours: %(hours)s", hours=hours(seconds(certificate.hours_ms)))
         if certificate.hours_ms
         else "",
         _("Score: %(score)s %%", score=f"{certificate.score:g}")
@@ -59,7 +60,7 @@ def _lines(certificate: CertificateView) -> list[str]:
 
 def certificate_pdf(certificate: CertificateView, verify_url: str) -> bytes:
     """The printable certificate: holder, what it certifies, date, number, QR code."""
-    _styles()  # registers the CID font shared with the archive PDF
+    styles()  # registers the CID font shared with the archive PDF
     out = io.BytesIO()
     width, height = landscape(A4)
     canvas = Canvas(out, pagesize=(width, height))

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import Any
 
 from flask_babel import gettext as _
 
-from tracker.exports.tables import _xlsx
+from tracker.exports.tables import csv_file, workbook
 from tracker.services.evaluations import EvaluationRow
 
 
@@ -40,17 +38,13 @@ def _table(rows: list[EvaluationRow]) -> tuple[list[str], list[list[Any]]]:
 def evaluations_csv(rows: list[EvaluationRow]) -> bytes:
     """UTF-8 with a BOM, so spreadsheet programs show Chinese."""
     header, body = _table(rows)
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(header)
-    writer.writerows(body)
-    return out.getvalue().encode("utf-8-sig")
+    return csv_file([(_("Evaluations"), header, body)])
 
 
 def evaluations_xlsx(rows: list[EvaluationRow]) -> bytes:
     """One sheet, one row per evaluation."""
     header, body = _table(rows)
-    return _xlsx([(_("Evaluations"), header, body)])
+    return workbook([(_("Evaluations"), header, body)])
 
 
 EXPORTS = {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from tracker.formatting import duration
 
@@ -36,19 +37,80 @@ def cap_reason(cap: dict) -> str:
 
 
 def banner(doc: dict) -> str:
-    """ "In 2026 you have completed 54 h 10 min; 45 h 50 min more reach the 100 h target"."""
+    """ "In 2026 you have completed 54 h 10 min; 45 h 50 min more reach the 100 h target",
+    and under subject minimums each subject's figures: never "reached" while one is short."""
     period = doc["from"][:4] if doc["from"][:4] == doc["to"][:4] else f"{doc['from']}–{doc['to']}"
+    figures = {
+        "period": period,
+        "done": hours(doc["effective_s"]),
+        "target": hours(doc["target_s"]),
+    }
     if doc["remaining_s"] > 0:
-        return _(
+        text = _(
             "In %(period)s you have completed %(done)s; %(left)s more reach the %(target)s target.",
-            period=period,
-            done=hours(doc["effective_s"]),
             left=hours(doc["remaining_s"]),
-            target=hours(doc["target_s"]),
+            **figures,
         )
-    return _(
-        "In %(period)s you have completed %(done)s and reached the %(target)s target.",
-        period=period,
-        done=hours(doc["effective_s"]),
-        target=hours(doc["target_s"]),
+    elif not doc["compliant"]:
+        text = _(
+            "In %(period)s you have completed %(done)s of the %(target)s target, but a subject is "
+            "still short of its minimum.",
+            **figures,
+        )
+    else:
+        text = _(
+            "In %(period)s you have completed %(done)s and reached the %(target)s target.",
+            **figures,
+        )
+    subjects = subject_figures(doc)
+    return f"{text} {subjects}" if subjects else text
+
+
+def subject_figures(doc: dict) -> str:
+    """Each subject with a minimum: its effective time and what it still misses."""
+    parts = []
+    for subject, missing_s in doc.get("subject_shortfalls_s", {}).items():
+        done = hours(doc["by_subject"].get(subject, {}).get("effective_s", 0))
+        label = subject_label(subject)
+        if missing_s > 0:
+            parts.append(
+                _(
+                    "%(subject)s: %(done)s, %(missing)s missing",
+                    subject=label,
+                    done=done,
+                    missing=hours(missing_s),
+                )
+            )
+        else:
+            parts.append(_("%(subject)s: %(done)s, minimum met", subject=label, done=done))
+    return _("; ").join(parts)
+
+
+def shortfalls(missing: dict) -> str:
+    """The subjects still short of their minimum and by how much (empty if none is)."""
+    return _("; ").join(
+        f"{subject_label(subject)} {hours(seconds)}"
+        for subject, seconds in missing.items()
+        if seconds > 0
     )
+
+
+def exams_line(tally: dict) -> str:
+    """ "2 exams, 1 passed, pass rate 50.0 %", as the source archive counts them."""
+    return ngettext(
+        "%(num)d exam, %(passed)d passed, pass rate %(rate)s %%",
+        "%(num)d exams, %(passed)d passed, pass rate %(rate)s %%",
+        tally["taken"],
+        passed=tally["passed"],
+        rate=f"{tally['pass_rate']:.1f}",
+    )
+
+
+def awaiting_exam_reason() -> str:
+    """Why an item's time does not count yet under a rule set that requires its exam."""
+    return _("Counts once its exam is passed (in the same year)")
+
+
+def exam_outcome(exam: dict) -> str:
+    """Passed or not passed."""
+    return _("passed") if exam["passed"] else _("not passed")

@@ -15,13 +15,23 @@ from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from tracker.core.rules import KINDS
-from tracker.exports.labels import banner, cap_reason, hours, kind_label
+from tracker.exports.labels import (
+    awaiting_exam_reason,
+    banner,
+    cap_reason,
+    exam_outcome,
+    exams_line,
+    hours,
+    kind_label,
+    subject_label,
+)
 
 # A CID font every PDF reader can show for Chinese without embedding a font file.
 FONT = "STSong-Light"
 
 
-def _styles() -> tuple[ParagraphStyle, ParagraphStyle, ParagraphStyle]:
+def styles() -> tuple[ParagraphStyle, ParagraphStyle, ParagraphStyle]:
+    """Title, heading and body styles in the CID font (registered on first use)."""
     if FONT not in pdfmetrics.getRegisteredFontNames():
         pdfmetrics.registerFont(UnicodeCIDFont(FONT))
     body = ParagraphStyle("body", fontName=FONT, fontSize=9.5, leading=13)
@@ -47,7 +57,7 @@ def _table(rows: list[list[Any]], widths: list[float], body: ParagraphStyle) -> 
 
 def archive_pdf(doc: dict[str, Any]) -> bytes:
     """The archive document as a printable A4 PDF."""
-    title, heading, body = _styles()
+    title, heading, body = styles()
     user = doc["user"]
     story: list[Any] = [
         Paragraph(_("Continuing-education archive"), title),
@@ -82,6 +92,9 @@ def archive_pdf(doc: dict[str, Any]) -> bytes:
     ]
     reasons = [cap_reason(c) for y in doc["years"] for c in y["caps"] if c["cut_s"] > 0]
     story += [Paragraph("· " + reason, body) for reason in dict.fromkeys(reasons)]
+    awaiting = [i["title"] for i in doc["items"] if i["awaiting_exam"]]
+    if awaiting:
+        story.append(Paragraph(f"· {'、'.join(awaiting)}: {awaiting_exam_reason()}", body))
     items = [
         [_("Title"), _("Kind"), _("Start"), _("End"), _("Organiser"), _("Duration"), _("Effective")]
     ] + [
@@ -100,6 +113,22 @@ def archive_pdf(doc: dict[str, Any]) -> bytes:
         Paragraph(_("Items"), heading),
         _table(items, [50 * mm, 24 * mm, 20 * mm, 20 * mm, 26 * mm, 22 * mm, 22 * mm], body),
     ]
+    story += [Paragraph(_("Exams"), heading), Paragraph(exams_line(doc["counts"]["exams"]), body)]
+    if doc["exams"]:
+        exams = [[_("Exam"), _("Subject"), _("Date"), _("Attempts"), _("Best score"), _("Result")]]
+        exams += [
+            [
+                e["title"],
+                subject_label(e["subject"]),
+                e["day"],
+                e["attempts"],
+                f"{e['best_percent']:.1f} %",
+                exam_outcome(e),
+            ]
+            for e in doc["exams"]
+        ]
+        widths = [60 * mm, 26 * mm, 24 * mm, 20 * mm, 24 * mm, 26 * mm]
+        story.append(_table(exams, widths, body))
     out = io.BytesIO()
     SimpleDocTemplate(
         out,

@@ -11,7 +11,14 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 
 from tracker.core.rules import KINDS
-from tracker.exports.labels import hours, kind_label, subject_label
+from tracker.exports.labels import (
+    awaiting_exam_reason,
+    exam_outcome,
+    hours,
+    kind_label,
+    shortfalls,
+    subject_label,
+)
 
 
 def _summary_rows(doc: dict[str, Any]) -> list[list[Any]]:
@@ -26,7 +33,15 @@ def _summary_rows(doc: dict[str, Any]) -> list[list[Any]]:
         [_("Effective"), hours(doc["effective_s"]), doc["effective_s"]],
         [_("Remaining"), hours(doc["remaining_s"]), doc["remaining_s"]],
         [_("Target met"), _("yes") if doc["compliant"] else _("no")],
+        [_("Exams taken"), doc["counts"]["exams"]["taken"]],
+        [_("Exams passed"), doc["counts"]["exams"]["passed"]],
+        [_("Pass rate"), f"{doc['counts']['exams']['pass_rate']:.1f} %"],
     ]
+    for subject, missing_s in doc["subject_shortfalls_s"].items():
+        effective_s = doc["by_subject"].get(subject, {}).get("effective_s", 0)
+        label = subject_label(subject)
+        rows.append([label, hours(effective_s), effective_s])
+        rows.append([_("%(subject)s still missing", subject=label), hours(missing_s), missing_s])
     for kind in KINDS:
         figures = doc["by_kind"][kind]
         rows.append(
@@ -56,6 +71,7 @@ def _item_header() -> list[str]:
         _("Seconds"),
         _("Effective"),
         _("Effective seconds"),
+        _("Note"),
     ]
 
 
@@ -74,20 +90,57 @@ def _item_rows(doc: dict[str, Any]) -> list[list[Any]]:
             i["raw_s"],
             hours(i["effective_s"]),
             i["effective_s"],
+            awaiting_exam_reason() if i["awaiting_exam"] else "",
         ]
         for i in doc["items"]
     ]
 
 
-def archive_csv(doc: dict[str, Any]) -> bytes:
-    """The archive as CSV (UTF-8 with a BOM, so Excel shows Chinese): summary, then items."""
+def _exam_header() -> list[str]:
+    return [_("Exam"), _("Subject"), _("Date"), _("Attempts"), _("Best score"), _("Result")]
+
+
+def _exam_rows(doc: dict[str, Any]) -> list[list[Any]]:
+    return [
+        [
+            e["title"],
+            subject_label(e["subject"]),
+            e["day"],
+            e["attempts"],
+            e["best_percent"],
+            exam_outcome(e),
+        ]
+        for e in doc["exams"]
+    ]
+
+
+Sheets = list[tuple[str, list[str] | None, list[list[Any]]]]  # (title, header, rows) each
+
+
+def csv_file(sheets: Sheets) -> bytes:
+    """Sheets as one CSV, an empty row between them (UTF-8 with a BOM, so Excel shows Chinese)."""
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerows(_summary_rows(doc))
-    writer.writerow([])
-    writer.writerow(_item_header())
-    writer.writerows(_item_rows(doc))
+    for number, (_title, header, rows) in enumerate(sheets):
+        if number:
+            writer.writerow([])
+        if header:
+            writer.writerow(header)
+        writer.writerows(rows)
     return out.getvalue().encode("utf-8-sig")
+
+
+def _archive_sheets(doc: dict[str, Any]) -> Sheets:
+    return [
+        (_("Summary"), None, _summary_rows(doc)),
+        (_("Items"), _item_header(), _item_rows(doc)),
+        (_("Exams"), _exam_header(), _exam_rows(doc)),
+    ]
+
+
+def archive_csv(doc: dict[str, Any]) -> bytes:
+    """The archive as CSV: summary, items, exams."""
+    return csv_file(_archive_sheets(doc))
 
 
 def _sheet(book: Workbook, title: str, header: list[str] | None, rows: list[list[Any]]) -> None:
@@ -103,7 +156,8 @@ def _sheet(book: Workbook, title: str, header: list[str] | None, rows: list[list
         sheet.column_dimensions[column[0].column_letter].width = min(max(width + 2, 8), 60)
 
 
-def _xlsx(sheets: list[tuple[str, list[str] | None, list[list[Any]]]]) -> bytes:
+def workbook(sheets: Sheets) -> bytes:
+    """Sheets as an Excel workbook, headers in bold, columns as wide as their text."""
     book = Workbook()
     book.remove(book.active)
     for title, header, rows in sheets:
@@ -114,15 +168,12 @@ def _xlsx(sheets: list[tuple[str, list[str] | None, list[list[Any]]]]) -> bytes:
 
 
 def archive_xlsx(doc: dict[str, Any]) -> bytes:
-    """The archive as an Excel workbook: a summary sheet and an items sheet."""
-    return _xlsx(
-        [(_("Summary"), None, _summary_rows(doc)), (_("Items"), _item_header(), _item_rows(doc))]
-    )
+    """The archive as an Excel workbook: summary, items and exams sheets."""
+    return workbook(_archive_sheets(doc))
 
 
-def report_xlsx(doc: dict[str, Any]) -> bytes:
-    """A unit report as an Excel workbook, one row per employee."""
-    header = [
+def _report_header() -> list[str]:
+    return [
         _("Username"),
         _("Name"),
         _("Unit"),
@@ -135,7 +186,14 @@ def report_xlsx(doc: dict[str, Any]) -> bytes:
         _("Completed seconds"),
         _("Effective seconds"),
         _("Remaining seconds"),
+        _("Still missing by subject"),
+        _("Exams taken"),
+        _("Exams passed"),
+        _("Pass rate"),
     ]
+
+
+def _report_rows(doc: dict[str, Any]) -> list[list[Any]]:
     rows = [
         [
             r["username"],
@@ -150,7 +208,54 @@ def report_xlsx(doc: dict[str, Any]) -> bytes:
             r["total_s"],
             r["effective_s"],
             r["remaining_s"],
+            shortfalls(r["subject_shortfalls_s"]),
+            r["exams"]["taken"],
+            r["exams"]["passed"],
+            r["exams"]["pass_rate"],
         ]
         for r in doc["rows"]
     ]
-    return _xlsx([(f"{doc['unit']} {doc['year']}", header, rows)])
+    return rows
+
+
+def _report_summary(doc: dict[str, Any]) -> list[list[Any]]:
+    exams = doc["exams"]
+    return [
+        [_("Unit"), doc["unit"]],
+        [_("Year"), doc["year"]],
+        [_("Employees"), doc["members"]],
+        [_("Target met"), doc["compliant"]],
+        [_("Exams taken"), exams["taken"]],
+        [_("Exams passed"), exams["passed"]],
+        [_("Pass rate"), f"{exams['pass_rate']:.1f} %"],
+    ]
+
+
+def _training_header() -> list[str]:
+    return [_("Training"), _("End"), _("Attendees"), _("Ratings"), _("Average rating")]
+
+
+def _training_rows(doc: dict[str, Any]) -> list[list[Any]]:
+    return [
+        [t["title"], t["end_date"], t["attendees"], t["ratings"], t["average_rating"] or ""]
+        for t in doc["trainings"]
+    ]
+
+
+def _report_sheets(doc: dict[str, Any]) -> Sheets:
+    return [
+        (f"{doc['unit']} {doc['year']}", _report_header(), _report_rows(doc)),
+        (_("Trainings"), _training_header(), _training_rows(doc)),
+        (_("Summary"), None, _report_summary(doc)),
+    ]
+
+
+def report_xlsx(doc: dict[str, Any]) -> bytes:
+    """A unit report as an Excel workbook: one row per employee, the trainings' ratings, and
+    the unit's totals."""
+    return workbook(_report_sheets(doc))
+
+
+def report_csv(doc: dict[str, Any]) -> bytes:
+    """A unit report as CSV: the rows, the trainings and the totals of the workbook."""
+    return csv_file(_report_sheets(doc))

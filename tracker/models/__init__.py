@@ -8,6 +8,7 @@ from tracker.models.courseware import Courseware
 from tracker.models.evaluations import Evaluation
 from tracker.models.exams import Exam, ExamAttempt, ExamChoice, ExamQuestion
 from tracker.models.ledger import ItemProgress, OnlineYearTotal, SessionCredit, WatchSession
+from tracker.models.notices import Notice
 from tracker.models.records import RECORD_KINDS, LearningRecord, RecordEvidence
 from tracker.models.trainings import Training, TrainingMaterial, TrainingParticipant
 
@@ -25,6 +26,7 @@ __all__ = [
     "ExamQuestion",
     "ItemProgress",
     "LearningRecord",
+    "Notice",
     "OnlineYearTotal",
     "RecordEvidence",
     "SessionCredit",

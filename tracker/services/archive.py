@@ -16,12 +16,14 @@ from tracker import clock
 from tracker.auth import Principal
 from tracker.core.archive import YearArchive, summarize_year
 from tracker.core.compliance import Compliance, over_years, year_compliance
+from tracker.core.exams import ExamTally, tally
 from tracker.core.rules import KINDS, SUBJECTS, RuleSet
 from tracker.errors import fail
 from tracker.extensions import db
 from tracker.models import User
 from tracker.services.access import may_see
 from tracker.services.entries import Part, Source, gather
+from tracker.services.exams.results import ExamResult, exam_results
 from tracker.services.rules import rule_set_for
 
 MAX_YEARS = 10
@@ -81,6 +83,7 @@ class ArchiveItem:
     raw_ms: int
     effective_ms: int
     cap: str | None  # the cap group that cut it, if any
+    awaiting_exam: bool  # some of it does not count until its exam is passed
 
 
 @dataclass(frozen=True)
@@ -122,6 +125,7 @@ class Counts:
     self_study: Sum
     online_courses: Sum
     external_online: Sum
+    exams: ExamTally
 
 
 @dataclass(frozen=True)
@@ -144,6 +148,7 @@ class Archive:
     period: Months
     years: tuple[ArchiveYear, ...]
     items: tuple[ArchiveItem, ...]
+    exams: tuple[ExamResult, ...]  # decided inside the range, in order of that day
 
     @property
     def first_month(self) -> str:
@@ -186,6 +191,7 @@ class Archive:
             _sum(i for i in self.items if i.source.kind == "self_study"),
             _sum(i for i in self.items if i.source.kind == "online"),
             _sum(i for i in self.items if i.source.kind == "external_online"),
+            tally(exam.passed for exam in self.exams),
         )
 
 
@@ -203,6 +209,7 @@ def _items(year: YearArchive, parts: dict[str, list[Part]], period: Months) -> l
     An entry's effective time goes to its parts oldest first, as the caps count it.
     """
     rows: dict[str, list[tuple[Source, int, int]]] = {}
+    awaiting: set[str] = set()
     for counted in year.items:
         if not period.first <= counted.entry.day <= period.last:
             continue
@@ -211,8 +218,10 @@ def _items(year: YearArchive, parts: dict[str, list[Part]], period: Months) -> l
             effective = min(raw_ms, left)
             left -= effective
             rows.setdefault(source.item, []).append((source, raw_ms, effective))
+            if counted.awaiting_exam:
+                awaiting.add(source.item)
     items = []
-    for row in rows.values():
+    for item_key, row in rows.items():
         source = min(row, key=lambda share: share[0].start_date)[0]
         raw = sum(share[1] for share in row)
         effective = sum(share[2] for share in row)
@@ -225,7 +234,8 @@ def _items(year: YearArchive, parts: dict[str, list[Part]], period: Months) -> l
                 max(share[0].end_date for share in row),
                 raw,
                 effective,
-                cap.name if effective < raw and cap else None,
+                cap.name if effective < raw and cap and item_key not in awaiting else None,
+                item_key in awaiting,
             )
         )
     return items
@@ -247,6 +257,8 @@ def build_archive(
     )
     period = months(start, end, clock.today())
     rules = rule_set_for(user)
+    # First, since it hands in overdue attempts: a pass they make counts in the entries too.
+    exams = exam_results(User.id == user.id, period.years)
     found = gather(User.id == user.id, period.years, sources=True)
     years, items = [], []
     for year in period.years:
@@ -257,4 +269,6 @@ def build_archive(
         compliance = year_compliance(rules, user.role, effective, _subject_effective(in_range))
         years.append(ArchiveYear(year, summary, compliance))
     items.sort(key=lambda i: (i.end_date, i.source.item))
-    return Archive(person, rules, period, tuple(years), tuple(items))
+    exams = [exam for exam in exams if period.first <= exam.day <= period.last]
+    exams.sort(key=lambda exam: (exam.day, exam.exam_id))
+    return Archive(person, rules, period, tuple(years), tuple(items), tuple(exams))

@@ -10,9 +10,11 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from tracker import wire
 from tracker.auth import Principal
 from tracker.clock import local_day, now, this_year
 from tracker.errors import fail
@@ -21,7 +23,6 @@ from tracker.models import Certificate, ExamAttempt, User
 from tracker.services import transaction
 from tracker.services.access import may_see
 from tracker.services.audit import log_action
-from tracker.services.reports import unit_report
 from tracker.services.rules import rule_sets
 from tracker.services.scope import actor_scope, admin_scope
 
@@ -80,7 +81,7 @@ class CertificateView:
             "holder": self.holder,
             "title": self.title,
             "subject": self.subject,
-            "hours": round(self.hours_ms / 3_600_000, 4),
+            "hours": wire.hours(self.hours_ms),
             "score": self.score,
             "year": self.year,
             "issued_on": self.issued_on,
@@ -174,7 +175,11 @@ def issue_yearly(actor_id: int, unit_id: int, year: int) -> tuple[list[Certifica
     """The year's certificate for everyone in the unit (and below) who met the target:
     (those issued now, how many held one already, how many did not meet the target)."""
     if year > this_year():
-        fail("bad_payload", details=[{"field": "year", "problem": "in the future"}])
+        message = _("The year has not begun yet.")
+        fail("bad_payload", details=[{"field": "year", "problem": message}])
+    # Imported here: the report counts exams, whose passes issue certificates through this module.
+    from tracker.services.reports import unit_report
+
     report = unit_report(actor_scope(actor_id), unit_id, year)  # unit_not_found if not theirs
     met = {row.user_id: row for row in report.rows if row.compliance.compliant}
     try:

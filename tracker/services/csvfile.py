@@ -1,11 +1,12 @@
-"""Reading uploaded CSV files (users, attendance): one decoding, the delimiter sniffed, named
-columns, numbered lines, and every problem as a translated `bad_csv` detail."""
+"""Reading uploaded CSV files (users, attendance, exam questions): one decoding, the delimiter
+sniffed, numbered lines (named columns for `read_rows`), and every problem as a translated
+detail of a `bad_csv` (or the caller's) error."""
 
 from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,36 +40,58 @@ def problem(line: int, text: str, field: str | None = None) -> dict[str, Any]:
     return {"line": line, "problem": text} | ({"field": field} if field else {})
 
 
-def read_rows(data: bytes, required: Iterable[str], max_rows: int) -> list[CsvRow]:
-    """The rows of a CSV file whose header names at least the `required` columns.
-
-    `bad_csv` if the file is not text, lacks a required column, has no rows or more than
-    `max_rows` of them.
-    """
+def _reader_of(data: bytes, code: str) -> tuple[io.StringIO, Any]:
+    """The decoded text to read and its sniffed dialect; `code` if it is not text."""
     text = decode_text(data)
     if text is None:
-        fail("bad_csv", details=[problem(1, _("The file is not readable text."))])
+        fail(code, details=[problem(1, _("The file is not readable text."))])
     try:
         dialect: Any = csv.Sniffer().sniff(text[:4096], delimiters=DELIMITERS)
     except csv.Error:
         dialect = csv.excel
-    reader = csv.DictReader(io.StringIO(text), dialect=dialect)
-    header = [name.strip().lower() for name in reader.fieldnames or []]
-    missing = [name for name in required if name not in header]
-    if missing:
-        columns = ", ".join(missing)
-        message = _("The first line must name the columns %(columns)s.", columns=columns)
-        fail("bad_csv", details=[problem(1, message)])
-    rows = []
-    for cells in reader:
-        if len(rows) == max_rows:
-            fail("bad_csv", details=[problem(max_rows + 2, _("The file has too many lines."))])
-        rows.append(
-            CsvRow(
-                reader.line_num,
-                {k.strip().lower(): (v or "").strip() for k, v in cells.items() if k},
+    return io.StringIO(text), dialect
+
+
+def lines(data: bytes, code: str = "bad_csv") -> Iterator[tuple[int, list[str]]]:
+    """Each line of a CSV file: its number and its stripped cells. `code` (with the line) if
+    the file is not text or a line is not valid CSV."""
+    text, dialect = _reader_of(data, code)
+    reader = csv.reader(text, dialect=dialect)
+    try:
+        for row in reader:
+            yield reader.line_num, [cell.strip() for cell in row]
+    except csv.Error:
+        fail(code, details=[problem(reader.line_num, _("This line is not valid CSV."))])
+
+
+def read_rows(data: bytes, required: Iterable[str], max_rows: int) -> list[CsvRow]:
+    """The rows of a CSV file whose header names at least the `required` columns.
+
+    `bad_csv` if the file is not text or not valid CSV, lacks a required column, has no rows
+    or more than `max_rows` of them.
+    """
+    text, dialect = _reader_of(data, "bad_csv")
+    reader = csv.DictReader(text, dialect=dialect)
+    try:
+        header = [name.strip().lower() for name in reader.fieldnames or []]
+        missing = [name for name in required if name not in header]
+        if missing:
+            columns = ", ".join(missing)
+            message = _("The first line must name the columns %(columns)s.", columns=columns)
+            fail("bad_csv", details=[problem(1, message)])
+        rows = []
+        for cells in reader:
+            if len(rows) == max_rows:
+                message = _("The file has too many lines.")
+                fail("bad_csv", details=[problem(max_rows + 2, message)])
+            rows.append(
+                CsvRow(
+                    reader.line_num,
+                    {k.strip().lower(): (v or "").strip() for k, v in cells.items() if k},
+                )
             )
-        )
+    except csv.Error:
+        fail("bad_csv", details=[problem(reader.line_num, _("This line is not valid CSV."))])
     if not rows:
         fail("bad_csv", details=[problem(2, _("The file has no lines below its header."))])
     return rows

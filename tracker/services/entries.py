@@ -10,7 +10,9 @@ time here, so they date and classify it alike:
 | `RECORD_KIND[kind]` | approved records (claims: pending too) | record | the record's end date |
 
 Online time thus lands in the months it was watched. For the archive table an online entry
-keeps its parts, one per courseware, oldest first.
+keeps its parts, one per courseware, oldest first. The time of a courseware with a published
+exam makes entries of its own, which carry the day the person passed that exam (or
+`NOT_PASSED`): the core decides whether the rule set lets it count.
 
 A few set-based queries serve one person or a whole unit alike (`who` is a condition on
 `User`); the core (`tracker.core.archive`) then decides what counts.
@@ -19,7 +21,7 @@ A few set-based queries serve one person or a whole unit alike (`who` is a condi
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
@@ -31,6 +33,7 @@ from sqlalchemy import (
     ColumnElement,
     Row,
     Select,
+    and_,
     case,
     cast,
     extract,
@@ -40,11 +43,13 @@ from sqlalchemy import (
 )
 
 from tracker import clock
-from tracker.core.archive import Entry
+from tracker.core.archive import NOT_PASSED, Entry
 from tracker.core.rules import RECORD_KIND
 from tracker.extensions import db
 from tracker.models import (
     Courseware,
+    Exam,
+    ExamAttempt,
     LearningRecord,
     SessionCredit,
     Training,
@@ -165,6 +170,29 @@ def _subject_code(
     return case(*whens, else_=0), subjects
 
 
+def _exam_items() -> list[int]:
+    """The courseware items with a published exam, in order of id."""
+    rows = rows_of(
+        select(Exam.courseware_id).where(Exam.courseware_id.is_not(None), Exam.published.is_(True))
+    )
+    return sorted(item_id for (item_id,) in rows)
+
+
+def _passes(who: ColumnElement[bool], items: list[int]) -> dict[tuple[int, int], date]:
+    """The day (organisation's time zone) each person first passed each item's exam."""
+    if not items:
+        return {}
+    first = func.min(ExamAttempt.finished_at)
+    rows = rows_of(
+        select(ExamAttempt.user_id, Exam.courseware_id, first)
+        .join(Exam, Exam.id == ExamAttempt.exam_id)
+        .join(User, User.id == ExamAttempt.user_id)
+        .where(who, ExamAttempt.passed.is_(True), Exam.courseware_id.in_(items))
+        .group_by(ExamAttempt.user_id, Exam.courseware_id)
+    )
+    return {(user_id, item_id): clock.local_day(at) for user_id, item_id, at in rows}
+
+
 def _month_of(day: ColumnElement[date]) -> ColumnElement[Any]:
     """The calendar month of a date column, as the database computes it fastest (PostgreSQL's
     EXTRACT gives a numeric, slower to group by than date_part's double)."""
@@ -186,30 +214,46 @@ def _online(found: Gathered, who: ColumnElement[bool], years: range, sources: bo
     sc = SessionCredit
     month = _month_of(sc.day)
     raw_ms = cast(func.sum(sc.raw_ms), BigInteger)
+    exam_items = _exam_items()
+    passes = _passes(who, exam_items)
+
+    def passed_on(user_id: int, item_id: int) -> date | None:
+        return passes.get((user_id, item_id), NOT_PASSED) if item_id else None
+
     if not sources:
         # One row per entry, grouped by the database, then put in order of person. The grouping
         # is a materialised CTE: asked for both at once, PostgreSQL sorted the year's credits
         # before grouping them, which took longer than sorting the groups. The subject comes
         # as a number from a CASE over the catalogue's ids: cheaper to group by than its name,
         # and than joining every credit to the catalogue.
+        # An item with an exam is grouped on its own (its id; 0 for the rest of the catalogue).
         code, subjects = _subject_code(sc.courseware_id)
+        exam_item = (
+            case((sc.courseware_id.in_(exam_items), sc.courseware_id), else_=0)
+            if exam_items
+            else None
+        )
+        extra = [e for e in (code, exam_item) if e is not None]
         grouped = (
             select(
                 sc.user_id.label("user_id"),
                 raw_ms.label("raw_ms"),
                 func.min(sc.day).label("day"),
                 (literal(0) if code is None else code).label("subject"),
+                (literal(0) if exam_item is None else exam_item).label("exam_item"),
             )
             .join(User, User.id == sc.user_id)
             .where(who, sc.year.in_(years), sc.raw_ms > 0)
-            .group_by(sc.user_id, sc.year, month, *([] if code is None else [code]))
+            .group_by(sc.user_id, sc.year, month, *extra)
             .cte("online")
             .prefix_with("MATERIALIZED", dialect="postgresql")
         )
         rows = rows_of(select(grouped).order_by(grouped.c.user_id))
         entries = found.entries
-        for user_id, raw, day, number in rows:
-            entries[user_id].append(Entry("online", day, raw, subjects[number]))
+        for user_id, raw, day, number, item_id in rows:
+            entries[user_id].append(
+                Entry("online", day, raw, subjects[number], "", passed_on(user_id, item_id))
+            )
         return
     # The archive table: per courseware and month, with the last day watched, merged here.
     rows = rows_of(
@@ -236,7 +280,8 @@ def _online(found: Gathered, who: ColumnElement[bool], years: range, sources: bo
             )
         )
     }
-    merged: dict[tuple[int, int, int, str | None], list[Part]] = defaultdict(list)
+    exam_set = set(exam_items)
+    merged: dict[tuple[int, int, int, str | None, int], list[Part]] = defaultdict(list)
     for user_id, year, item_id, raw, day, last_beat in rows:
         item = items[item_id]
         end = min(clock.local_day(last_beat), date(year, 12, 31))
@@ -250,15 +295,57 @@ def _online(found: Gathered, who: ColumnElement[bool], years: range, sources: bo
             end,
             item.subject,
         )
-        merged[user_id, year, day.month, item.subject].append(Part(source, raw))
-    for (user_id, year, month_no, subject), parts in merged.items():
+        exam_item = item_id if item_id in exam_set else 0
+        merged[user_id, year, day.month, item.subject, exam_item].append(Part(source, raw))
+    for (user_id, year, month_no, subject, exam_item), parts in merged.items():
         parts.sort(key=lambda part: (part.source.start_date, part.source.source_id))
-        ref = f"online:{year}-{month_no:02d}:{subject or ''}"
+        ref = f"online:{year}-{month_no:02d}:{subject or ''}" + (
+            f":{exam_item}" if exam_item else ""
+        )
         raw = sum(part.raw_ms for part in parts)
         found.entries[user_id].append(
-            Entry("online", parts[0].source.start_date, raw, subject, ref)
+            Entry(
+                "online",
+                parts[0].source.start_date,
+                raw,
+                subject,
+                ref,
+                passed_on(user_id, exam_item),
+            )
         )
         found.parts[ref] = parts
+
+
+def _records_in(who: ColumnElement[bool], years: range, statuses: tuple[str, ...]) -> Any:
+    """The records of `who` in `statuses` that the archive dates inside `years`."""
+    lr = LearningRecord
+    return and_(who, lr.status.in_(statuses), lr.end_date.between(*_dates(years)))
+
+
+def approved_records_ms(
+    user_ids: Iterable[int], years: range, kinds: Iterable[str]
+) -> dict[tuple[int, int], dict[str, int]]:
+    """Approved self-reported time of the archive `kinds` per (user, year) and kind, dated as
+    the archive dates it (for the player's yearly figure beside the courseware time)."""
+    record_kinds = [k for k, kind in RECORD_KIND.items() if kind in set(kinds)]
+    user_ids = sorted(set(user_ids))
+    found: dict[tuple[int, int], dict[str, int]] = {}
+    if not record_kinds or not user_ids or not years:
+        return found
+    lr = LearningRecord
+    year = extract("year", lr.end_date)
+    for user_id, record_year, record_kind, ms in db.session.execute(
+        select(lr.user_id, year, lr.kind, cast(func.sum(lr.approved_ms), BigInteger))
+        .where(
+            _records_in(lr.user_id.in_(user_ids), years, ("approved",)),
+            lr.kind.in_(record_kinds),
+        )
+        .group_by(lr.user_id, year, lr.kind)
+    ):
+        kind = RECORD_KIND[record_kind]
+        totals = found.setdefault((user_id, int(record_year)), {})
+        totals[kind] = totals.get(kind, 0) + int(ms or 0)
+    return found
 
 
 def _records(
@@ -272,7 +359,7 @@ def _records(
     records = rows_of(
         select(lr.id, lr.user_id, lr.kind, lr.subject, lr.end_date, raw, *detail)
         .join(User, User.id == lr.user_id)
-        .where(who, lr.status.in_(statuses), lr.end_date.between(*_dates(years)))
+        .where(_records_in(who, years, statuses))
         .order_by(lr.user_id)
     )
     entries = found.entries

@@ -131,16 +131,20 @@ def evaluate(
         return _view(found)
 
 
-def ratings(target: str, target_ids: Collection[int]) -> dict[int, Rating]:
-    """Average and count per item or training (those without evaluations are left out)."""
+def ratings(
+    target: str, target_ids: Collection[int], raters: ColumnElement[bool] | None = None
+) -> dict[int, Rating]:
+    """Average and count per item or training (those without evaluations are left out);
+    `raters`: only the evaluations of the users it selects (a unit report's members)."""
     if not target_ids:
         return {}
     column = _column(target)
-    rows = db.session.execute(
-        select(column, func.avg(Evaluation.rating), func.count())
-        .where(column.in_(list(target_ids)))
-        .group_by(column)
+    query = select(column, func.avg(Evaluation.rating), func.count()).where(
+        column.in_(list(target_ids))
     )
+    if raters is not None:
+        query = query.join(User, User.id == Evaluation.user_id).where(raters)
+    rows = db.session.execute(query.group_by(column))
     return {target_id: Rating(round(float(avg), 2), n) for target_id, avg, n in rows}
 
 

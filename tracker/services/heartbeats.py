@@ -19,6 +19,7 @@ from tracker.core.crediting import (
     restart_interval,
     status_of,
 )
+from tracker.core.rules import CapGroup
 from tracker.errors import TrackerError
 from tracker.extensions import db
 from tracker.models import Courseware, Unit, User
@@ -88,10 +89,9 @@ class BeatResult:
 # ---------------------------------------------------------------- one batch
 
 
-def year_cap_ms(user: User | _Member) -> int | None:
-    """The user's yearly cap on online time, if the rule set has one."""
-    group = rule_set_for(user).cap_group("online")  # type: ignore[arg-type]
-    return group.cap_ms if group else None
+def online_cap(user: User | _Member) -> CapGroup | None:
+    """The user's yearly cap group of online time, if the rule set has one."""
+    return rule_set_for(user).cap_group("online")  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)
@@ -101,8 +101,8 @@ class _Member:
     unit: Unit | None
 
 
-def _lock_users(user_ids: Iterable[int]) -> dict[int, int | None]:
-    """Lock the users' rows; the yearly cap of each one that is active."""
+def _lock_users(user_ids: Iterable[int]) -> dict[int, CapGroup | None]:
+    """Lock the users' rows; the online cap group of each one that is active."""
     # Every crediting transaction locks its users' rows first, in id order, so opens,
     # heartbeats and closes of one user never interleave and two batches never deadlock
     # (SQLite serialises all writers anyway). Plain rows: ORM objects cost more than the rest.
@@ -113,11 +113,11 @@ def _lock_users(user_ids: Iterable[int]) -> dict[int, int | None]:
         .order_by(users.c.id)
         .with_for_update()
     ).all()
-    caps: dict[int | None, int | None] = {}
+    caps: dict[int | None, CapGroup | None] = {}
     for _id, unit_id in rows:
         if unit_id not in caps:
             unit = db.session.get(Unit, unit_id) if unit_id is not None else None
-            caps[unit_id] = year_cap_ms(_Member(unit))
+            caps[unit_id] = online_cap(_Member(unit))
     return {user_id: caps[unit_id] for user_id, unit_id in rows}
 
 
@@ -161,6 +161,7 @@ def credit_batch(
     totals = RunningTotals(tz).load(
         ((s.user_id, s.courseware_id) for s in sessions.values()),
         ((u, y) for u in caps for y in years),
+        {kind for group in caps.values() if group for kind in group.kinds},
     )
     touched: dict[str, SessionState] = {}
     outcomes: list[BeatResult | TrackerError] = []
@@ -200,7 +201,7 @@ def _advance(
     session: SessionState,
     request: BeatRequest,
     totals: RunningTotals,
-    year_cap: int | None,
+    online: CapGroup | None,
     base_interval_ms: int,
 ) -> BeatResult:
     now, beat = request.received_at, request.beat
@@ -210,9 +211,7 @@ def _advance(
     error = _refusal(session, now, interval, request.backlog_ms, request.close)
     if error is not None:
         raise TrackerError(error)
-    standing = totals.standing(
-        session.user_id, session.courseware_id, session.item_cap_ms, year_cap
-    )
+    standing = totals.standing(session.user_id, session.courseware_id, session.item_cap_ms, online)
     credit, accepted = NO_CREDIT, False
     if beat is not None and not session.ended:
         if session.values["socket_id"] != request.socket_id:

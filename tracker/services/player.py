@@ -23,7 +23,7 @@ from tracker.live.store import LiveSessionStore, Presence
 from tracker.models import Courseware, User, WatchSession
 from tracker.services import transaction
 from tracker.services.group_commit import BatchStats, GroupCommit
-from tracker.services.heartbeats import BeatIn, BeatRequest, BeatResult, credit_batch, year_cap_ms
+from tracker.services.heartbeats import BeatIn, BeatRequest, BeatResult, credit_batch, online_cap
 from tracker.services.running_totals import LiveView, RunningTotals
 
 __all__ = ["BeatIn", "BeatResult", "LiveView", "OpenResult"]
@@ -124,9 +124,12 @@ def open_session(principal: Principal, courseware_id: int, socket_id: str | None
                 interval_ms=interval,
             )
         )
-        totals = RunningTotals(tz).load([(user.id, item.id)], [(user.id, year_of(now, tz))])
+        group = online_cap(user)
+        totals = RunningTotals(tz).load(
+            [(user.id, item.id)], [(user.id, year_of(now, tz))], group.kinds if group else ()
+        )
         cap_ms = hours_to_ms(float(item.hours_limit))
-        standing = totals.standing(user.id, item.id, cap_ms, year_cap_ms(user))
+        standing = totals.standing(user.id, item.id, cap_ms, group)
         view = totals.view(user.id, item.id, standing, now)
         status = status_of(False, standing, view.year)
     # After the commit, only plain values: touching ORM objects now would reload them.

@@ -21,6 +21,7 @@ from tracker.services import transaction
 from tracker.services.access import may_see
 from tracker.services.audit import log_action
 from tracker.services.entries import year_entries
+from tracker.services.notices import notify
 from tracker.services.rules import rule_set_for
 from tracker.services.scope import admin_scope
 from tracker.services.uploads import Upload, stored
@@ -334,6 +335,10 @@ def review_record(
             record.id,
             old=old,
             new=_review_state(record),
+        )
+        outcome = {"approved_ms": approved_ms} if target == "approved" else {"note": note}
+        notify(
+            record.user_id, f"record_{target}", record_id=record.id, title=record.title, **outcome
         )
         db.session.flush()
         return _one_view(record)

@@ -1,19 +1,24 @@
-"""Compliance per unit and year: everyone's completed, effective and remaining time."""
+"""Compliance per unit and year: everyone's completed, effective and remaining time, their
+exams, and how the members rated the year's trainings they attended."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from itertools import accumulate
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, func, select
 
 from tracker.core.archive import total_year
 from tracker.core.compliance import Compliance, year_compliance
+from tracker.core.exams import ExamTally, tally
 from tracker.errors import fail
 from tracker.extensions import db
-from tracker.models import Unit, User
+from tracker.models import Training, TrainingParticipant, Unit, User
 from tracker.services import large_read
 from tracker.services.entries import gather, rows_of
+from tracker.services.evaluations import Rating, ratings
+from tracker.services.exams.results import exam_results
 from tracker.services.rules import rules_by_unit
 from tracker.services.scope import AdminScope
 from tracker.services.units import unit_members
@@ -33,6 +38,7 @@ class MemberRow:
     rule_set: str
     total_ms: int
     compliance: Compliance
+    exams: ExamTally
 
 
 @dataclass(frozen=True)
@@ -45,6 +51,17 @@ class MonthPoint:
 
 
 @dataclass(frozen=True)
+class TrainingRating:
+    """A training of the year that members attended, and how those members rated it."""
+
+    training_id: int
+    title: str
+    end_date: date
+    attendees: int  # members whose attendance was confirmed
+    rating: Rating  # the members' evaluations (average None: nobody rated it)
+
+
+@dataclass(frozen=True)
 class UnitReport:
     """A unit's year."""
 
@@ -53,6 +70,7 @@ class UnitReport:
     year: int
     rows: tuple[MemberRow, ...]
     months: tuple[MonthPoint, ...]
+    trainings: tuple[TrainingRating, ...]  # by end date, then title
 
     @property
     def members(self) -> int:
@@ -64,6 +82,11 @@ class UnitReport:
         """How many members meet their target and minimums."""
         return sum(row.compliance.compliant for row in self.rows)
 
+    @property
+    def exams(self) -> ExamTally:
+        """The members' exams together."""
+        return sum((row.exams for row in self.rows), ExamTally())
+
 
 def unit_report(
     scope: AdminScope, unit_id: int, year: int, sort: str = "name", descending: bool = False
@@ -73,9 +96,10 @@ def unit_report(
     unit = db.session.get(Unit, unit_id)
     if unit is None or not scope.covers_unit(unit_id):
         fail("unit_not_found")
+    who = unit_members(unit_id)
     with large_read():
         # Only the rows leave: the entries are freed before the garbage collector runs again.
-        rows, cumulative = _member_rows(unit_members(unit_id), year)
+        rows, cumulative = _member_rows(who, year)
     months = tuple(
         MonthPoint(
             month,
@@ -87,11 +111,43 @@ def unit_report(
         )
         for month in range(1, 13)
     )
-    return UnitReport(unit.id, unit.name, year, tuple(_sorted(rows, sort, descending)), months)
+    return UnitReport(
+        unit.id,
+        unit.name,
+        year,
+        tuple(_sorted(rows, sort, descending)),
+        months,
+        _training_ratings(who, year),
+    )
+
+
+def _training_ratings(who: ColumnElement[bool], year: int) -> tuple[TrainingRating, ...]:
+    tr, tp = Training, TrainingParticipant
+    held = rows_of(
+        select(tr.id, tr.title, tr.end_date, func.count())
+        .join(tp, tp.training_id == tr.id)
+        .join(User, User.id == tp.user_id)
+        .where(
+            who, tp.status == "confirmed", tr.end_date.between(date(year, 1, 1), date(year, 12, 31))
+        )
+        .group_by(tr.id, tr.title, tr.end_date)
+        .order_by(tr.end_date, tr.title, tr.id)
+    )
+    rated = ratings("training", [row[0] for row in held], raters=who)
+    return tuple(
+        TrainingRating(
+            training_id, title, end_date, attendees, rated.get(training_id, Rating(None, 0))
+        )
+        for training_id, title, end_date, attendees in held
+    )
 
 
 def _member_rows(who: ColumnElement[bool], year: int) -> tuple[list[MemberRow], list[list[int]]]:
     """Each member's year, and their effective time to the end of each month."""
+    # First, since it hands in overdue attempts: a pass they make counts in the entries too.
+    exams: dict[int, list[bool]] = {}
+    for result in exam_results(who, [year]):
+        exams.setdefault(result.user_id, []).append(result.passed)
     rules = rules_by_unit()
     names = dict(db.session.execute(select(Unit.id, Unit.name)).all())
     members = rows_of(
@@ -114,6 +170,7 @@ def _member_rows(who: ColumnElement[bool], year: int) -> tuple[list[MemberRow], 
                 rule_set.id,
                 summary.raw_ms,
                 year_compliance(rule_set, user.role, summary.effective_ms, summary.by_subject),
+                tally(exams.get(user.id, ())),
             )
         )
         cumulative.append(list(accumulate(summary.by_month)))
@@ -130,3 +187,9 @@ def _sorted(rows: list[MemberRow], sort: str, descending: bool) -> list[MemberRo
         "compliant": lambda r: (r.compliance.compliant, r.compliance.remaining_ms),
     }
     return sorted(rows, key=keys.get(sort, keys["name"]), reverse=descending)
+
+
+def members_year(who: ColumnElement[bool], year: int) -> list[MemberRow]:
+    """The year of every user matching `who` under their own rule set, as the report has it."""
+    with large_read():
+        return _member_rows(who, year)[0]

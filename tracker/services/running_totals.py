@@ -13,9 +13,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from tracker.core.calendar import credit_day, year_of
 from tracker.core.crediting import Credit, SessionClock, Standing
-from tracker.core.rules import hours_to_ms
+from tracker.core.rules import CapGroup, hours_to_ms
 from tracker.extensions import db
 from tracker.models import ItemProgress, OnlineYearTotal, SessionCredit
+from tracker.services.entries import approved_records_ms
 
 
 @dataclass(frozen=True)
@@ -97,15 +98,29 @@ class RunningTotals:
         self.years: dict[int, dict[int, list[int]]] = {}  # user -> year -> [raw, effective]
         # What this transaction adds to ledger entries: (session, year) -> [raw, effective].
         self.credits: dict[tuple[str, int], list[int]] = {}
+        # Approved self-reported time that shares the online cap: user -> year -> kind -> ms.
+        self.beside: dict[int, dict[int, dict[str, int]]] = {}
+        self._groups: dict[int, CapGroup | None] = {}
         self._changed_items: set[tuple[int, int]] = set()
         self._changed_years: set[tuple[int, int]] = set()
         self._sessions: dict[str, SessionState] = {}
 
     def load(
-        self, items: Iterable[tuple[int, int]], users_years: Iterable[tuple[int, int]]
+        self,
+        items: Iterable[tuple[int, int]],
+        users_years: Iterable[tuple[int, int]],
+        beside_kinds: Iterable[str] = (),
     ) -> RunningTotals:
-        """Read the running totals of these (user, item) and (user, year) keys."""
+        """Read the running totals of these (user, item) and (user, year) keys, and the
+        approved self-reported time of `beside_kinds` (those sharing a cap with online time)."""
         items, users_years = set(items), set(users_years)
+        kinds = set(beside_kinds) - {"online"}
+        if users_years and kinds:
+            years = sorted({year for _user, year in users_years})
+            users = {user for user, _year in users_years}
+            found = approved_records_ms(users, range(years[0], years[-1] + 1), kinds)
+            for (user, year), by_kind in found.items():
+                self.beside.setdefault(user, {})[year] = by_kind
         ip, oy = ItemProgress.__table__, OnlineYearTotal.__table__
         if items:
             for r in db.session.execute(
@@ -121,13 +136,27 @@ class RunningTotals:
                 self.years.setdefault(r.user_id, {})[r.year] = [r.raw_ms, r.effective_ms]
         return self
 
-    def standing(self, user_id: int, courseware_id: int, cap_ms: int, year_cap: int | None):
-        """The standing caps are checked against."""
+    def _beside_ms(self, user_id: int, year: int) -> int:
+        """Approved self-reported time of `year` in the user's online cap group."""
+        group = self._groups.get(user_id)
+        if group is None:
+            return 0
+        found = self.beside.get(user_id, {}).get(year, {})
+        return sum(ms for kind, ms in found.items() if kind in group.kinds)
+
+    def standing(self, user_id: int, courseware_id: int, cap_ms: int, group: CapGroup | None):
+        """The standing caps are checked against: the year's effective online time counts the
+        approved self-reported time of its cap group too, as the archive does."""
+        self._groups[user_id] = group
+        years = set(self.beside.get(user_id, {})) | set(self.years.get(user_id, {}))
         return Standing(
             item_credited_ms=self.progress.get((user_id, courseware_id), 0),
             item_cap_ms=cap_ms,
-            year_effective_ms={y: t[1] for y, t in self.years.get(user_id, {}).items()},
-            year_cap_ms=year_cap,
+            year_effective_ms={
+                y: self.years.get(user_id, {}).get(y, [0, 0])[1] + self._beside_ms(user_id, y)
+                for y in years
+            },
+            year_cap_ms=group.cap_ms if group else None,
         )
 
     def view(self, user_id: int, courseware_id: int, standing: Standing, now: datetime):
@@ -138,8 +167,10 @@ class RunningTotals:
             item_credited_ms=standing.item_credited_ms,
             item_cap_ms=standing.item_cap_ms,
             year=year,
-            year_effective_ms=standing.year_effective(year),
-            year_raw_ms=self.years.get(user_id, {}).get(year, [0, 0])[0],
+            # The archive counts at most the cap of the group, whatever came first.
+            year_effective_ms=_within(standing.year_effective(year), standing.year_cap_ms),
+            year_raw_ms=self.years.get(user_id, {}).get(year, [0, 0])[0]
+            + self._beside_ms(user_id, year),
             year_cap_ms=standing.year_cap_ms,
         )
 
@@ -196,6 +227,10 @@ class RunningTotals:
             "raw_ms": raw,
             "effective_ms": effective,
         }
+
+
+def _within(ms: int, cap_ms: int | None) -> int:
+    return ms if cap_ms is None else min(ms, cap_ms)
 
 
 def upsert(table: Table, rows: list[dict[str, Any]], add: bool = False) -> None:

@@ -12,7 +12,7 @@ from tracker.clock import this_year
 from tracker.errors import fail
 from tracker.exports.document import archive_document, report_document
 from tracker.exports.pdf import archive_pdf
-from tracker.exports.tables import archive_csv, archive_xlsx, report_xlsx
+from tracker.exports.tables import archive_csv, archive_xlsx, report_csv, report_xlsx
 from tracker.services import units as org
 from tracker.services.archive import build_archive
 from tracker.services.reports import SORT_KEYS, unit_report
@@ -93,14 +93,20 @@ def admin_reports() -> Any:
     )
 
 
-@bp.get("/admin/reports/export.xlsx")
+REPORT_EXPORTS = {"csv": (report_csv, EXPORTS["csv"][1]), "xlsx": (report_xlsx, EXPORTS["xlsx"][1])}
+
+
+@bp.get("/admin/reports/export.<fmt>")
 @admin_page
-def admin_report_export() -> Any:
+def admin_report_export(fmt: str) -> Any:
+    if fmt not in REPORT_EXPORTS:
+        fail("not_found")
     doc = _report()
     if doc is None:
         fail("unit_not_found")
+    render, mimetype = REPORT_EXPORTS[fmt]
     return Response(
-        report_xlsx(doc),
-        mimetype=EXPORTS["xlsx"][1],
-        headers={"Content-Disposition": f'attachment; filename="report-{doc["year"]}.xlsx"'},
+        render(doc),
+        mimetype=mimetype,
+        headers={"Content-Disposition": f'attachment; filename="report-{doc["year"]}.{fmt}"'},
     )

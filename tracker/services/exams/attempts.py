@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.exc import IntegrityError
 
 from tracker.clock import now
@@ -30,7 +30,7 @@ from tracker.core.exams import (
 )
 from tracker.errors import fail
 from tracker.extensions import db
-from tracker.models import Certificate, Exam, ExamAttempt, ExamChoice, ExamQuestion
+from tracker.models import Certificate, Exam, ExamAttempt, ExamChoice, ExamQuestion, User
 from tracker.services import transaction
 from tracker.services.certificates import issue_for_exam
 from tracker.services.completion import completed_courseware
@@ -119,8 +119,13 @@ def _finish(attempt: ExamAttempt, exam: Exam, status: str, at: datetime) -> None
         issue_for_exam(exam_view(exam), attempt, result.percent, at)
 
 
-def close_overdue(user_id: int | None = None, exam_id: int | None = None) -> int:
-    """Hand in every open attempt whose deadline has passed, with its saved answers."""
+def close_overdue(
+    user_id: int | None = None,
+    exam_id: int | None = None,
+    who: ColumnElement[bool] | None = None,
+) -> int:
+    """Hand in every open attempt whose deadline has passed, with its saved answers (only the
+    user's, the exam's, or those of the users `who` selects, if given)."""
     at = now()
     with transaction():
         query = select(ExamAttempt).where(
@@ -128,6 +133,8 @@ def close_overdue(user_id: int | None = None, exam_id: int | None = None) -> int
         )
         if user_id is not None:
             query = query.where(ExamAttempt.user_id == user_id)
+        if who is not None:
+            query = query.where(ExamAttempt.user_id.in_(select(User.id).where(who)))
         if exam_id is not None:
             query = query.where(ExamAttempt.exam_id == exam_id)
         overdue = list(db.session.scalars(query.with_for_update()))

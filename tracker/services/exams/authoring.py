@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from tracker.auth import Principal
@@ -186,9 +187,11 @@ def update_exam(actor_id: int, exam_id: int, fields: dict[str, Any]) -> ExamView
         for name, value in columns.items():
             setattr(exam, name, value)
         if exam.requires_completion and exam.courseware_id is None:
-            fail("bad_payload", details=[{"field": "requires_completion", "problem": "no item"}])
+            message = _("Only the exam of a courseware item can wait for the item's hours.")
+            fail("bad_payload", details=[{"field": "requires_completion", "problem": message}])
         if exam.courseware_id is None and exam.subject is None:
-            fail("bad_payload", details=[{"field": "subject", "problem": "required"}])
+            message = _("A stand-alone exam needs a subject.")
+            fail("bad_payload", details=[{"field": "subject", "problem": message}])
         _check_ready(exam)
         changed = {name for name in columns if old[name] != getattr(exam, name)}
         if changed:

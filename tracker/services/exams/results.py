@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, time
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, exists, func, select
+from sqlalchemy.orm import aliased
 
 from tracker.auth import Principal
-from tracker.clock import local_day
+from tracker.clock import local_day, timezone
 from tracker.core.exams import percent_of
 from tracker.extensions import db
 from tracker.models import Courseware, Exam, ExamAttempt, User
+from tracker.services.entries import rows_of
 from tracker.services.exams.attempts import close_overdue
 from tracker.services.exams.authoring import load_exam
 from tracker.services.exams.views import AttemptRow, Outcome
@@ -25,6 +28,7 @@ class ExamResult:
 
     user_id: int
     exam_id: int
+    title: str
     courseware_id: int | None
     subject: str | None
     year: int
@@ -34,43 +38,63 @@ class ExamResult:
     best_percent: float
 
 
-def exam_results(user_ids: Collection[int], years: Collection[int]) -> list[ExamResult]:
-    """The exams the users took, dated in `years`: the archive's "exams taken, pass rate" and
-    the rule "a public subject counts once its exam is passed" read these."""
-    if not user_ids or not years:
+def exam_results(who: ColumnElement[bool], years: Collection[int]) -> list[ExamResult]:
+    """The exams the users `who` selects took, dated in `years` by the hand-in that decided
+    them (the pass, else the latest), in the organisation's time zone: the archive's "exams
+    taken, pass rate" (`tracker.core.exams.tally`) and the unit report read these."""
+    if not years:
         return []
-    close_overdue()
-    rows = db.session.execute(
-        select(ExamAttempt, Exam.courseware_id, func.coalesce(Exam.subject, Courseware.subject))
-        .join(Exam, Exam.id == ExamAttempt.exam_id)
-        .outerjoin(Courseware, Courseware.id == Exam.courseware_id)
-        .where(ExamAttempt.user_id.in_(list(user_ids)), ExamAttempt.status != "open")
-        .order_by(ExamAttempt.user_id, ExamAttempt.exam_id, ExamAttempt.number)
-    ).all()
-    grouped: dict[tuple[int, int], list[tuple[ExamAttempt, int | None, str | None]]] = {}
-    for attempt, courseware_id, subject in rows:
-        grouped.setdefault((attempt.user_id, attempt.exam_id), []).append(
-            (attempt, courseware_id, subject)
+    close_overdue(who=who)
+    a, recent = ExamAttempt, aliased(ExamAttempt)
+    # Only exams with a hand-in since the first year began can be decided in `years`.
+    since = datetime.combine(date(min(years), 1, 1), time(), timezone())
+    rows = rows_of(
+        select(
+            a.user_id,
+            a.exam_id,
+            a.finished_at,
+            a.passed,
+            a.earned,
+            a.possible,
+            Exam.title,
+            Exam.courseware_id,
+            func.coalesce(Exam.subject, Courseware.subject),
         )
+        .join(Exam, Exam.id == a.exam_id)
+        .join(User, User.id == a.user_id)
+        .outerjoin(Courseware, Courseware.id == Exam.courseware_id)
+        .where(
+            who,
+            a.status != "open",
+            exists().where(
+                recent.user_id == a.user_id,
+                recent.exam_id == a.exam_id,
+                recent.finished_at >= since,
+            ),
+        )
+        .order_by(a.user_id, a.exam_id, a.number)
+    )
+    grouped: dict[tuple[int, int], list[Any]] = {}
+    for row in rows:
+        grouped.setdefault((row.user_id, row.exam_id), []).append(row)
     results = []
     for (user_id, exam_id), tries in grouped.items():
-        attempts = [a for a, _, _ in tries]
-        decisive = next((a for a in attempts if a.passed), attempts[-1])
+        decisive = next((t for t in tries if t.passed), tries[-1])
         day = local_day(decisive.finished_at)
         if day.year not in years:
             continue
-        _, courseware_id, subject = tries[0]
         results.append(
             ExamResult(
                 user_id=user_id,
                 exam_id=exam_id,
-                courseware_id=courseware_id,
-                subject=subject,
+                title=decisive.title,
+                courseware_id=decisive.courseware_id,
+                subject=decisive[-1],
                 year=day.year,
                 day=day,
-                attempts=len(attempts),
+                attempts=len(tries),
                 passed=decisive.passed is True,
-                best_percent=max(percent_of(a.earned or 0, a.possible or 0) for a in attempts),
+                best_percent=max(percent_of(t.earned or 0, t.possible or 0) for t in tries),
             )
         )
     return results

@@ -7,7 +7,6 @@ true_false, 单选 / 多选 / 判断), question, choices A to H, answer (letters
 
 from __future__ import annotations
 
-import csv
 import io
 import re
 import zipfile
@@ -18,8 +17,8 @@ from flask_babel import gettext as _
 
 from tracker.core.exams import MAX_CHOICES, MAX_POINTS, MAX_QUESTIONS, MULTIPLE, SINGLE, TRUE_FALSE
 from tracker.errors import fail
+from tracker.services.csvfile import lines, problem
 from tracker.services.exams.authoring import FALSE, TRUE, QuestionDraft
-from tracker.services.uploads import decode_text
 
 MAX_SHEET_BYTES = 1024 * 1024
 MAX_UNPACKED_BYTES = 20 * 1024 * 1024  # an XLSX is a zip: refuse one that unpacks to more
@@ -65,12 +64,8 @@ HEADERS = {
 _SPLIT = re.compile(r"[\s,，、;；/]+")
 
 
-def _problem(line: int, message: str) -> dict[str, Any]:
-    return {"line": line, "problem": message}
-
-
 def _refuse(line: int, message: str) -> None:
-    fail("bad_sheet", details=[_problem(line, message)])
+    fail("bad_sheet", details=[problem(line, message)])
 
 
 def _cell(value: Any) -> str:
@@ -82,19 +77,8 @@ def _cell(value: Any) -> str:
 
 
 def _csv_rows(data: bytes) -> Iterator[tuple[int, list[str]]]:
-    text = decode_text(data)
-    if text is None:
-        _refuse(1, _("The file is not readable text."))
-    try:
-        dialect: Any = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
-    reader = csv.reader(io.StringIO(text), dialect=dialect)
-    try:
-        for row in reader:
-            yield reader.line_num, [_cell(v) for v in row[:MAX_COLUMNS]]
-    except csv.Error:
-        _refuse(reader.line_num, _("This line is not valid CSV."))
+    for line, cells in lines(data, "bad_sheet"):
+        yield line, cells[:MAX_COLUMNS]
 
 
 def _xlsx_rows(data: bytes) -> Iterator[tuple[int, list[str]]]:
@@ -151,9 +135,9 @@ def _choices(values: dict[str, str], line: int) -> tuple[list[str], list[dict[st
     while texts and not texts[-1]:
         texts.pop()
     if any(not t for t in texts):
-        return [], [_problem(line, _("Leave no gap between choices."))]
+        return [], [problem(line, _("Leave no gap between choices."))]
     if any(len(t) > 500 for t in texts):
-        return [], [_problem(line, _("A choice is longer than 500 characters."))]
+        return [], [problem(line, _("A choice is longer than 500 characters."))]
     return texts, []
 
 
@@ -164,7 +148,7 @@ def _row(line: int, values: dict[str, str]) -> tuple[QuestionDraft | None, list[
     problems = []
     if kind is None:
         problems.append(
-            _problem(
+            problem(
                 line,
                 _(
                     "The type “%(value)s” is not single, multiple or true_false.",
@@ -173,33 +157,31 @@ def _row(line: int, values: dict[str, str]) -> tuple[QuestionDraft | None, list[
             )
         )
     if not text:
-        problems.append(_problem(line, _("The question text is missing.")))
+        problems.append(problem(line, _("The question text is missing.")))
     elif len(text) > 2000:
-        problems.append(_problem(line, _("The question is longer than 2000 characters.")))
+        problems.append(problem(line, _("The question is longer than 2000 characters.")))
     points_text = values.get("points", "") or "1"
     points = int(points_text) if points_text.isdigit() else 0
     if not 1 <= points <= MAX_POINTS:
         problems.append(
-            _problem(line, _("The points must be a whole number from 1 to %(n)d.", n=MAX_POINTS))
+            problem(line, _("The points must be a whole number from 1 to %(n)d.", n=MAX_POINTS))
         )
     if kind is None or problems:
         return None, problems
     if kind == TRUE_FALSE:
         truth = TRUTH.get(answer.lower())
         if truth is None:
-            return None, [
-                _problem(line, _("The answer of a true/false question is true or false."))
-            ]
+            return None, [problem(line, _("The answer of a true/false question is true or false."))]
         return QuestionDraft(kind, text, points, ((TRUE, truth), (FALSE, not truth))), []
     texts, problems = _choices(values, line)
     if problems:
         return None, problems
     if len(texts) < 2:
-        return None, [_problem(line, _("A choice question needs at least two choices."))]
+        return None, [problem(line, _("A choice question needs at least two choices."))]
     right = _letters(answer)
     if right is None or max(right) >= len(texts):
         return None, [
-            _problem(
+            problem(
                 line,
                 _(
                     "The answer “%(value)s” must name choices of this row by letter (A–%(last)s).",
@@ -209,7 +191,7 @@ def _row(line: int, values: dict[str, str]) -> tuple[QuestionDraft | None, list[
             )
         ]
     if kind == SINGLE and len(right) != 1:
-        return None, [_problem(line, _("A single choice question has exactly one answer."))]
+        return None, [problem(line, _("A single choice question has exactly one answer."))]
     choices = tuple((t, i in right) for i, t in enumerate(texts))
     return QuestionDraft(kind, text, points, choices), []
 

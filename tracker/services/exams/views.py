@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from tracker import wire
 from tracker.core.exams import TRUE_FALSE, Standing, percent_of
 
 
@@ -78,7 +79,7 @@ class ExamView:
             "courseware_id": self.courseware_id,
             "courseware_title": self.courseware_title,
             "subject": self.subject,
-            "hours": round(self.hours_ms / 3_600_000, 4),
+            "hours": wire.hours(self.hours_ms),
             "pass_mark": self.pass_mark,
             "time_limit_minutes": (
                 None if self.time_limit_s is None else round(self.time_limit_s / 60, 4)

@@ -19,6 +19,7 @@ from tracker.models import Training, TrainingParticipant, User
 from tracker.services import transaction
 from tracker.services.audit import log_action
 from tracker.services.csvfile import problem
+from tracker.services.notices import notify
 from tracker.services.rules import rule_set_for
 from tracker.services.scope import AdminScope, admin_scope
 from tracker.services.trainings.attendance_csv import AttendanceLine, parse_attendance
@@ -102,6 +103,13 @@ def _confirm(
             user_id=user.id,
             old=old,
             new=new,
+        )
+        notify(
+            user.id,
+            "attendance_confirmed",
+            training_id=training.id,
+            title=training.title,
+            credited_ms=participant.credited_ms,
         )
     return participant
 

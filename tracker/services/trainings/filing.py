@@ -2,26 +2,28 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import String, and_, cast, exists, literal, or_, select
 
 from tracker import clock
 from tracker.auth import Principal
 from tracker.core.rules import RuleSet, hours_to_ms
 from tracker.errors import fail
 from tracker.extensions import db
-from tracker.models import Training, TrainingParticipant, User
+from tracker.models import Notice, Training, TrainingMaterial, TrainingParticipant, User
 from tracker.services import transaction
 from tracker.services.audit import log_action
+from tracker.services.notices import notify
 from tracker.services.rules import rule_set_for, rule_sets
 from tracker.services.trainings.attendance import credit_ms
 from tracker.services.trainings.listing import (
     MONEY,
     PARTICIPANT_CATEGORIES,
+    FilingView,
     TrainingView,
     get_training,
     held_training,
@@ -116,3 +118,69 @@ def _plain(value: Any) -> Any:
 
 def _snapshot(fields: dict[str, Any]) -> dict[str, Any]:
     return {k: _plain(v) for k, v in fields.items()}
+
+
+def remind_overdue_filings(batch: int) -> int:
+    """Tell the filing admin of each overdue training, once per training; how many were told.
+
+    At most `batch` trainings in one transaction, until none is left to tell.
+    """
+    told = 0
+    while True:
+        with transaction():
+            due = _overdue_candidates(batch)
+            for training, filing in due:
+                notify(
+                    training.created_by,
+                    "filing_overdue",
+                    once=f"filing_overdue:{training.id}",
+                    training_id=training.id,
+                    title=training.title,
+                    end=training.end_date,
+                    due=filing.due,
+                )
+        told += len(due)
+        if len(due) < batch:
+            return told
+
+
+def _overdue_candidates(batch: int) -> list[tuple[Training, FilingView]]:
+    today = clock.today()
+    # In SQL only a pre-selection (unfiled, past some rule set's deadline, its admin not told
+    # yet); whether a training is overdue is decided by its filing view, as the pages show it.
+    past_deadline = [
+        and_(
+            Training.rule_set_id == rules.id,
+            Training.end_date < today - timedelta(days=rules.filing_deadline_days),
+        )
+        for rules in rule_sets().values()
+        if rules.filing_deadline_days is not None
+    ]
+    if not past_deadline:
+        return []
+    told = select(Notice.id).where(
+        Notice.user_id == Training.created_by,
+        Notice.once_key == literal("filing_overdue:") + cast(Training.id, String),
+    )
+    trainings = list(
+        db.session.scalars(
+            select(Training)
+            .where(
+                Training.filed_at.is_(None),
+                Training.created_by.is_not(None),
+                or_(*past_deadline),
+                ~exists(told),
+            )
+            .order_by(Training.id)
+            .limit(batch)
+        )
+    )
+    kinds: dict[int, set[str]] = {}
+    for training_id, kind in db.session.execute(
+        select(TrainingMaterial.training_id, TrainingMaterial.kind).where(
+            TrainingMaterial.training_id.in_([t.id for t in trainings])
+        )
+    ):
+        kinds.setdefault(training_id, set()).add(kind)
+    views = [(t, view_of(t, 0, kinds.get(t.id, set())).filing) for t in trainings]
+    return [(t, filing) for t, filing in views if filing is not None and filing.overdue]

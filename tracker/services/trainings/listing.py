@@ -60,8 +60,8 @@ class TrainingView:
     filing: FilingView | None  # None: hidden from the caller
     my_status: str | None = None
     my_credited_ms: int | None = None
-    my_void_reason: str = ""  # why a confirmation of the caller's was voided
     unit_id: int | None = None  # the unit that filed it; None: organisation-wide
+    my_void_reason: str = ""  # why a confirmation of the caller's was voided
 
     @property
     def status(self) -> str:
@@ -125,8 +125,8 @@ def view_of(
         filing=_filing(training, kinds),
         my_status=mine.status if mine else None,
         my_credited_ms=mine.credited_ms if mine and mine.status == "confirmed" else None,
-        my_void_reason=mine.void_reason if mine and mine.status == "voided" else "",
         unit_id=training.unit_id,
+        my_void_reason=mine.void_reason if mine and mine.status == "voided" else "",
     )
 
 
