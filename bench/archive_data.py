@@ -234,6 +234,7 @@ class Generator:
                 rows.append(
                     {
                         "username": f"emp{n + 1:05d}",
+                        "username_key": f"emp{n + 1:05d}",
                         "password_hash": "!bench: no login",
                         "display_name": rng.choice(SURNAMES)
                         + rng.choice(GIVEN)

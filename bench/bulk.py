@@ -44,6 +44,7 @@ def provision(env: dict[str, str], viewers: int, workdir: Path) -> tuple[int, li
             [
                 {
                     "username": name,
+                    "username_key": name,
                     "password_hash": shared_hash,
                     "display_name": name,
                     "role": "learner",

@@ -33,6 +33,8 @@ def main(argv: list[str] | None = None) -> int:
     if not env.get("TRACKER_REDIS_URL"):
         parser.error("set TRACKER_REDIS_URL: sockets and presence are shared through Redis")
     env.setdefault("TRACKER_SECRET_KEY", secrets.token_urlsafe(32))
+    # Behind nginx: the client's address (for the login throttle) is in X-Forwarded-For.
+    env.setdefault("TRACKER_TRUSTED_PROXIES", "1")
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     with tempfile.TemporaryDirectory(prefix="tracker-cluster-") as run, Processes() as processes:

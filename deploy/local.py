@@ -8,6 +8,7 @@ labelled and echoed; every process is stopped and reaped when its `Processes` cl
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -195,6 +196,74 @@ class RedisProcess(ManagedProcess):
             time.sleep(0.05)
 
 
+POSTGRES_BIN = Path("/usr/lib/postgresql/15/bin")
+
+
+def _as_postgres() -> list[str]:
+    # PostgreSQL refuses to run as root; setpriv execs (no parent left to swallow signals).
+    if os.geteuid() != 0:
+        return []
+    return ["setpriv", "--reuid=postgres", "--regid=postgres", "--init-groups", "--"]
+
+
+class PostgresProcess(ManagedProcess):
+    """A private PostgreSQL cluster in a directory of its own, on its own loopback port.
+
+    The cluster is made with `initdb` when the directory is empty; `stop` is a fast
+    shutdown (clients are disconnected, everything committed is kept), `kill` a crash.
+    """
+
+    def __init__(self, name: str, datadir: Path, port: int | None = None) -> None:
+        self.port = port or free_port()
+        self.datadir = datadir
+        argv = [*_as_postgres(), str(POSTGRES_BIN / "postgres"), "-D", str(datadir)]
+        argv += ["-p", str(self.port), "-k", str(datadir), "-c", "listen_addresses=127.0.0.1"]
+        # A throw-away cluster: nothing is synced to disk (a crash of the machine is not
+        # what these tests are about; a crashed PostgreSQL still recovers every commit from
+        # its WAL, which is written before a commit returns).
+        argv += ["-c", "fsync=off", "-c", "full_page_writes=off"]
+        super().__init__(name, argv, {})
+
+    def initdb(self) -> None:
+        """Make the cluster's files (trust authentication on loopback, user postgres)."""
+        self.datadir.mkdir(parents=True, exist_ok=True)
+        if os.geteuid() == 0:
+            shutil.chown(self.datadir, "postgres", "postgres")
+        argv = [*_as_postgres(), str(POSTGRES_BIN / "initdb"), "-D", str(self.datadir)]
+        argv += ["-U", "postgres", "-A", "trust", "--no-sync", "-E", "UTF8", "--locale=C.UTF-8"]
+        done = subprocess.run(argv, cwd="/", capture_output=True, text=True, timeout=120)
+        if done.returncode != 0:
+            raise self.fail(f"initdb exited {done.returncode}: {done.stdout}{done.stderr}")
+
+    def url(self, database: str = "postgres") -> str:
+        """A SQLAlchemy URL of a database in this cluster."""
+        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{database}"
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Fast shutdown (SIGINT): sessions are ended, committed work is on disk."""
+        if self.running:
+            assert self.process is not None
+            self._note("--- fast shutdown")
+            self.process.send_signal(signal.SIGINT)
+        super().stop(timeout)
+
+    def wait_ready(self, timeout: float = 30.0) -> None:
+        """Wait until the server accepts connections, or fail with its log."""
+        deadline = time.monotonic() + timeout
+        while True:
+            if not self.running:
+                raise self.fail(f"{self.name} exited before it was ready")
+            probe = subprocess.run(
+                [str(POSTGRES_BIN / "pg_isready"), "-q", "-h", "127.0.0.1", "-p", str(self.port)],
+                check=False,
+            )
+            if probe.returncode == 0:
+                return
+            if time.monotonic() > deadline:
+                raise self.fail(f"{self.name} was not ready after {timeout} s")
+            time.sleep(0.1)
+
+
 class Processes:
     """Every child process of one test, stopped (and reaped) when the test ends."""
 
@@ -224,6 +293,15 @@ class Processes:
         """Start a private redis-server and wait until it answers."""
         server = RedisProcess(name, binary)
         self.all.append(server)
+        server.start()
+        server.wait_ready()
+        return server
+
+    def postgres(self, name: str, datadir: Path) -> PostgresProcess:
+        """Make a private PostgreSQL cluster in `datadir`, start it and wait until it answers."""
+        server = PostgresProcess(name, datadir)
+        self.all.append(server)
+        server.initdb()
         server.start()
         server.wait_ready()
         return server

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from flask import Flask
 
 from tracker.config import DEFAULTS, PROJECT_ROOT
+from tracker.security import BoundedJSONProvider
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -22,6 +23,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         template_folder="templates",
     )
     app.config.from_mapping(DEFAULTS)
+    app.json = BoundedJSONProvider(app)
     # JSON answers keep their keys sorted, as Flask does by default: the same data always gives
     # the same bytes (docs/protocol.md, conventions).
     app.json.sort_keys = True  # type: ignore[attr-defined]
@@ -29,6 +31,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     if config is not None:
         app.config.from_mapping(config)
     _derive_settings(app)
+    proxies = int(app.config["TRUSTED_PROXIES"])
+    if proxies > 0:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
     _init_extensions(app)
     _register_blueprints(app)
     if app.config["AUTO_MIGRATE"]:
@@ -52,6 +59,10 @@ def _derive_settings(app: Flask) -> None:
     )
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})
     app.config["MEDIA_DIR"] = app.config["MEDIA_DIR"] or str(instance / "media")
+    secure = app.config["SECURE_COOKIES"]
+    if secure is None:
+        secure = app.config["PREFERRED_URL_SCHEME"] == "https"
+    app.config["SESSION_COOKIE_SECURE"] = app.config["REMEMBER_COOKIE_SECURE"] = bool(secure)
     interval = app.config["HEARTBEAT_INTERVAL_S"]
     if not isinstance(interval, int | float) or isinstance(interval, bool) or interval <= 0:
         raise ValueError(
@@ -76,6 +87,7 @@ def _init_extensions(app: Flask) -> None:
     from tracker.live.store import InProcessLiveStore, RedisLiveStore
     from tracker.models import utcnow
     from tracker.rulesets import load_rule_sets
+    from tracker.throttle import LoginThrottle
 
     rule_sets = load_rule_sets(Path(app.config["RULES_DIR"]))
     if app.config["RULE_SET"] not in rule_sets:
@@ -105,6 +117,12 @@ def _init_extensions(app: Flask) -> None:
         ),
         # The server's clock, so that tests which drive it drive the buckets too.
         clock=lambda: app.extensions["tracker.clock"]().timestamp(),
+    )
+    app.extensions["tracker.login_throttle"] = LoginThrottle(
+        str(config["LOGIN_FAILURES_PER_ACCOUNT"]),
+        str(config["LOGIN_FAILURES_PER_ADDRESS"]),
+        config["REDIS_URL"] or "memory://",
+        key_prefix=f"{config['REDIS_PREFIX']}:throttle",
     )
     app.extensions["tracker.password_hasher"] = PasswordHasher(
         time_cost=int(app.config["ARGON2_TIME_COST"]),
@@ -146,6 +164,9 @@ def _init_extensions(app: Flask) -> None:
         # Frames up to this size get an error ack from the handler (SOCKET_MAX_EVENT_BYTES);
         # only larger ones are dropped by the transport, with the connection.
         max_http_buffer_size=int(app.config["SOCKET_MAX_FRAME_BYTES"]),
+        # One socket's events are handled in order in its own task, never side by side:
+        # fair turns between sockets (sockets/player.py, `trigger_event`).
+        async_handlers=False,
         logger=False,
         engineio_logger=False,
     )
@@ -156,11 +177,17 @@ def _register_blueprints(app: Flask) -> None:
 
     from tracker import cli, web, wire
     from tracker.api import bp as api
+    from tracker.api.fields import IdConverter
     from tracker.errors_http import register_error_handlers
     from tracker.exports import labels
     from tracker.extensions import socketio
     from tracker.formatting import clock, day, duration
-    from tracker.security import install_origin_check
+    from tracker.security import (
+        install_body_limits,
+        install_origin_check,
+        install_security_headers,
+        install_text_check,
+    )
     from tracker.sockets.player import PlayerNamespace
     from tracker.sockets.sessions import SocketAwareSessionInterface
 
@@ -179,10 +206,14 @@ def _register_blueprints(app: Flask) -> None:
     app.add_template_global(labels.exams_line, "exams_line")
     app.add_template_global(labels.awaiting_exam_reason, "awaiting_exam_reason")
     app.add_template_global(labels.exam_outcome, "exam_outcome")
+    app.url_map.converters["int"] = IdConverter  # before any route is added
     app.register_blueprint(api)
     app.register_blueprint(web.bp)
     register_error_handlers(app)
     install_origin_check(app)
+    install_body_limits(app)
+    install_security_headers(app)
+    install_text_check(app)
     cli.register(app)
     app.session_interface = SocketAwareSessionInterface()
     socketio.on_namespace(PlayerNamespace("/player"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from functools import wraps
 from typing import Any
 
@@ -12,9 +13,10 @@ from flask_login import current_user
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import select
 
+from tracker import clock
 from tracker.errors import fail
 from tracker.extensions import db, login_manager
-from tracker.models import User
+from tracker.models import SignIn, User
 
 
 @dataclass(frozen=True)
@@ -28,14 +30,15 @@ class Principal:
     token_version: int
     unit_id: int | None = None  # an admin with a unit administers only that unit's subtree
     language: str | None = None  # preferred over the browser's Accept-Language
+    sign_in: str | None = None  # the browser login (`SignIn`) of a cookie session, if one
 
     is_authenticated = True
     is_active = True
     is_anonymous = False
 
     @classmethod
-    def of(cls, user: User) -> Principal:
-        """The principal for `user`."""
+    def of(cls, user: User, sign_in: str | None = None) -> Principal:
+        """The principal for `user` (signed in by the browser login `sign_in`, if given)."""
         return cls(
             user.id,
             user.username,
@@ -44,11 +47,13 @@ class Principal:
             user.token_version,
             user.unit_id,
             user.language,
+            sign_in,
         )
 
     def get_id(self) -> str:
-        """Flask-Login's session key: changing the token version logs every session out."""
-        return f"{self.id}:{self.token_version}"
+        """Flask-Login's session and "remember me" key: changing the token version logs every
+        session out, ending the sign-in (logout) logs out this one."""
+        return f"{self.id}:{self.token_version}:{self.sign_in}"
 
 
 def _serializer() -> URLSafeTimedSerializer:
@@ -60,11 +65,23 @@ def issue_token(principal: Principal) -> str:
     return _serializer().dumps({"uid": principal.id, "v": principal.token_version})
 
 
-def _load(user_id: int, version: int) -> Principal | None:
-    user = db.session.scalar(select(User).where(User.id == user_id))
+def _load(user_id: int, version: int, sign_in: str | None = None) -> Principal | None:
+    query = select(User).where(User.id == user_id)
+    if sign_in is not None:
+        oldest = clock.now() - sign_in_max_age()
+        query = query.join(SignIn, SignIn.user_id == User.id).where(
+            SignIn.id == sign_in, SignIn.created_at > oldest
+        )
+    user = db.session.scalar(query)
     if user is None or not user.active or user.token_version != version:
         return None
-    return Principal.of(user)
+    return Principal.of(user, sign_in)
+
+
+def sign_in_max_age() -> timedelta:
+    """How long a browser login lasts at most: as long as its "remember me" cookie."""
+    duration = current_app.config.get("REMEMBER_COOKIE_DURATION", timedelta(days=365))
+    return duration if isinstance(duration, timedelta) else timedelta(seconds=duration)
 
 
 def principal_from_token(token: str | None) -> Principal | None:
@@ -80,11 +97,12 @@ def principal_from_token(token: str | None) -> Principal | None:
 
 @login_manager.user_loader
 def _load_from_session(session_key: str) -> Principal | None:
-    try:
-        user_id, version = (int(part) for part in session_key.split(":"))
-    except ValueError:
+    # Keys without a sign-in (cookies from before logins were kept) are not honoured.
+    user_id, version, sign_in = [*session_key.split(":"), "", "", ""][:3]
+    numbers = all(part.isdecimal() and len(part) <= 18 for part in (user_id, version))
+    if not (numbers and sign_in) or len(sign_in) > 32:
         return None
-    return _load(user_id, version)
+    return _load(int(user_id), int(version), sign_in)
 
 
 @login_manager.request_loader

@@ -8,6 +8,7 @@ from flask.cli import with_appcontext
 
 from tracker.errors import TrackerError
 from tracker.models import ROLES
+from tracker.validation import detail_lines
 
 
 def register(app: Flask) -> None:
@@ -35,17 +36,19 @@ def create_user_command(
     try:
         principal = save_user(username, password, role, unit, display_name)
     except TrackerError as error:
-        raise click.ClickException(str(error.message)) from error
+        lines = detail_lines(error.details or [], {})
+        raise click.ClickException(" ".join([str(error.message), *lines])) from error
     click.echo(f"user {principal.username} (id {principal.id}, {principal.role}) saved")
 
 
 @click.command("seed-demo")
+@click.option("--no-history", is_flag=True, help="Skip the year of sessions, trainings and claims.")
 @with_appcontext
-def seed_demo_command() -> None:
-    """Add demo users, units and courseware (idempotent)."""
+def seed_demo_command(no_history: bool) -> None:
+    """Add demo users, units and courseware, and a year of history (idempotent)."""
     from tracker.demo import seed_demo
 
-    for line in seed_demo():
+    for line in seed_demo(history=not no_history):
         click.echo(line)
 
 

@@ -46,15 +46,43 @@ DEFAULTS: dict[str, object] = {
     "PORT": 5000,
     "CORS_ORIGINS": None,  # unset: same origin only; a list or "*" to widen
     "TOKEN_MAX_AGE_S": 30 * 24 * 3600,
+    # Failed logins allowed in a moving window, per account and per client address (beyond:
+    # 429 with Retry-After). Successful logins are never counted (docs/operations.md).
+    "LOGIN_FAILURES_PER_ACCOUNT": "10 per 15 minutes",
+    "LOGIN_FAILURES_PER_ADDRESS": "100 per 15 minutes",
+    # How many proxies in front of the app set X-Forwarded-For/-Proto (nginx: 1). The client
+    # address the login throttle counts by is taken from them; 0 trusts no such header.
+    "TRUSTED_PROXIES": 0,
     "ARGON2_TIME_COST": 3,  # argon2-cffi's defaults (RFC 9106 low-memory profile)
     "ARGON2_MEMORY_KIB": 65536,
     "ASYNC_MODE": None,  # unset: gevent when installed, else threading
     "AUTO_MIGRATE": True,
     "MEDIA_DIR": None,  # unset: instance/media
-    "MAX_CONTENT_LENGTH": 2 * 1024**3,  # the largest request (a courseware video upload)
+    # Request bodies (docs/operations.md, "Security"): every route takes at most
+    # MAX_CONTENT_LENGTH; routes that receive files take their file's limit on top.
+    "MAX_CONTENT_LENGTH": 1024**2,
+    "UPLOAD_MAX_BYTES": 10 * 1024**2,  # evidence, training materials, CSV/XLSX imports
+    "MEDIA_MAX_BYTES": 2 * 1024**3,  # a courseware video or PDF
+    "JSON_MAX_DEPTH": 32,  # lists and objects in a JSON body
     "BABEL_DEFAULT_LOCALE": "zh_CN",
     "BABEL_TRANSLATION_DIRECTORIES": str(PROJECT_ROOT / "tracker" / "translations"),
     "LANGUAGES": ["zh_CN", "en"],
+    # Cookies and headers (docs/operations.md, "Security"). SECURE_COOKIES unset: cookies are
+    # `Secure` when PREFERRED_URL_SCHEME is https.
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
+    "REMEMBER_COOKIE_HTTPONLY": True,
+    "REMEMBER_COOKIE_SAMESITE": "Lax",
+    "SECURE_COOKIES": None,
+    "PREFERRED_URL_SCHEME": "http",
+    # Scripts, styles, workers and data only from this site: no inline script or style, no
+    # eval (WebAssembly may compile: PDF.js decodes some images with it); courseware media
+    # may also come from another https site. No site may frame the pages.
+    "CONTENT_SECURITY_POLICY": (
+        "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; "
+        "img-src 'self' data: blob:; font-src 'self' data:; media-src 'self' blob: https:; "
+        "connect-src 'self'; worker-src 'self' blob:; object-src 'none'; base-uri 'none'; "
+        "form-action 'self'; frame-ancestors 'none'"
+    ),
+    "REFERRER_POLICY": "same-origin",
 }

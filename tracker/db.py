@@ -7,10 +7,27 @@ from typing import Any
 
 from flask import Flask
 from sqlalchemy import Engine, event
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+
+from tracker.errors import RetryLater
 
 # How long a transaction waits for SQLite's write lock before it gives up.
 LOCK_WAIT_S = 10.0
+# What a caller is asked to wait when the database cannot be reached (a restart, a failover).
+UNAVAILABLE_RETRY_S = 2.0
+
+
+def unavailable(error: BaseException) -> RetryLater | None:
+    """`database_unavailable` if `error` means the database cannot be reached or is busy.
+
+    Lost connections, refused connections, a server shutting down or starting up, a lock
+    that could not be had: nothing was committed, and the same request can simply be sent
+    again. Anything else is a bug and stays an internal error.
+    """
+    lost = isinstance(error, DBAPIError) and error.connection_invalidated
+    if lost or isinstance(error, (OperationalError, InterfaceError)):
+        return RetryLater("database_unavailable", UNAVAILABLE_RETRY_S)
+    return None
 
 
 def tune_engine(engine: Engine) -> None:

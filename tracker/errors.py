@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any, NoReturn
 
 from flask_babel import lazy_gettext as _l
@@ -11,6 +12,14 @@ ERRORS: dict[str, tuple[int, Any]] = {
     "bad_request": (400, _l("The request could not be understood.")),
     "unauthorized": (401, _l("Please log in first.")),
     "invalid_credentials": (401, _l("Wrong username or password.")),
+    "signed_out": (
+        401,
+        _l("Your sign-in has ended (password or account changed, or logged out); log in again."),
+    ),
+    "too_many_attempts": (
+        429,
+        _l("Too many failed logins for this account or from this address; try again later."),
+    ),
     "forbidden": (403, _l("You are not allowed to do this.")),
     "account_disabled": (403, _l("This account has been deactivated.")),
     "not_found": (404, _l("Not found.")),
@@ -30,6 +39,10 @@ ERRORS: dict[str, tuple[int, Any]] = {
     "too_many_sockets": (429, _l("Too many open player connections for this account.")),
     "frame_too_large": (413, _l("This message is too large.")),
     "server_busy": (503, _l("The server is busy; the courseware will open in a moment.")),
+    "database_unavailable": (
+        503,
+        _l("The database cannot be reached right now; recording goes on in a moment."),
+    ),
     "unknown_unit": (400, _l("There is no such unit.")),
     "username_taken": (409, _l("This username is already taken.")),
     "user_not_found": (404, _l("There is no such user.")),
@@ -137,13 +150,17 @@ class TrackerError(Exception):
 class RetryLater(TrackerError):
     """A refusal that tells the caller when to try again."""
 
-    def __init__(self, code: str, retry_after_s: float) -> None:
-        super().__init__(code)
+    def __init__(self, code: str, retry_after_s: float, message: Any = None) -> None:
+        super().__init__(code, message)
         self.retry_after_s = retry_after_s
 
     def to_dict(self) -> dict[str, Any]:
         """The error body with the seconds to wait before retrying."""
         return {**super().to_dict(), "retry_after_s": self.retry_after_s}
+
+    def headers(self) -> dict[str, str]:
+        """HTTP's way of saying it: `Retry-After` in whole seconds."""
+        return {"Retry-After": str(math.ceil(self.retry_after_s))}
 
 
 def fail(code: str, message: Any = None, details: Any = None) -> NoReturn:

@@ -6,9 +6,11 @@ from typing import Any
 
 from flask import Flask, render_template, request
 from pydantic import ValidationError
+from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
 
-from tracker.errors import TrackerError
+from tracker.db import unavailable
+from tracker.errors import RetryLater, TrackerError
 from tracker.validation import invalid
 
 _HTTP_CODES = {
@@ -22,9 +24,10 @@ _HTTP_CODES = {
 
 
 def _respond(error: TrackerError) -> Any:
+    headers = error.headers() if isinstance(error, RetryLater) else {}
     if request.path.startswith("/api/"):
-        return error.to_dict(), error.status
-    return render_template("error.html", error=error), error.status
+        return error.to_dict(), error.status, headers
+    return render_template("error.html", error=error), error.status, headers
 
 
 def register_error_handlers(app: Flask) -> None:
@@ -37,6 +40,14 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(ValidationError)
     def _invalid(error: ValidationError) -> Any:
         return _respond(invalid(error))
+
+    @app.errorhandler(DBAPIError)
+    def _database(error: DBAPIError) -> Any:
+        outage = unavailable(error)
+        if outage is None:
+            raise error  # a bug: Flask's 500, with its traceback in the log
+        app.logger.warning("database unavailable: %s", error.__class__.__name__)
+        return _respond(outage)
 
     @app.errorhandler(HTTPException)
     def _http(error: HTTPException) -> Any:

@@ -36,6 +36,7 @@ _PROBLEMS: dict[str, Any] = {
     "bool_type": _l("Choose yes or no."),
     "string_type": _l("Enter text."),
     "extra_forbidden": _l("This field is not expected here."),
+    "username": _l("Use only letters a-z, digits, . _ - @ or Chinese characters in a username."),
 }
 
 

@@ -198,8 +198,9 @@
     render();
     send("open", { courseware_id: coursewareId }, (ack) => {
       if (!ack) return open();
-      if (ack.error === "server_busy" || ack.error === "rate_limited") {
-        // The server sheds new sessions before live ones suffer: try again when it says.
+      if (["server_busy", "rate_limited", "database_unavailable"].includes(ack.error)) {
+        // The server sheds new sessions before live ones suffer, or its database is
+        // restarting: try again when it says.
         notice(ack.message, false);
         timer = setTimeout(open, (ack.retry_after_s || 5) * 1000);
         return;
@@ -274,7 +275,8 @@
     if (event.session_id === session.id) supersede(event.by_courseware_id);
   });
   socket.on("session_ended", (event) => {
-    if (event.session_id === session.id) fail(text.ended);
+    // A null session: the whole sign-in ended (password or account changed, logged out).
+    if (event.session_id === session.id || event.session_id === null) fail(text.ended);
   });
 
   $("resume").addEventListener("click", () => {
@@ -495,6 +497,7 @@
           standardFontDataUrl: config.standardFontDataUrl,
           wasmUrl: config.wasmUrl,
           iccUrl: config.iccUrl,
+          isEvalSupported: false, // the CSP allows no eval; PDF.js would try it and be refused
         }).promise;
       })
       .then((loaded) => {

@@ -146,7 +146,7 @@ def serve(home: Path) -> Iterator[Server]:
         TRACKER_PORT=str(port),
     )
     subprocess.run(
-        [sys.executable, "-m", "flask", "--app", "wsgi", "seed-demo"],
+        [sys.executable, "-m", "flask", "--app", "wsgi", "seed-demo", "--no-history"],
         cwd=ROOT,
         env=env,
         check=True,
@@ -231,10 +231,25 @@ def browser() -> Iterator[Any]:
         chromium.close()
 
 
+# Pages report each refusal by their Content-Security-Policy to the console (as Chromium does
+# too); the test fails if any page, frame or worker was refused anything.
+REPORT_CSP_VIOLATIONS = """
+document.addEventListener("securitypolicyviolation", (event) => {
+  console.error(`CSP violation: ${event.violatedDirective} ${event.blockedURI}`);
+});
+"""
+
+
 @pytest.fixture
 def new_context(browser: Any) -> Iterator[Callable[..., Any]]:
-    """Browser contexts (one per "device"), closed after the test."""
+    """Browser contexts (one per "device"), closed after the test; none may see a CSP
+    violation."""
     contexts: list[Any] = []
+    violations: list[str] = []
+
+    def on_console(message: Any) -> None:
+        if "Content Security Policy" in message.text or "CSP violation" in message.text:
+            violations.append(message.text)
 
     def make(viewport: dict[str, int] | None = None, phone: bool = False) -> Any:
         context = browser.new_context(
@@ -244,12 +259,15 @@ def new_context(browser: Any) -> Iterator[Callable[..., Any]]:
             locale="zh-CN",
         )
         context.set_default_timeout(15_000)
+        context.add_init_script(REPORT_CSP_VIOLATIONS)
+        context.on("console", on_console)
         contexts.append(context)
         return context
 
     yield make
     for context in contexts:
         context.close()
+    assert violations == []
 
 
 @pytest.fixture

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -20,6 +22,7 @@ from tracker.services.accounts import save_user
 from tracker.services.courseware import create_courseware
 
 PASSWORD = "correct horse 1"
+ROOT_CONFTEST = os.path.join(os.path.dirname(os.path.dirname(__file__)), "conftest.py")
 INTERVAL_S = 10
 
 
@@ -42,6 +45,12 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Any) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'tracker.db'}"
     return request.getfixturevalue("postgres_schema_url")
+
+
+@pytest.fixture(scope="session")
+def shared_media(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """One media folder for the session, so the demo video is made only once."""
+    return tmp_path_factory.mktemp("media")
 
 
 @pytest.fixture
@@ -200,7 +209,14 @@ class Player:
         return self.call("close", {"session_id": self.session_id, **extra})
 
     def received(self) -> list[dict[str, Any]]:
-        return self.socket.get_received("/player")
+        """Events the server sent since the last look (also once it disconnected the socket)."""
+        events = [e for e in self.socket.queue if e["namespace"] == "/player"]
+        self.socket.queue[:] = [e for e in self.socket.queue if e["namespace"] != "/player"]
+        return events
+
+    @property
+    def connected(self) -> bool:
+        return self.socket.is_connected("/player")
 
 
 @pytest.fixture
@@ -220,3 +236,19 @@ def connect(app: Flask, client: FlaskClient) -> Iterator[Callable[[str], Player]
     for socket in sockets:
         if socket.is_connected("/player"):
             socket.disconnect(namespace="/player")
+
+
+def service_unavailable(config: pytest.Config, reason: str) -> None:
+    """tests/conftest.py's rule (fail under CI, skip elsewhere), reached through pytest."""
+    root_conftest = config.pluginmanager.get_plugin(ROOT_CONFTEST)
+    assert root_conftest is not None, "tests/conftest.py is not loaded"
+    root_conftest.service_unavailable(reason)
+
+
+@pytest.fixture(scope="session")
+def redis_server_binary(request: pytest.FixtureRequest) -> str:
+    """The redis-server executable for a private, throw-away Redis."""
+    binary = shutil.which("redis-server") or "/usr/bin/redis-server"
+    if not os.access(binary, os.X_OK):
+        service_unavailable(request.config, "redis-server is not installed")
+    return binary

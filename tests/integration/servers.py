@@ -40,6 +40,7 @@ def tracker_env(
     secret_key: str,
     redis_url: str | None = None,
     redis_prefix: str | None = None,
+    settings: dict[str, str] | None = None,
 ) -> dict[str, str]:
     """`TRACKER_*` settings shared by every process of one deployment (not the port)."""
     env = {
@@ -52,6 +53,7 @@ def tracker_env(
         env["TRACKER_REDIS_URL"] = redis_url
     if redis_prefix is not None:
         env["TRACKER_REDIS_PREFIX"] = redis_prefix
+    env.update(settings or {})
     return env
 
 
@@ -136,6 +138,8 @@ class LivePlayer:
         self.name = name
         self.client = socketio.Client(reconnection=False)
         self.superseded: list[dict[str, Any]] = []
+        self.ended: list[dict[str, Any]] = []  # `session_ended` events
+        self.disconnected = False
         self.acks: list[dict[str, Any]] = []
         self.session_id: str | None = None
         self.seq = 0
@@ -143,6 +147,8 @@ class LivePlayer:
         self._playing_since: float | None = None
         self._events = threading.Condition()
         self.client.on("superseded", self._on_superseded, namespace=NAMESPACE)
+        self.client.on("session_ended", self._on_ended, namespace=NAMESPACE)
+        self.client.on("disconnect", self._on_disconnect, namespace=NAMESPACE)
         self.client.connect(
             server_url,
             auth={"token": token},
@@ -155,6 +161,23 @@ class LivePlayer:
         with self._events:
             self.superseded.append(data)
             self._events.notify_all()
+
+    def _on_ended(self, data: dict[str, Any]) -> None:
+        with self._events:
+            self.ended.append(data)
+            self._events.notify_all()
+
+    def _on_disconnect(self, *_reason: Any) -> None:
+        with self._events:
+            self.disconnected = True
+            self._events.notify_all()
+
+    def wait_disconnected(self, timeout: float) -> list[dict[str, Any]]:
+        """Wait up to `timeout` s for the server to disconnect; the `session_ended` heard."""
+        with self._events:
+            if not self._events.wait_for(lambda: self.disconnected, timeout):
+                raise AssertionError(f"{self.name}: still connected after {timeout} s")
+            return list(self.ended)
 
     def call(self, event: str, data: Any, timeout: float = ACK_TIMEOUT_S) -> dict[str, Any]:
         """Emit `event` and return its ack."""
@@ -231,6 +254,25 @@ class LivePlayer:
         self.client.eio.wait()  # joins the read loop, so no thread outlives the test
 
 
+def connect_refused(server_url: str, token: str) -> bool:
+    """Whether `/player` refuses a connection with `token`."""
+    client = socketio.Client(reconnection=False)
+    try:
+        client.connect(
+            server_url,
+            auth={"token": token},
+            namespaces=[NAMESPACE],
+            transports=["websocket"],
+            wait_timeout=ACK_TIMEOUT_S,
+        )
+    except socketio.exceptions.ConnectionError:
+        return True
+    finally:
+        client.shutdown()
+        client.eio.wait()
+    return False
+
+
 @contextmanager
 def players() -> Iterator[Callable[..., LivePlayer]]:
     """Connect players with `connect(server_url, token, name)`; all are closed afterwards."""
@@ -299,6 +341,19 @@ class Ledger:
             ).one()
             return dict(row._mapping)
 
+    def sessions(self, user_id: int) -> dict[str, int]:
+        """Each session of the user: its effective ms in the ledger (session_credits)."""
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                sa.text(
+                    "select s.id, coalesce(sum(c.effective_ms), 0) from watch_sessions s"
+                    " left join session_credits c on c.session_id = s.id"
+                    " where s.user_id = :u group by s.id"
+                ),
+                {"u": user_id},
+            )
+            return {session_id: int(credited) for session_id, credited in rows}
+
     def open_sessions(self, user_id: int) -> int:
         """How many of the user's sessions have not ended."""
         return int(
@@ -330,6 +385,22 @@ class Site:
     items: list[int]
     ledger: Ledger
     connect: Callable[..., LivePlayer]
+    admin_token: str
+
+    def add_learners(self, names: Sequence[str]) -> list[tuple[str, int]]:
+        """Create learners through the API; a bearer token and the id of each."""
+        made = []
+        for name in names:
+            status, body = api(
+                self.servers[0].url,
+                "POST",
+                "/users",
+                {"username": name, "password": PASSWORD},
+                self.admin_token,
+            )
+            assert status == 201, (status, body)
+            made.append(login(self.servers[0].url, name))
+        return made
 
 
 @contextmanager
@@ -341,10 +412,18 @@ def site(
     redis_url: str | None = None,
     redis_prefix: str | None = None,
     items: int = 2,
+    settings: dict[str, str] | None = None,
 ) -> Iterator[Site]:
-    """Start servers on one database (one secret key), add users and items, then yield."""
+    """Start servers on one database (one secret key), add users and items, then yield.
+
+    `settings` are further `TRACKER_*` variables for every server and command.
+    """
     env = tracker_env(
-        database_url, secret_key=uuid.uuid4().hex, redis_url=redis_url, redis_prefix=redis_prefix
+        database_url,
+        secret_key=uuid.uuid4().hex,
+        redis_url=redis_url,
+        redis_prefix=redis_prefix,
+        settings=settings,
     )
     # The first server migrates the fresh schema alone; the others start while the admin is
     # created (the schema is current by then, so nothing races on migrating it).
@@ -362,4 +441,6 @@ def site(
     learner_token, learner_id = login(first.url, "learner")
     item_ids = [create_video(first.url, admin_token, f"Video {n + 1}") for n in range(items)]
     with players() as connect, ledger(database_url) as book:
-        yield Site(env, [first, *others], learner_token, learner_id, item_ids, book, connect)
+        yield Site(
+            env, [first, *others], learner_token, learner_id, item_ids, book, connect, admin_token
+        )

@@ -208,3 +208,41 @@ def test_audit_page_shows_limit_changes(admin_client, make_courseware, app):
     page = admin_client.get("/admin/audit", headers=ZH).text
     assert "courseware.update" in page
     assert "hours_limit: 2.0 → 0.5" in page
+
+
+def test_audit_page_shows_every_kind_of_entry(app, admin_client, make_user, auth_headers):
+    """Entries without a before (a first confirmation) or an after (a void) read as well."""
+    learner = make_user("ann")
+    ann, as_ann = auth_headers("ann"), app.test_client()  # no admin cookie beside the token
+    training = {
+        "title": "Safety",
+        "category": "专项技术短期培训班",
+        "organizer": "金属研究所",
+        "location": "468",
+        "start_date": "2026-02-09",
+        "end_date": "2026-02-10",
+        "days": 2,
+    }
+    training_id = admin_client.post("/api/v1/trainings", json=training).json["id"]
+    assert as_ann.post(f"/api/v1/trainings/{training_id}/enrol", headers=ann).status_code < 300
+    attendance = {"user_id": learner, "absent_fraction": 0, "assessment": "passed"}
+    confirmed = admin_client.post(f"/api/v1/trainings/{training_id}/attendance", json=attendance)
+    assert confirmed.status_code == 200, confirmed.json
+    voided = admin_client.delete(f"/api/v1/trainings/{training_id}/attendance/{learner}")
+    assert voided.status_code in (200, 204)
+    record = {"kind": "external_training", "title": "Course", "start_date": "2026-02-05"}
+    record |= {"end_date": "2026-02-05"}
+    record_id = as_ann.post("/api/v1/records", json=record | {"hours": 4}, headers=ann)
+    assert record_id.status_code == 201, record_id.json
+    record_id = record_id.json["id"]
+    approved = admin_client.post(
+        f"/api/v1/records/{record_id}/review", json={"decision": "approve"}
+    )
+    assert approved.status_code == 200, approved.json
+    revoked = admin_client.post(f"/api/v1/records/{record_id}/revoke", json={"reason": "twice"})
+    assert revoked.status_code == 200
+    for language in (ZH, {"Accept-Language": "en"}):
+        page = admin_client.get("/admin/audit", headers=language)
+        assert page.status_code == 200
+        assert "attendance" in page.text
+        assert "revoke" in page.text

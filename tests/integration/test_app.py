@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from tests.integration.conftest import PASSWORD
+from tests.integration.conftest import PASSWORD, count
 from tracker import create_app
 from tracker.extensions import db
-from tracker.models import User
+from tracker.models import User, WatchSession
 from tracker.rulesets import RuleSetError
 
 
@@ -94,19 +94,14 @@ def test_create_user_command_rejects_bad_input(app, args, message):
         assert db.session.scalar(select(User).where(User.username == "x")) is None
 
 
-@pytest.fixture(scope="session")
-def shared_media(tmp_path_factory):
-    """One media folder for the session, so the demo video is made only once."""
-    return tmp_path_factory.mktemp("media")
-
-
 def test_seed_demo_is_idempotent(make_app, database_url, shared_media):
     app = make_app(database_url, MEDIA_DIR=str(shared_media))
     runner = app.test_cli_runner()
     for _ in range(2):
-        result = runner.invoke(args=["seed-demo"])
+        result = runner.invoke(args=["seed-demo", "--no-history"])
         assert result.exit_code == 0, result.output
     assert "demo12345" in result.output
+    assert count(app, WatchSession) == 0  # without the history
     client = app.test_client()
     token = client.post("/api/v1/auth/token", json={"username": "zhang", "password": "demo12345"})
     headers = {"Authorization": f"Bearer {token.json['token']}"}

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
@@ -11,26 +9,10 @@ from typing import Any
 
 import pytest
 import socketio
-from servers import INTERVAL_S, ROOT, LivePlayer, Processes, ms, site
+from servers import INTERVAL_S, LivePlayer, Processes, ms, site
 
 KILL_INTO_INTERVAL = 0.25  # how far into a live interval the server is killed
 PREFIX = "durability"
-
-
-def _service_unavailable(config: pytest.Config, reason: str) -> None:
-    # tests/conftest.py owns the rule (fail under CI, skip elsewhere); use it, not a copy.
-    root_conftest = config.pluginmanager.get_plugin(os.path.join(ROOT, "tests", "conftest.py"))
-    assert root_conftest is not None, "tests/conftest.py is not loaded"
-    root_conftest.service_unavailable(reason)
-
-
-@pytest.fixture
-def redis_server_binary(request: pytest.FixtureRequest) -> str:
-    """The redis-server executable for a private, throw-away Redis."""
-    binary = shutil.which("redis-server") or "/usr/bin/redis-server"
-    if not os.access(binary, os.X_OK):
-        _service_unavailable(request.config, "redis-server is not installed")
-    return binary
 
 
 @pytest.mark.postgres

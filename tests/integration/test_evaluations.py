@@ -132,7 +132,7 @@ def test_bad_evaluations_are_refused(app, client, learner, make_courseware):
     response = client.put(
         f"/api/v1/trainings/{2**40}/evaluation", json={"rating": 3}, headers=learner
     )
-    assert_error(response, 404, "training_not_found")
+    assert_error(response, 404, "not_found")  # no training can have this id
     assert count(app, Evaluation) == 0
     with app.app_context():
         assert db.session.query(Training).count() == 0

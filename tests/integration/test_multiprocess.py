@@ -6,7 +6,18 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from servers import INTERVAL_S, LivePlayer, Processes, Site, ms, site
+from servers import (
+    INTERVAL_S,
+    PASSWORD,
+    LivePlayer,
+    Processes,
+    Site,
+    api,
+    connect_refused,
+    login,
+    ms,
+    site,
+)
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
@@ -141,3 +152,44 @@ def test_alternating_processes_never_credit_more_than_wall_time(two_servers: Sit
             if ack.get("ok") and ack["session_id"] == session_id
         )
         assert s.ledger.session(session_id)["effective_ms"] == credited
+
+
+@pytest.mark.parametrize(
+    ("changes", "reason"),
+    [
+        ([{"password": "another password 2"}], "signed_out"),
+        ([{"active": False}, {"active": True}], "account_disabled"),
+    ],
+)
+def test_a_change_on_b_ends_the_sign_in_of_sockets_on_a(
+    two_servers: Site, changes: list[dict[str, object]], reason: str
+) -> None:
+    """An admin on B changes the learner's password or account: the learner's sockets on A
+    hear `session_ended` and are disconnected, and the old token opens nothing anywhere."""
+    s = two_servers
+    server_a, server_b = s.servers
+    admin_token, _ = login(server_b.url, "admin")
+    watching = s.connect(server_a.url, s.learner_token, "watching")
+    idle = s.connect(server_a.url, s.learner_token, "idle")
+    opened = watching.open(s.items[0])
+    assert opened["ok"], opened
+    watching.play(2)
+    credit = watching.acked_ms()
+
+    for change in changes:
+        status, body = api(server_b.url, "PATCH", f"/users/{s.learner_id}", change, admin_token)
+        assert status == 200, (status, body)
+
+    heard = watching.wait_disconnected(SUPERSEDED_WITHIN_S)
+    assert {"session_id": opened["session_id"], "reason": reason} in heard
+    assert {"session_id": None, "reason": reason} in idle.wait_disconnected(SUPERSEDED_WITHIN_S)
+    for server in s.servers:
+        assert api(server.url, "GET", "/me", token=s.learner_token)[0] == 401
+        assert connect_refused(server.url, s.learner_token)
+    assert s.ledger.open_sessions(s.learner_id) == 0
+    assert s.ledger.session(opened["session_id"])["effective_ms"] == credit
+    password = changes[0].get("password", PASSWORD)
+    status, _ = api(
+        server_a.url, "POST", "/auth/token", {"username": "learner", "password": password}
+    )
+    assert status == 200

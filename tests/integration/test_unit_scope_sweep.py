@@ -4,8 +4,8 @@ The world: Branch › Institute › Lab, and a separate Bureau. The unit admin a
 Institute (and the Lab). An outsider in the Bureau and a loner without a unit have records,
 evidence, attendance, an evaluation, an exam attempt and its certificate, a Bureau training
 with its documents, and are watching a courseware right now. Each operation of the OpenAPI
-document is called with path ids, queries and bodies that point at them; nothing about them
-may come back, and a refused call changes nothing.
+document, and every admin page, is called with path ids, queries and bodies that point at
+them; nothing about them may come back, and a refused call changes nothing.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from tests.integration.conftest import user_id
+from tests.integration.conftest import PASSWORD, user_id
 from tracker.extensions import db
 from tracker.models import Certificate, Notice, RecordEvidence, TrainingMaterial, Unit
 
@@ -584,3 +584,178 @@ def test_the_sweep_reaches_the_outsiders_as_the_organisation(
         assert db.session.get(TrainingMaterial, i["material"]) is not None
         assert db.session.scalar(select(Unit.name).where(Unit.id == i["bureau"])) == "Bureau"
     assert user_id(app, "outsider") == i["outsider"]
+
+
+# --- the pages ------------------------------------------------------------------------------
+
+
+def page_cases(i: dict[str, int], number: str) -> dict[tuple[str, str], list[Call]]:
+    """The admin pages (and the pages that take someone's id), pointed at the outsiders."""
+    record, training, org = i["record"], i["bureau_training"], i["org_training"]
+    exam, item = i["exam"], i["courseware"]
+    person = {"username": "outsider", "absent_fraction": "0", "assessment": "passed"}
+    settings = {"title": "t", "kind": "video", "hours_limit": "1", "source_url": "/x.webm"}
+    form = {**TRAINING, "title": "Mine now"}
+    return {
+        ("GET", "/admin"): [Call("/admin", READ)],
+        ("GET", "/admin/users"): [
+            Call("/admin/users", READ),
+            Call("/admin/users", READ, query={"unit_id": i["bureau"]}),
+        ],
+        ("POST", "/admin/users"): [
+            Call(
+                "/admin/users",
+                json={"username": "x", "password": "long enough", "unit_id": i["bureau"]},
+            )
+        ],
+        ("POST", "/admin/users/import"): [
+            Call("/admin/users/import", files=outsider_csv(), echoes=SAID)
+        ],
+        ("GET", "/admin/users/<int:user_id>"): [Call(f"/admin/users/{i['outsider']}")],
+        ("POST", "/admin/users/<int:user_id>"): [
+            Call(f"/admin/users/{i['outsider']}", json={"display_name": "x", "role": "learner"})
+        ],
+        ("GET", "/admin/units"): [Call("/admin/units", READ)],
+        ("POST", "/admin/units"): [Call("/admin/units", json={"name": "Annex"})],
+        ("POST", "/admin/units/<int:unit_id>"): [
+            Call(f"/admin/units/{i['bureau']}", json={"name": "Renamed"})
+        ],
+        ("GET", "/admin/courseware"): [Call("/admin/courseware")],
+        ("POST", "/admin/courseware"): [Call("/admin/courseware", json=settings)],
+        ("GET", "/admin/courseware/<int:courseware_id>"): [Call(f"/admin/courseware/{item}")],
+        ("POST", "/admin/courseware/<int:courseware_id>"): [
+            Call(f"/admin/courseware/{item}", json=settings)
+        ],
+        ("GET", "/admin/audit"): [Call("/admin/audit", READ)],
+        ("GET", "/admin/reports"): [
+            Call("/admin/reports", READ),
+            Call("/admin/reports", query={"unit_id": i["bureau"]}),
+        ],
+        ("GET", "/admin/reports/export.<fmt>"): [
+            Call(f"/admin/reports/export.{fmt}", query={"unit_id": i["branch"]})
+            for fmt in ("xlsx", "csv")
+        ],
+        ("GET", "/admin/certificates"): [Call("/admin/certificates", READ)],
+        ("POST", "/admin/certificates/yearly"): [
+            Call("/admin/certificates/yearly", json={"unit_id": i["bureau"], "year": "2026"})
+        ],
+        ("POST", "/admin/certificates/<int:certificate_id>/revoke"): [
+            Call(f"/admin/certificates/{i['certificate']}/revoke", json={"reason": "x"})
+        ],
+        ("GET", "/admin/evaluations"): [Call("/admin/evaluations", READ)],
+        ("GET", "/admin/evaluations/export.<fmt>"): [Call("/admin/evaluations/export.csv", READ)],
+        ("GET", "/admin/exams"): [Call("/admin/exams")],
+        ("POST", "/admin/exams"): [Call("/admin/exams", json={"title": "t", "subject": "public"})],
+        ("GET", "/admin/exams/<int:exam_id>"): [Call(f"/admin/exams/{exam}")],
+        ("POST", "/admin/exams/<int:exam_id>"): [Call(f"/admin/exams/{exam}", json={"title": "t"})],
+        ("POST", "/admin/exams/<int:exam_id>/questions"): [
+            Call(f"/admin/exams/{exam}/questions", json={"kind": "true_false", "text": "t"})
+        ],
+        ("POST", "/admin/exams/<int:exam_id>/questions/<int:question_id>/delete"): [
+            Call(f"/admin/exams/{exam}/questions/{i['question']}/delete")
+        ],
+        ("POST", "/admin/exams/<int:exam_id>/import"): [
+            Call(f"/admin/exams/{exam}/import", files=upload("q.csv", b"x"))
+        ],
+        ("GET", "/admin/exams/questions.csv"): [Call("/admin/exams/questions.csv")],
+        ("GET", "/learning/review"): [
+            Call("/learning/review", READ),
+            Call("/learning/review", READ, query={"status": "approved"}),
+        ],
+        ("POST", "/learning/review/<int:record_id>"): [
+            Call(f"/learning/review/{record}", json={"decision": "approve"})
+        ],
+        ("POST", "/learning/review/<int:record_id>/revoke"): [
+            Call(f"/learning/review/{i['approved']}/revoke", json={"reason": "not yours"})
+        ],
+        ("POST", "/trainings/<int:training_id>/attendance/<int:user_id>/void"): [
+            Call(f"/trainings/{org}/attendance/{i['outsider']}/void", json={"reason": "x"}),
+            Call(f"/trainings/{training}/attendance/{i['outsider']}/void", json={"reason": "x"}),
+        ],
+        ("GET", "/trainings/new"): [Call("/trainings/new", READ)],
+        ("POST", "/trainings/new"): [Call("/trainings/new", OWN, json={**TRAINING, "title": "x"})],
+        ("GET", "/trainings/<int:training_id>/edit"): [
+            Call(f"/trainings/{training}/edit"),
+            Call(f"/trainings/{org}/edit"),
+        ],
+        ("POST", "/trainings/<int:training_id>/edit"): [
+            Call(f"/trainings/{training}/edit", json=form),
+            Call(f"/trainings/{org}/edit", json=form),
+        ],
+        ("POST", "/trainings/<int:training_id>/materials"): [
+            Call(f"/trainings/{training}/materials", files=upload("n.pdf", PDF, kind="notice"))
+        ],
+        ("GET", "/trainings/<int:training_id>/materials/<int:material_id>"): [
+            Call(f"/trainings/{training}/materials/{i['material']}")
+        ],
+        ("GET", "/trainings/<int:training_id>/attendance"): [
+            Call(f"/trainings/{training}/attendance"),
+            Call(f"/trainings/{org}/attendance", READ),
+        ],
+        ("POST", "/trainings/<int:training_id>/attendance"): [
+            Call(f"/trainings/{org}/attendance", json=person, echoes=SAID)
+        ],
+        ("POST", "/trainings/<int:training_id>/attendance/csv"): [
+            Call(f"/trainings/{org}/attendance/csv", files=attendance_csv(), echoes=SAID)
+        ],
+        ("GET", "/trainings/<int:training_id>/attendance.csv"): [
+            Call(f"/trainings/{training}/attendance.csv"),
+            Call(f"/trainings/{org}/attendance.csv", READ),
+        ],
+        # Pages of anyone that take someone's id.
+        ("GET", "/archive"): [Call("/archive", query={"user_id": i["outsider"]})],
+        ("GET", "/archive/print"): [Call("/archive/print", query={"user_id": i["loner"]})],
+        ("GET", "/archive/export.<fmt>"): [
+            Call(f"/archive/export.{fmt}", query={"user_id": i["outsider"]})
+            for fmt in ("csv", "xlsx", "pdf")
+        ],
+        ("GET", "/certificates/<number>.pdf"): [Call(f"/certificates/{number}.pdf")],
+        ("GET", "/learning/records/<int:record_id>/evidence/<int:evidence_id>"): [
+            Call(f"/learning/records/{record}/evidence/{i['evidence']}")
+        ],
+        ("GET", "/trainings/<int:training_id>"): [Call(f"/trainings/{training}")],
+    }
+
+
+def test_a_unit_admins_pages_reach_no_one_outside_its_units(
+    app: Flask, client: FlaskClient, world: World
+) -> None:
+    with app.app_context():
+        number = db.session.scalar(
+            select(Certificate.number).where(Certificate.id == world.ids["certificate"])
+        )
+    admin_pages = {
+        (method, rule.rule)
+        for rule in app.url_map.iter_rules()
+        if getattr(app.view_functions[rule.endpoint], "admin_page", False)
+        for method in rule.methods or ()
+        if method in ("GET", "POST")
+    }
+    sweep = page_cases(world.ids, number)
+    assert admin_pages <= set(sweep)  # a new admin page needs its sweep case
+    response = client.post("/login", data={"username": "unit_admin", "password": PASSWORD})
+    assert response.status_code == 302
+    me = world.ids["unit_admin"]
+    for (method, _rule), calls in sweep.items():
+        for call in calls:
+            before = snapshot(app)
+            data = call.json if call.files is None else call.files["data"]
+            response = client.open(call.path, method=method, data=data, query_string=call.query)
+            where = f"{method} {call.path} {call.query or ''} {call.json or ''}"
+            text = response.get_data().decode("utf-8", "replace")
+            if call.expect == REFUSED:
+                assert 400 <= response.status_code < 500, (where, response.status_code)
+            else:
+                assert response.status_code in (200, 302), (where, response.status_code)
+            found = [s for s in SECRETS if s.lower() in text.lower() and s not in call.echoes]
+            assert not found, (where, found)
+            after = snapshot(app)
+            if call.expect == OWN:
+                strangers = [
+                    (table, row)
+                    for table, row in changed_rows(before, after)
+                    if not mine(table, row, me, set())
+                ]
+                assert not strangers, (where, strangers)
+            else:
+                assert after == before, where

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import request
+
 from tracker.api import bp
 from tracker.api.schemas import TokenRequest, TokenResponse
 from tracker.api.spec import endpoint
@@ -17,8 +19,8 @@ from tracker.services.accounts import authenticate
     body=TokenRequest,
     response=TokenResponse,
     public=True,
-    errors=("invalid_credentials", "account_disabled"),
+    errors=("invalid_credentials", "account_disabled", "too_many_attempts"),
 )
 def token(body: TokenRequest) -> dict[str, Any]:
-    principal = authenticate(body.username, body.password)
+    principal = authenticate(body.username, body.password, request.remote_addr)
     return {"token": issue_token(principal), "user": principal}

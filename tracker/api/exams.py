@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import request
-
 from tracker.api import bp
 from tracker.api.schemas_exams import (
     AnswersIn,
@@ -24,14 +22,12 @@ from tracker.api.schemas_exams import (
     QuestionOut,
     SubmitIn,
 )
-from tracker.api.spec import endpoint
+from tracker.api.spec import FileField, endpoint
 from tracker.auth import current_principal
 from tracker.services.exams import attempts, authoring, results
 from tracker.services.exams.authoring import QuestionDraft
-from tracker.services.exams.sheet import MAX_SHEET_BYTES, read_sheet
-from tracker.services.uploads import read_upload
-
-SHEETS = frozenset({"csv", "txt", "xlsx"})
+from tracker.services.exams.sheet import MAX_SHEET_BYTES, SHEETS, read_sheet
+from tracker.services.uploads import Upload
 
 
 @bp.get("/exams")
@@ -151,19 +147,11 @@ def delete_question(exam_id: int, question_id: int) -> str:
     query=ImportQuery,
     response=ImportOut,
     roles=("admin",),
-    errors=(
-        "organisation_only",
-        "exam_not_found",
-        "exam_locked",
-        "exam_too_long",
-        "bad_sheet",
-        "bad_file",
-        "too_large",
-    ),
+    errors=("organisation_only", "exam_not_found", "exam_locked", "exam_too_long", "bad_sheet"),
+    upload=FileField("file", SHEETS),
 )
-def import_questions(exam_id: int, query: ImportQuery) -> dict[str, Any]:
+def import_questions(exam_id: int, query: ImportQuery, upload: Upload) -> dict[str, Any]:
     authoring.load_exam(exam_id)
-    upload = read_upload(request.files.get("file"), SHEETS)
     drafts = read_sheet(upload.data)
     added = authoring.add_questions(current_principal().id, exam_id, drafts, query.replace)
     return {"imported": len(added), "bank_size": authoring.get_exam(exam_id, True).bank_size}

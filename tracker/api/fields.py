@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict, model_validator
 from pydantic_core import PydanticCustomError
+from werkzeug.exceptions import NotFound
+from werkzeug.routing import IntegerConverter
+
+from tracker.errors import fail
 
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -23,7 +28,12 @@ def _iso_date(value: Any) -> Any:
         raise PydanticCustomError("iso_date", "Input should be a valid calendar date") from error
 
 
-HoursIn = Annotated[float, Strict(), Field(gt=0, le=1000, allow_inf_nan=False)]
+# Hour limits are stored to three places (a courseware item's `hours_limit`): a smaller
+# positive figure would be stored as nothing, so it is refused rather than silently dropped.
+HOURS_MIN = 0.001
+_HOURS = Field(ge=HOURS_MIN, le=1000, allow_inf_nan=False)
+HoursIn = Annotated[float, Strict(), _HOURS]
+HoursText = Annotated[float, _HOURS]  # from a form's text
 Role = Literal["admin", "leader", "learner"]
 Text200 = Annotated[str, Field(min_length=1, max_length=200)]
 IsoDate = Annotated[date, BeforeValidator(_iso_date)]
@@ -34,7 +44,12 @@ Capacity = Annotated[int, Strict(), Field(gt=0, le=1_000_000)]
 Money = Annotated[float, Strict(), Field(ge=0, le=1e12, allow_inf_nan=False)]
 Subject = Literal["public", "professional"]
 Text = Annotated[str, Field(max_length=5000)]
-Id = Annotated[int, Strict(), Field(gt=0, lt=2**31)]
+# Ids are 32-bit integers in PostgreSQL: a larger number names nothing, and must not reach
+# the database (an overflow there is a 500).
+ID_MAX = 2**31 - 1
+Id = Annotated[int, Strict(), Field(gt=0, le=ID_MAX)]
+IdParam = Annotated[int, Field(gt=0, le=ID_MAX)]  # an id in a query string (text, converted)
+Offset = Annotated[int, Field(ge=0, le=ID_MAX)]
 Kinds = Annotated[list[str], BeforeValidator(sorted)]  # a cap group's kinds, in a stable order
 
 
@@ -76,3 +91,39 @@ def period_in_order(start: date | None, end: date | None) -> None:
     """`end_before_start` if a period ends before it starts."""
     if start is not None and end is not None and end < start:
         raise PydanticCustomError("end_before_start", "end_date must not be before start_date")
+
+
+class IdConverter(IntegerConverter):
+    """`<int:…>` in every route: a number no id can have is `404` at once."""
+
+    def to_python(self, value: str) -> int:
+        number = int(value)
+        if number > ID_MAX:
+            # Not werkzeug's ValidationError: after it, the router answers 405 to a PUT.
+            raise NotFound()
+        return number
+
+
+def id_arg(text: str) -> int:
+    """An id from a page's query string or form (Flask's `type=`): not a number counts as
+    not given; a number no id can have is `not_found`."""
+    number = int(text)
+    if not 0 < number <= ID_MAX:
+        fail("not_found")
+    return number
+
+
+def bounded_arg(low: int, high: int) -> Callable[[str], int]:
+    """A parser for Flask's `type=` that treats numbers outside `low..high` as not given."""
+
+    def parse(text: str) -> int:
+        number = int(text)
+        if not low <= number <= high:
+            raise ValueError(text)
+        return number
+
+    return parse
+
+
+PAGE_ARG = bounded_arg(1, 10_000)  # a page of a list on a page
+YEAR_ARG = bounded_arg(1900, 3000)

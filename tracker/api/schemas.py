@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, RootModel, model_validator
 
-from tracker.api.fields import HoursIn, In, Out, Role, Text200, refuse_nulls
+from tracker.api.fields import HoursIn, Id, IdParam, In, Offset, Out, Role, Text200, refuse_nulls
 from tracker.services.accounts import DisplayName, Password, Username
 from tracker.services.audit import AuditView
 from tracker.services.console import LiveRow
@@ -127,10 +127,10 @@ class UserQuery(BaseModel):
 
     q: Annotated[str, Field(max_length=80)] | None = None
     role: Role | None = None
-    unit_id: int | None = None
+    unit_id: IdParam | None = None
     active: bool | None = None
     limit: Annotated[int, Field(ge=1, le=500)] = 50
-    offset: Annotated[int, Field(ge=0)] = 0
+    offset: Offset = 0
 
 
 class UserPatch(In):
@@ -138,7 +138,7 @@ class UserPatch(In):
 
     display_name: DisplayName | None = None
     role: Role | None = None
-    unit_id: int | None = None
+    unit_id: Id | None = None
     active: bool | None = None
     password: Password | None = None
 
@@ -205,7 +205,7 @@ class UnitCreate(In):
     """A new unit."""
 
     name: Text200
-    parent_id: int | None = None
+    parent_id: Id | None = None
     rule_set: Annotated[str, Field(max_length=64)] | None = None
 
 
@@ -213,7 +213,7 @@ class UnitPatch(In):
     """Changes to a unit; `null` parent makes it a top-level unit, `null` rule set inherits."""
 
     name: Text200 | None = None
-    parent_id: int | None = None
+    parent_id: Id | None = None
     rule_set: Annotated[str, Field(max_length=64)] | None = None
 
     @model_validator(mode="after")
@@ -251,7 +251,7 @@ class AuditQuery(BaseModel):
 
     target_type: Annotated[str, Field(max_length=32)] | None = None
     limit: Annotated[int, Field(ge=1, le=500)] = 100
-    offset: Annotated[int, Field(ge=0)] = 0
+    offset: Offset = 0
 
 
 class AuditPage(Out):

@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 
 from pydantic import AliasPath, BaseModel, ConfigDict, Field
 
-from tracker.api.fields import Kinds, Out
+from tracker.api.fields import IdParam, Kinds, Out
 from tracker.wire import Seconds, from_ms
 
 Month = Annotated[str, Field(pattern=r"^\d{4}-\d{2}$")]
@@ -25,7 +25,7 @@ class ArchiveQuery(BaseModel):
 
     from_: Month | None = Field(default=None, alias="from")
     to: Month | None = None
-    user_id: int | None = None
+    user_id: IdParam | None = None
 
 
 class ArchiveUser(Out):

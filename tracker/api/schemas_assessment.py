@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, RootModel, Strict
 
-from tracker.api.fields import Id, In, Query, Subject
+from tracker.api.fields import Id, IdParam, In, Query, Subject
 
 Year = Annotated[int, Strict(), Field(ge=2000, le=2100)]
 
@@ -42,7 +42,7 @@ class CertificateList(RootModel[list[CertificateOut]]):
 class CertificateQuery(Query):
     """Whose certificates (admins may name anyone; others see their own)."""
 
-    user_id: Annotated[int, Field(gt=0, lt=2**31)] | None = None
+    user_id: IdParam | None = None
     kind: Literal["exam", "year"] | None = None
     limit: Annotated[int, Field(ge=1, le=500)] = 100
     offset: Annotated[int, Field(ge=0, le=1_000_000)] = 0
@@ -145,7 +145,7 @@ class EvaluationQuery(Query):
     """Which evaluations (admins)."""
 
     target: Literal["courseware", "training"] | None = None
-    target_id: Annotated[int, Field(gt=0, lt=2**31)] | None = None
+    target_id: IdParam | None = None
     limit: Annotated[int, Field(ge=1, le=500)] = 100
     offset: Annotated[int, Field(ge=0, le=1_000_000)] = 0
 
@@ -154,5 +154,5 @@ class ExportQuery(Query):
     """Which evaluations to export, and as what."""
 
     target: Literal["courseware", "training"] | None = None
-    target_id: Annotated[int, Field(gt=0, lt=2**31)] | None = None
+    target_id: IdParam | None = None
     format: Literal["csv", "xlsx"] = "csv"

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, RootModel, Strict, StrictBool, model_validator
 
-from tracker.api.fields import Id, In, Query, Subject
+from tracker.api.fields import Id, IdParam, In, Query, Subject
 from tracker.core.exams import MAX_ATTEMPTS, MAX_CHOICES, MAX_POINTS, MAX_QUESTIONS, MIN_CHOICES
 
 QuestionKind = Literal["single", "multiple", "true_false"]
@@ -198,7 +198,7 @@ class ImportQuery(Query):
 # --- attempts -------------------------------------------------------------------------------
 
 ChoiceIds = Annotated[list[Id], Field(max_length=MAX_CHOICES)]
-QuestionKey = Annotated[int, Field(gt=0, lt=2**31)]  # JSON object keys are strings: "12"
+QuestionKey = IdParam  # JSON object keys are strings: "12"
 Answers = Annotated[dict[QuestionKey, ChoiceIds], Field(max_length=MAX_QUESTIONS)]
 
 

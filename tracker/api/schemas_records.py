@@ -11,6 +11,7 @@ from tracker.api.fields import (
     Days,
     Fraction,
     HoursIn,
+    IdParam,
     In,
     IsoDate,
     Kinds,
@@ -142,7 +143,7 @@ class RecordQuery(Query):
     status: RecordStatus | None = None
     kind: RecordKind | None = None
     year: Annotated[int, Field(ge=1900, le=3000)] | None = None
-    user_id: Annotated[int, Field(gt=0, lt=2**31)] | None = None
+    user_id: IdParam | None = None
 
 
 class ReviewIn(In):

@@ -13,8 +13,10 @@ from flask_babel import lazy_gettext as _l
 from pydantic import BaseModel
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
+from tracker.api.fields import ID_MAX
 from tracker.auth import current_principal
 from tracker.errors import ERRORS, fail
+from tracker.security import large_body
 from tracker.services.uploads import Upload, checked_upload, read_upload
 
 
@@ -87,7 +89,7 @@ def endpoint(
             return result, status
 
         wrapper.api_doc = doc  # type: ignore[attr-defined]
-        return wrapper
+        return large_body("UPLOAD_MAX_BYTES")(wrapper) if upload is not None else wrapper
 
     return decorator
 
@@ -119,7 +121,12 @@ def _path(rule: str) -> str:
 
 def _parameters(rule: str, doc: EndpointDoc) -> list[dict[str, Any]]:
     params = [
-        {"name": name, "in": "path", "required": True, "schema": {"type": "integer"}}
+        {
+            "name": name,
+            "in": "path",
+            "required": True,
+            "schema": {"type": "integer", "minimum": 0, "maximum": ID_MAX},
+        }
         for name in re.findall(r"<int:([^<>]+)>", rule)
     ]
     if doc.query is not None:
@@ -195,10 +202,15 @@ def build_openapi(app: Flask, prefix: str = "/api/v1") -> dict[str, Any]:
                 op["requestBody"] = _multipart(doc.upload, doc.form)
             given = doc.body or doc.query or doc.form
             codes = set(doc.errors) | ({"bad_payload"} if given else set())
+            if "<int:" in rule.rule:
+                codes.add("not_found")  # no such id
+            if doc.upload is not None or doc.body is not None:
+                codes |= {"too_large"}  # MAX_CONTENT_LENGTH, or the upload's own limit
             if doc.upload is not None:
-                codes |= {"bad_file", "too_large"}
+                codes |= {"bad_file"}
             if not doc.public:
                 codes |= {"unauthorized"} | ({"forbidden"} if doc.roles else set())
+            codes.add("database_unavailable")  # any operation, while the database restarts
             for status in sorted({ERRORS[c][0] for c in codes}):
                 op["responses"][str(status)] = {
                     "description": ", ".join(sorted(c for c in codes if ERRORS[c][0] == status)),

@@ -6,7 +6,7 @@ from typing import Any
 
 from flask_babel import gettext as _
 
-from tracker.exports.tables import csv_file, workbook
+from tracker.exports.tables import csv_file, xlsx_bytes
 from tracker.services.evaluations import EvaluationRow
 
 
@@ -36,7 +36,7 @@ def _table(rows: list[EvaluationRow]) -> tuple[list[str], list[list[Any]]]:
 
 
 def evaluations_csv(rows: list[EvaluationRow]) -> bytes:
-    """UTF-8 with a BOM, so spreadsheet programs show Chinese."""
+    """One line per evaluation, after the header."""
     header, body = _table(rows)
     return csv_file([(_("Evaluations"), header, body)])
 
@@ -44,7 +44,7 @@ def evaluations_csv(rows: list[EvaluationRow]) -> bytes:
 def evaluations_xlsx(rows: list[EvaluationRow]) -> bytes:
     """One sheet, one row per evaluation."""
     header, body = _table(rows)
-    return workbook([(_("Evaluations"), header, body)])
+    return xlsx_bytes([(_("Evaluations"), header, body)])
 
 
 EXPORTS = {

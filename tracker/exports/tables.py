@@ -1,9 +1,12 @@
-"""CSV and XLSX exports of an archive document and of a unit report."""
+"""CSV and XLSX exports of an archive document and of a unit report; every table the
+tracker exports is written by `csv_bytes` or `xlsx_bytes` here."""
 
 from __future__ import annotations
 
 import csv
 import io
+import re
+from collections.abc import Iterable
 from typing import Any
 
 from flask_babel import gettext as _
@@ -117,17 +120,31 @@ def _exam_rows(doc: dict[str, Any]) -> list[list[Any]]:
 Sheets = list[tuple[str, list[str] | None, list[list[Any]]]]  # (title, header, rows) each
 
 
-def csv_file(sheets: Sheets) -> bytes:
-    """Sheets as one CSV, an empty row between them (UTF-8 with a BOM, so Excel shows Chinese)."""
+# Text that a spreadsheet program would read as a formula (OWASP "CSV injection"). People's
+# titles, names and comments are data: in CSV such a cell gets a leading apostrophe (which
+# spreadsheet programs hide); in XLSX it is stored as text, marked so that editing keeps it text.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _formula_like(value: Any) -> bool:
+    return isinstance(value, str) and value.startswith(_FORMULA_START)
+
+
+def csv_bytes(rows: Iterable[Iterable[Any]]) -> bytes:
+    """Rows as CSV in UTF-8 with a BOM (so Excel shows Chinese), formulas made inert."""
     out = io.StringIO()
-    writer = csv.writer(out)
-    for number, (_title, header, rows) in enumerate(sheets):
-        if number:
-            writer.writerow([])
-        if header:
-            writer.writerow(header)
-        writer.writerows(rows)
+    csv.writer(out).writerows([f"'{v}" if _formula_like(v) else v for v in row] for row in rows)
     return out.getvalue().encode("utf-8-sig")
+
+
+def csv_file(sheets: Sheets) -> bytes:
+    """Sheets as one CSV, an empty row between them."""
+    rows: list[list[Any]] = []
+    for number, (_title, header, body) in enumerate(sheets):
+        rows += [[]] if number else []
+        rows += [header] if header else []
+        rows += body
+    return csv_bytes(rows)
 
 
 def _archive_sheets(doc: dict[str, Any]) -> Sheets:
@@ -143,21 +160,34 @@ def archive_csv(doc: dict[str, Any]) -> bytes:
     return csv_file(_archive_sheets(doc))
 
 
+_SHEET_TITLE_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
+
+
+def _sheet_title(title: str) -> str:
+    """A worksheet name Excel accepts: no `[]:*?/\\`, no quote at either end, 1-31 characters."""
+    return _SHEET_TITLE_FORBIDDEN.sub("_", title)[:31].strip("'") or "-"
+
+
 def _sheet(book: Workbook, title: str, header: list[str] | None, rows: list[list[Any]]) -> None:
-    sheet = book.create_sheet(title[:31])
+    sheet = book.create_sheet(_sheet_title(title))
     if header:
         sheet.append(header)
         for cell in sheet[1]:
             cell.font = Font(bold=True)
     for row in rows:
         sheet.append(row)
+    for cells in sheet.iter_rows():
+        for cell in cells:
+            if _formula_like(cell.value):
+                cell.data_type, cell.quotePrefix = "s", True
     for column in sheet.columns:
         width = max((len(str(c.value)) for c in column if c.value is not None), default=8)
         sheet.column_dimensions[column[0].column_letter].width = min(max(width + 2, 8), 60)
 
 
-def workbook(sheets: Sheets) -> bytes:
-    """Sheets as an Excel workbook, headers in bold, columns as wide as their text."""
+def xlsx_bytes(sheets: Sheets) -> bytes:
+    """A workbook of (title, header, rows) sheets: headers in bold, columns as wide as their
+    text, formulas in text cells made inert."""
     book = Workbook()
     book.remove(book.active)
     for title, header, rows in sheets:
@@ -169,7 +199,7 @@ def workbook(sheets: Sheets) -> bytes:
 
 def archive_xlsx(doc: dict[str, Any]) -> bytes:
     """The archive as an Excel workbook: summary, items and exams sheets."""
-    return workbook(_archive_sheets(doc))
+    return xlsx_bytes(_archive_sheets(doc))
 
 
 def _report_header() -> list[str]:
@@ -253,9 +283,28 @@ def _report_sheets(doc: dict[str, Any]) -> Sheets:
 def report_xlsx(doc: dict[str, Any]) -> bytes:
     """A unit report as an Excel workbook: one row per employee, the trainings' ratings, and
     the unit's totals."""
-    return workbook(_report_sheets(doc))
+    return xlsx_bytes(_report_sheets(doc))
 
 
 def report_csv(doc: dict[str, Any]) -> bytes:
     """A unit report as CSV: the rows, the trainings and the totals of the workbook."""
     return csv_file(_report_sheets(doc))
+
+
+def attendance_csv(people: Iterable[Any]) -> bytes:
+    """A training's attendance sheet to fill in: everyone enrolled, present and passed by
+    default (the columns the attendance import reads)."""
+    return csv_bytes(
+        [
+            ["username", "display_name", "absent_fraction", "assessment"],
+            *(
+                [
+                    p.username,
+                    p.display_name,
+                    p.absent_fraction if p.absent_fraction is not None else 0,
+                    p.assessment or "passed",
+                ]
+                for p in people
+            ),
+        ]
+    )

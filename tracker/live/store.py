@@ -40,6 +40,15 @@ class LiveSessionStore(Protocol):
     def watching(self) -> list[Presence]:
         """Every session still live, oldest first."""
 
+    def add_socket(self, room: str, socket_id: str) -> None:
+        """Remember that `socket_id` (in any process) is in `room` (a user's or a login's)."""
+
+    def remove_socket(self, room: str, socket_id: str) -> None:
+        """Forget a socket that went away."""
+
+    def take_sockets(self, room: str) -> list[str]:
+        """The sockets in `room`, forgotten at once (their sign-in has ended)."""
+
 
 class InProcessLiveStore:
     """Presence kept in this process only: for the embedded single-process default."""
@@ -47,6 +56,7 @@ class InProcessLiveStore:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._entries: dict[str, tuple[float, Presence]] = {}
+        self._sockets: dict[str, set[str]] = {}
 
     def touch(self, presence: Presence, ttl_s: float) -> None:
         with self._lock:
@@ -71,6 +81,25 @@ class InProcessLiveStore:
             for session_id in [k for k, (exp, _) in self._entries.items() if exp <= now]:
                 del self._entries[session_id]
             return sorted((p for _, p in self._entries.values()), key=lambda p: p.seen_at)
+
+    def add_socket(self, room: str, socket_id: str) -> None:
+        with self._lock:
+            self._sockets.setdefault(room, set()).add(socket_id)
+
+    def remove_socket(self, room: str, socket_id: str) -> None:
+        with self._lock:
+            sockets = self._sockets.get(room, set())
+            sockets.discard(socket_id)
+            if not sockets:
+                self._sockets.pop(room, None)
+
+    def take_sockets(self, room: str) -> list[str]:
+        with self._lock:
+            return sorted(self._sockets.pop(room, set()))
+
+
+# A socket's entry outlives its process only this long (a killed process cannot remove it).
+SOCKETS_TTL_S = 7 * 24 * 3600
 
 
 class RedisLiveStore:
@@ -124,3 +153,28 @@ class RedisLiveStore:
             return []
         found = [json.loads(raw) for raw in self._redis.mget([self._key(i) for i in ids]) if raw]
         return sorted((Presence(**entry) for entry in found), key=lambda p: p.seen_at)
+
+    def _sockets_key(self, room: str) -> str:
+        return f"{self._prefix}sockets:{room}"
+
+    def add_socket(self, room: str, socket_id: str) -> None:
+        pipe = self._redis.pipeline(transaction=False)
+        pipe.sadd(self._sockets_key(room), socket_id)
+        pipe.expire(self._sockets_key(room), SOCKETS_TTL_S)
+        self._run(pipe)
+
+    def remove_socket(self, room: str, socket_id: str) -> None:
+        pipe = self._redis.pipeline(transaction=False)
+        pipe.srem(self._sockets_key(room), socket_id)
+        self._run(pipe)
+
+    def take_sockets(self, room: str) -> list[str]:
+        pipe = self._redis.pipeline(transaction=True)
+        pipe.smembers(self._sockets_key(room))
+        pipe.delete(self._sockets_key(room))
+        try:
+            members, _ = pipe.execute()
+        except redis.RedisError as exc:
+            log.warning("sockets in %s not found (Redis unavailable): %s", room, exc)
+            return []
+        return sorted(member.decode() for member in members)

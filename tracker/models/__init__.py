@@ -1,6 +1,6 @@
 """Persistence models (SQLAlchemy 2, typed). State only: the rules live in `tracker.core`."""
 
-from tracker.models.accounts import ROLES, Unit, User
+from tracker.models.accounts import ROLES, SignIn, Unit, User
 from tracker.models.audit import AuditEntry
 from tracker.models.base import Base, utcnow
 from tracker.models.certificates import Certificate
@@ -30,6 +30,7 @@ __all__ = [
     "OnlineYearTotal",
     "RecordEvidence",
     "SessionCredit",
+    "SignIn",
     "Training",
     "TrainingMaterial",
     "TrainingParticipant",

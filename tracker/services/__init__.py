@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator
+import logging
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.orm import Session
 
 from tracker.extensions import db
+
+log = logging.getLogger(__name__)
+
+_AFTER_COMMIT = "tracker.after_commit"
 
 
 @contextmanager
@@ -22,6 +27,25 @@ def transaction() -> Iterator[Session]:
     except BaseException:
         session.rollback()
         raise
+
+
+def after_commit(announce: Callable[[], None]) -> None:
+    """Run `announce` once the current transaction has committed; never if it rolls back."""
+    db.session.info.setdefault(_AFTER_COMMIT, []).append(announce)
+
+
+@event.listens_for(Session, "after_commit")
+def _announce(session: Session) -> None:
+    for announce in session.info.pop(_AFTER_COMMIT, []):
+        try:
+            announce()
+        except Exception:  # the change is committed: telling others about it is best-effort
+            log.exception("announcing a committed change failed")
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget(session: Session) -> None:
+    session.info.pop(_AFTER_COMMIT, None)
 
 
 @contextmanager

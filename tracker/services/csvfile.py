@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -97,13 +97,16 @@ def read_rows(data: bytes, required: Iterable[str], max_rows: int) -> list[CsvRo
     return rows
 
 
-def repeated(rows: Iterable[CsvRow], column: str) -> list[dict[str, Any]]:
-    """A problem for each line that repeats an earlier line's `column`."""
+def repeated(
+    rows: Iterable[CsvRow], column: str, same: Callable[[str], str] = str
+) -> list[dict[str, Any]]:
+    """A problem for each line that repeats an earlier line's `column` (compared as `same`
+    makes them: a username's key, say)."""
     seen: set[str] = set()
     found = []
     for row in rows:
         value = row.cells.get(column, "")
-        if value and value in seen:
+        if value and same(value) in seen:
             found.append(problem(row.line, _("%(value)s appears twice.", value=value), column))
-        seen.add(value)
+        seen.add(same(value))
     return found

@@ -37,6 +37,7 @@ ENDED_ERRORS = {
     "closed": "session_closed",
     "expired": "session_expired",
     "disabled": "account_disabled",
+    "signed_out": "signed_out",
 }
 
 
@@ -68,6 +69,7 @@ class BeatRequest:
     received_at: datetime
     next_interval_ms: int  # the interval the ack asks the player to wait before the next beat
     backlog_ms: int = 0  # how far behind the server has lately been: not the player's silence
+    token_version: int | None = None  # the sender's sign-in; None: not checked (tests only)
 
 
 @dataclass(frozen=True)
@@ -101,24 +103,25 @@ class _Member:
     unit: Unit | None
 
 
-def _lock_users(user_ids: Iterable[int]) -> dict[int, CapGroup | None]:
-    """Lock the users' rows; the online cap group of each one that is active."""
+def _lock_users(user_ids: Iterable[int]) -> tuple[dict[int, CapGroup | None], dict[int, int]]:
+    """Lock the users' rows; the online cap group and the token version of each active one."""
     # Every crediting transaction locks its users' rows first, in id order, so opens,
     # heartbeats and closes of one user never interleave and two batches never deadlock
     # (SQLite serialises all writers anyway). Plain rows: ORM objects cost more than the rest.
     users = User.__table__
     rows = db.session.execute(
-        select(users.c.id, users.c.unit_id)
+        select(users.c.id, users.c.unit_id, users.c.token_version)
         .where(users.c.id.in_(sorted(set(user_ids))), users.c.active)
         .order_by(users.c.id)
         .with_for_update()
     ).all()
     caps: dict[int | None, CapGroup | None] = {}
-    for _id, unit_id in rows:
+    for _id, unit_id, _version in rows:
         if unit_id not in caps:
             unit = db.session.get(Unit, unit_id) if unit_id is not None else None
             caps[unit_id] = online_cap(_Member(unit))
-    return {user_id: caps[unit_id] for user_id, unit_id in rows}
+    versions = {user_id: version for user_id, _unit, version in rows}
+    return {user_id: caps[unit_id] for user_id, unit_id, _v in rows}, versions
 
 
 def _load_sessions(session_ids: Iterable[str]) -> dict[str, SessionState]:
@@ -153,7 +156,7 @@ def credit_batch(
 ) -> list[BeatResult | TrackerError]:
     """Credit every request in one transaction (the caller commits); a result or error each."""
     tz = clock.timezone()
-    caps = _lock_users(r.user_id for r in requests)
+    caps, versions = _lock_users(r.user_id for r in requests)
     sessions = _load_sessions(r.session_id for r in requests)
     years = {year_of(r.received_at, tz) for r in requests}
     for s in sessions.values():
@@ -170,6 +173,8 @@ def credit_batch(
         try:
             if request.user_id not in caps:
                 raise TrackerError("account_disabled")
+            if request.token_version not in (None, versions[request.user_id]):
+                raise TrackerError("signed_out")  # a socket of an earlier sign-in
             if session is None or session.user_id != request.user_id:
                 raise TrackerError("session_not_found")
             touched[session.id] = session

@@ -12,7 +12,7 @@ from tracker.errors import TrackerError, fail
 from tracker.extensions import db
 from tracker.models import User
 from tracker.services import transaction
-from tracker.services.accounts import authenticate, new_password, store_user
+from tracker.services.accounts import authenticate, keep_sign_in, new_password, store_user
 from tracker.services.audit import log_action
 
 
@@ -35,11 +35,14 @@ def change_password(principal: Principal, current_password: str, password: str) 
         user = db.session.get(User, principal.id, with_for_update=True)
         if user is None or user.password_hash != current:
             fail("wrong_password")  # changed meanwhile by another request: check again
+        sign_in = principal.sign_in
         if secret is not None:
-            store_user(user, user.username, password=secret)
+            store_user(user, user.username, password=secret)  # ends every sign-in
             log_action(user.id, "user.password", "user", user.id, new={"password": "changed"})
+            if sign_in is not None:
+                sign_in = keep_sign_in(user.id)  # the browser that asked stays logged in
         db.session.flush()
-        return Principal.of(user)
+        return Principal.of(user, sign_in)
 
 
 def update_profile(principal: Principal, fields: dict[str, Any]) -> Principal:

@@ -20,7 +20,7 @@ from tracker.extensions import db
 from tracker.live.fanout import announce_superseded
 from tracker.live.load import LoadGauge
 from tracker.live.store import LiveSessionStore, Presence
-from tracker.models import Courseware, User, WatchSession
+from tracker.models import Courseware, SignIn, User, WatchSession
 from tracker.services import transaction
 from tracker.services.group_commit import BatchStats, GroupCommit
 from tracker.services.heartbeats import BeatIn, BeatRequest, BeatResult, credit_batch, online_cap
@@ -52,12 +52,16 @@ def _gauge() -> LoadGauge:
     return current_app.extensions["tracker.load"]
 
 
-def _lock_user(user_id: int) -> User:
+def _lock_user(principal: Principal) -> User:
     # Every crediting transaction of one user starts by locking that user's row, so opens,
     # heartbeats and closes of one user never interleave (SQLite serialises all writers).
-    user = db.session.scalar(select(User).where(User.id == user_id).with_for_update())
+    user = db.session.scalar(select(User).where(User.id == principal.id).with_for_update())
     if user is None or not user.active:
         fail("account_disabled")
+    if user.token_version != principal.token_version:
+        fail("signed_out")  # a socket of an earlier sign-in: the password or account changed
+    if principal.sign_in is not None and db.session.get(SignIn, principal.sign_in) is None:
+        fail("signed_out")  # a socket of a browser login that has logged out
     return user
 
 
@@ -92,7 +96,7 @@ def open_session(principal: Principal, courseware_id: int, socket_id: str | None
     if _gauge().busy(now.timestamp()):
         raise RetryLater("server_busy", _gauge().refuse(now.timestamp()))
     with transaction():
-        user = _lock_user(principal.id)
+        user = _lock_user(principal)
         item = db.session.get(Courseware, courseware_id)
         if item is None or not (item.published or user.role == "admin"):
             fail("courseware_not_found")
@@ -172,6 +176,7 @@ def _submit(
         now,
         gauge.interval_ms(_interval_ms(), at),
         backlog_ms,
+        principal.token_version,
     )
     return _batches().submit(request)
 

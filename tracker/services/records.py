@@ -486,6 +486,9 @@ def revoke_record(principal: Principal, record_id: int, reason: str) -> RecordVi
             new=_review_state(record),
             reason=reason,
         )
+        notify(
+            record.user_id, "record_revoked", record_id=record.id, title=record.title, reason=reason
+        )
         db.session.flush()
         return _one_view(record)
 

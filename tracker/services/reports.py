@@ -97,9 +97,7 @@ def unit_report(
     if unit is None or not scope.covers_unit(unit_id):
         fail("unit_not_found")
     who = unit_members(unit_id)
-    with large_read():
-        # Only the rows leave: the entries are freed before the garbage collector runs again.
-        rows, cumulative = _member_rows(who, year)
+    rows, cumulative = _member_rows(who, year)
     months = tuple(
         MonthPoint(
             month,
@@ -144,10 +142,20 @@ def _training_ratings(who: ColumnElement[bool], year: int) -> tuple[TrainingRati
 
 def _member_rows(who: ColumnElement[bool], year: int) -> tuple[list[MemberRow], list[list[int]]]:
     """Each member's year, and their effective time to the end of each month."""
-    # First, since it hands in overdue attempts: a pass they make counts in the entries too.
+    # The exams first, since reading them hands in overdue attempts: a pass they make counts
+    # in the entries too. And outside the large read: that hand-in commits, which would end
+    # the large read's transaction and its SET LOCAL.
     exams: dict[int, list[bool]] = {}
     for result in exam_results(who, [year]):
         exams.setdefault(result.user_id, []).append(result.passed)
+    with large_read():
+        # Only the rows leave: the entries are freed before the garbage collector runs again.
+        return _rows(who, year, exams)
+
+
+def _rows(
+    who: ColumnElement[bool], year: int, exams: dict[int, list[bool]]
+) -> tuple[list[MemberRow], list[list[int]]]:
     rules = rules_by_unit()
     names = dict(db.session.execute(select(Unit.id, Unit.name)).all())
     members = rows_of(
@@ -191,5 +199,4 @@ def _sorted(rows: list[MemberRow], sort: str, descending: bool) -> list[MemberRo
 
 def members_year(who: ColumnElement[bool], year: int) -> list[MemberRow]:
     """The year of every user matching `who` under their own rule set, as the report has it."""
-    with large_read():
-        return _member_rows(who, year)[0]
+    return _member_rows(who, year)[0]

@@ -17,11 +17,10 @@ from uuid import uuid4
 from flask import current_app, send_from_directory
 from flask_babel import gettext as _
 from werkzeug.datastructures import FileStorage
+from werkzeug.security import safe_join
 
 from tracker.errors import fail
 from tracker.services.csvfile import decode_text
-
-MAX_BYTES = 10 * 1024 * 1024  # default; `UPLOAD_MAX_BYTES` in the config overrides it
 
 _PDF, _ZIP, _OLE = (b"%PDF-",), (b"PK\x03\x04",), (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1",)
 # extension: (content type, accepted leading bytes; None means "plain text")
@@ -74,7 +73,7 @@ class Upload:
 
 def max_bytes() -> int:
     """The largest upload accepted."""
-    return int(current_app.config.get("UPLOAD_MAX_BYTES", MAX_BYTES))
+    return int(current_app.config["UPLOAD_MAX_BYTES"])
 
 
 def display_name(filename: str | None) -> str:
@@ -118,10 +117,24 @@ def _media_root() -> Path:
     return Path(current_app.config["MEDIA_DIR"])
 
 
+UPLOADS = "uploads"  # the folder under MEDIA_DIR that only permission-checked routes serve
+
+
+def is_upload(name: str) -> bool:
+    """Whether the media path `name` leads into the uploads folder, however it is spelled
+    (`./uploads`, `a/../uploads`, `//uploads`, a symbolic link)."""
+    root = _media_root().resolve()
+    path = safe_join(str(root), name)
+    if path is None:
+        return True  # leaves the media folder: refused like an upload
+    target, uploads = Path(path).resolve(), root / UPLOADS
+    return target == uploads or uploads in target.parents
+
+
 @contextmanager
 def stored(upload: Upload, folder: str) -> Iterator[str]:
     """Write `upload` under a generated name; the file is removed if the block fails."""
-    relative = f"uploads/{folder}/{uuid4().hex}.{upload.extension}"
+    relative = f"{UPLOADS}/{folder}/{uuid4().hex}.{upload.extension}"
     path = _media_root() / relative
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(upload.data)

@@ -13,7 +13,6 @@ from sqlalchemy import func, or_, select
 from tracker.auth import Principal
 from tracker.errors import fail
 from tracker.extensions import db
-from tracker.live.fanout import announce_ended
 from tracker.models import Unit, User
 from tracker.services import transaction
 from tracker.services.accounts import (
@@ -23,10 +22,10 @@ from tracker.services.accounts import (
     ensure_unit,
     new_password,
     store_user,
+    username_key,
 )
 from tracker.services.audit import log_action
 from tracker.services.csvfile import problem, read_rows, repeated
-from tracker.services.player import end_user_sessions
 from tracker.services.rules import rule_set_for
 from tracker.services.scope import AdminScope, actor_scope, admin_scope
 from tracker.validation import details
@@ -97,7 +96,6 @@ def get_user(principal: Principal, user_id: int) -> UserView:
 
 def update_user(user_id: int, fields: dict[str, Any], actor: Principal) -> UserView:
     """Change a user; deactivating one ends their sessions and tokens at once."""
-    ended: list[str] = []
     secret = None
     if fields.get("password"):
         current = db.session.scalar(select(User.password_hash).where(User.id == user_id))
@@ -119,12 +117,9 @@ def update_user(user_id: int, fields: dict[str, Any], actor: Principal) -> UserV
             changes["password"] = secret
         if "unit_id" in fields:
             changes["unit"] = _existing_unit(fields["unit_id"])
+        if "active" in fields:
+            changes["active"] = fields["active"]
         store_user(user, user.username, **changes)
-        if "active" in fields and fields["active"] != user.active:
-            user.active = fields["active"]
-            user.token_version += 1  # every token and cookie session of the user stops working
-            if not user.active:
-                ended = end_user_sessions(user.id, reason="disabled")
         after = _audited(user) | ({"password": "changed"} if secret is not None else {})
         changed = sorted(k for k in after if before.get(k) != after[k])
         if changed:
@@ -138,7 +133,6 @@ def update_user(user_id: int, fields: dict[str, Any], actor: Principal) -> UserV
             )
         db.session.flush()
         view = _view(user)
-    announce_ended(ended, "account_disabled")
     return view
 
 
@@ -191,12 +185,13 @@ class UserRow(BaseModel):
     display_name: DisplayName = ""
     role: Literal["admin", "leader", "learner"] = "learner"
     unit: Annotated[str, Field(max_length=200)] | None = None
+    active: bool | None = None  # empty: as it is (new users: active)
 
 
 def parse_users_csv(data: bytes) -> list[tuple[int, UserRow]]:
     """The lines of a user file with their numbers; `bad_csv` with every line's problems."""
     rows = read_rows(data, required=("username", "role"), max_rows=MAX_IMPORT_ROWS)
-    problems = repeated(rows, "username")
+    problems = repeated(rows, "username", same=username_key)
     parsed = []
     for row in rows:
         try:
@@ -212,38 +207,44 @@ def parse_users_csv(data: bytes) -> list[tuple[int, UserRow]]:
 def import_users(data: bytes, actor_id: int | None = None) -> ImportResult:
     """Create or update users from CSV; all rows are saved, or none if any row is bad."""
     parsed = parse_users_csv(data)
-    names = [item.username for _line, item in parsed]
+    rows = {username_key(item.username): (line, item) for line, item in parsed}  # no repeats
     current = dict(
         db.session.execute(
-            select(User.username, User.password_hash).where(User.username.in_(names))
+            select(User.username_key, User.password_hash).where(User.username_key.in_(rows))
         ).all()
     )
     db.session.rollback()  # hashing takes a tenth of a second a password: not holding the lock
     secrets = {
-        item.username: new_password(item.password, current.get(item.username))
-        for _, item in parsed
+        key: new_password(item.password, current.get(key))
+        for key, (_line, item) in rows.items()
         if item.password
     }
     with transaction():
-        found = db.session.scalars(select(User).where(User.username.in_(names)))
-        existing = {user.username: user for user in found}
+        found = db.session.scalars(select(User).where(User.username_key.in_(rows)))
+        existing = {user.username_key: user for user in found}
         missing = [
             problem(line, gettext("A new user needs a password."), "password")
-            for line, item in parsed
-            if item.username not in existing and not item.password
+            for key, (line, item) in rows.items()
+            if key not in existing and not item.password
+        ] + [
+            problem(line, gettext("You cannot deactivate yourself."), "active")
+            for key, (line, item) in rows.items()
+            if item.active is False and key in existing and existing[key].id == actor_id
         ]
         if missing:
-            fail("bad_csv", details=missing)
+            fail("bad_csv", details=sorted(missing, key=lambda p: p["line"]))
         _rows_in_scope(actor_scope(actor_id), parsed, existing, actor_id)
-        for _line, item in parsed:
+        for key, (_line, item) in rows.items():
             changes: dict[str, Any] = {"role": item.role}
-            if secrets.get(item.username) is not None:
-                changes["password"] = secrets[item.username]
+            if secrets.get(key) is not None:
+                changes["password"] = secrets[key]
             if item.display_name:
                 changes["display_name"] = item.display_name
             if item.unit:
                 changes["unit"] = ensure_unit(item.unit)
-            store_user(existing.get(item.username), item.username, **changes)
+            if item.active is not None:
+                changes["active"] = item.active
+            store_user(existing.get(key), item.username, **changes)
         result = ImportResult(created=len(parsed) - len(existing), updated=len(existing))
         log_action(
             actor_id,
@@ -252,7 +253,7 @@ def import_users(data: bytes, actor_id: int | None = None) -> ImportResult:
             "*",
             created=result.created,
             updated=result.updated,
-            usernames=sorted(names),
+            usernames=sorted(item.username for _line, item in parsed),
         )
     return result
 
@@ -263,13 +264,14 @@ def _rows_in_scope(
     existing: dict[str, User],
     actor_id: int | None,
 ) -> None:
-    """`bad_csv` unless a unit admin's file keeps everyone in one of its existing units."""
+    """`bad_csv` unless a unit admin's file keeps everyone in one of its existing units
+    (`existing`: the users by their username's key)."""
     if scope.organisation:
         return
     units = dict(db.session.execute(select(Unit.name, Unit.id)).all())
     problems = []
     for line, item in parsed:
-        user = existing.get(item.username)
+        user = existing.get(username_key(item.username))
         if user is not None and not scope.covers_unit(user.unit_id):
             problems.append(problem(line, gettext("This user is outside your units."), "username"))
         elif (

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from dataclasses import asdict
 from functools import wraps
@@ -14,11 +15,13 @@ from flask_socketio import ConnectionRefusedError, Namespace, join_room
 from pydantic import ValidationError
 
 from tracker.auth import Principal, current_principal, principal_from_token
+from tracker.db import unavailable
 from tracker.errors import TrackerError, fail
 from tracker.extensions import socketio
-from tracker.live.fanout import session_room
+from tracker.live.fanout import session_room, sign_in_room, user_room
 from tracker.live.limits import EventLimiter
 from tracker.live.load import watch_loop_lag
+from tracker.live.store import LiveSessionStore
 from tracker.services import player
 from tracker.services.player import BeatIn, BeatResult, LiveView
 from tracker.sockets.payloads import ClosePayload, HeartbeatPayload, OpenPayload
@@ -76,6 +79,16 @@ def _watch_load() -> None:
     )
 
 
+def _rooms(principal: Principal) -> list[str]:
+    """The rooms by which the end of the socket's sign-in reaches it."""
+    login = [sign_in_room(principal.sign_in)] if principal.sign_in else []
+    return [user_room(principal.id), *login]
+
+
+def _store() -> LiveSessionStore:
+    return current_app.extensions["tracker.live_store"]
+
+
 def _limiter() -> EventLimiter:
     return current_app.extensions["tracker.limiter"]
 
@@ -111,9 +124,19 @@ def _acked(handler: Callable[..., dict[str, Any]]) -> Callable[..., dict[str, An
             error = invalid(exc)
         except TrackerError as exc:
             error = exc
-        except Exception:
-            current_app.logger.exception("player event %s failed", handler.__name__)
-            return {"ok": False, "error": "internal_error", "message": _("Something went wrong.")}
+        except Exception as exc:
+            outage = unavailable(exc)
+            if outage is None:
+                current_app.logger.exception("player event %s failed", handler.__name__)
+                message = _("Something went wrong.")
+                return {"ok": False, "error": "internal_error", "message": message}
+            # Expected while the database restarts; one line, not a traceback per event.
+            current_app.logger.warning(
+                "player event %s: database unavailable: %s",
+                handler.__name__,
+                exc.__class__.__name__,
+            )
+            error = outage
         return {"ok": False, **error.to_dict()}
 
     return wrapper
@@ -121,6 +144,17 @@ def _acked(handler: Callable[..., dict[str, Any]]) -> Callable[..., dict[str, An
 
 class PlayerNamespace(Namespace):
     """Live player protocol: `open`, `heartbeat`, `close`; the server may emit `superseded`."""
+
+    def trigger_event(self, event: str, *args: Any) -> Any:
+        # Each socket's events run in that socket's own task, one after another (the server
+        # is made with `async_handlers=False`), so a flood queues behind itself. Yielding
+        # after every event sends this task to the back of the ready queue, behind every
+        # other socket's ready work: round robin between sockets, not first come, first
+        # served (with gevent a socket's buffered frames are read without ever yielding).
+        try:
+            return super().trigger_event(event, *args)
+        finally:
+            time.sleep(0)
 
     def on_connect(self, auth: Any = None) -> None:
         token = auth.get("token") if isinstance(auth, dict) else None
@@ -133,12 +167,20 @@ class PlayerNamespace(Namespace):
         if not _limiter().attach(principal.id, request.sid):
             raise ConnectionRefusedError(TrackerError("too_many_sockets").to_dict())
         session["principal"] = asdict(principal)
+        # Where a change of the user's password or account, or the logout of the browser
+        # login it came with, finds this socket (in any process).
+        for room in _rooms(principal):
+            join_room(room)
+            _store().add_socket(room, request.sid)
 
     def on_disconnect(self, *_reason: Any) -> None:
         # Nothing to write: the session stays open, and its next heartbeat comes from another
         # socket, which restarts the interval (the gap earns nothing). No database work here
         # keeps a mass reconnect (a network blip, a proxy restart) cheap.
         _limiter().detach(request.sid)
+        if "principal" in session:
+            for room in _rooms(self._principal()):
+                _store().remove_socket(room, request.sid)
 
     @staticmethod
     def _principal() -> Principal:

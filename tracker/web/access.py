@@ -23,6 +23,7 @@ def admin_page(view: Callable[..., Any]) -> Callable[..., Any]:
             fail("forbidden")
         return view(*args, **kwargs)
 
+    wrapper.admin_page = True  # type: ignore[attr-defined]  (tests walk every admin page)
     return wrapper
 
 

@@ -7,8 +7,10 @@ from typing import Any
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
+from tracker.api.fields import PAGE_ARG, id_arg
 from tracker.auth import current_principal
 from tracker.errors import TrackerError, fail
+from tracker.security import large_body
 from tracker.services import audit, console, users
 from tracker.services import courseware as catalogue
 from tracker.services import units as org
@@ -51,9 +53,9 @@ def admin_console() -> Any:
 @bp.get("/admin/users")
 @admin_page
 def admin_users(status: int = 200) -> Any:
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = request.args.get("page", 1, type=PAGE_ARG)
     role = request.args.get("role") or None
-    unit_id = request.args.get("unit_id", type=int)
+    unit_id = request.args.get("unit_id", type=id_arg)
     found, total = users.list_users(
         current_principal(),
         request.args.get("q") or None,
@@ -96,6 +98,7 @@ def admin_user_create() -> Any:
 
 @bp.post("/admin/users/import")
 @admin_page
+@large_body("UPLOAD_MAX_BYTES")
 def admin_user_import() -> Any:
     try:
         upload = read_upload(request.files.get("file"), CSV)
@@ -183,6 +186,7 @@ def admin_courseware_item(courseware_id: int, status: int = 200) -> Any:
 @bp.post("/admin/courseware")
 @bp.post("/admin/courseware/<int:courseware_id>")
 @organisation_page
+@large_body("MEDIA_MAX_BYTES")
 def admin_courseware_save(courseware_id: int | None = None) -> Any:
     try:
         fields = parse_form(CoursewareForm, request.form).model_dump()
@@ -209,7 +213,7 @@ def admin_courseware_save(courseware_id: int | None = None) -> Any:
 @bp.get("/admin/audit")
 @admin_page
 def admin_audit() -> Any:
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = request.args.get("page", 1, type=PAGE_ARG)
     entries, total = audit.recent_entries(
         current_principal(),
         PAGE_SIZE,

@@ -7,6 +7,7 @@ from typing import Any
 from flask import Response, render_template, request
 from flask_login import login_required
 
+from tracker.api.fields import YEAR_ARG, id_arg
 from tracker.auth import current_principal
 from tracker.clock import this_year
 from tracker.errors import fail
@@ -32,7 +33,7 @@ def _document() -> dict[str, Any]:
     return archive_document(
         build_archive(
             current_principal(),
-            args.get("user_id", type=int),
+            args.get("user_id", type=id_arg),
             args.get("from") or None,
             args.get("to") or None,
         )
@@ -67,7 +68,7 @@ def archive_export(fmt: str) -> Any:
 
 
 def _report() -> dict[str, Any] | None:
-    unit_id = request.args.get("unit_id", type=int)
+    unit_id = request.args.get("unit_id", type=id_arg)
     if unit_id is None:
         return None
     sort = request.args.get("sort", "name")
@@ -75,7 +76,7 @@ def _report() -> dict[str, Any] | None:
         unit_report(
             admin_scope(current_principal()),
             unit_id,
-            request.args.get("year", type=int) or this_year(),
+            request.args.get("year", type=YEAR_ARG) or this_year(),
             sort if sort in SORT_KEYS else "name",
             request.args.get("order") == "desc",
         )

@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from flask_login import login_required
 
 from tracker.api.certificates import pdf_response
+from tracker.api.fields import PAGE_ARG, YEAR_ARG, id_arg
 from tracker.auth import current_principal
 from tracker.clock import this_year
 from tracker.errors import TrackerError
@@ -44,7 +45,7 @@ def verify_page(number: str | None = None) -> Any:
 
 
 def _admin_page(status: int = 200) -> Any:
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = request.args.get("page", 1, type=PAGE_ARG)
     found, total = certificates.list_certificates(
         current_principal(), None, None, PAGE_SIZE, (page - 1) * PAGE_SIZE
     )
@@ -67,8 +68,8 @@ def admin_certificates() -> Any:
 @bp.post("/admin/certificates/yearly")
 @admin_page
 def admin_certificates_yearly() -> Any:
-    unit_id = request.form.get("unit_id", type=int)
-    year = request.form.get("year", type=int)
+    unit_id = request.form.get("unit_id", type=id_arg)
+    year = request.form.get("year", type=YEAR_ARG)
     if unit_id is None or year is None or not 2000 <= year <= 2100:
         flash(_("Choose a unit and a year."), "error")
         return _admin_page(400)

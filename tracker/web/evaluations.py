@@ -9,6 +9,7 @@ from flask import Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
 
+from tracker.api.fields import PAGE_ARG, bounded_arg, id_arg
 from tracker.auth import current_principal
 from tracker.errors import fail
 from tracker.exports.evaluations import EXPORTS
@@ -43,7 +44,7 @@ def _page(target: str, target_id: int, problems: list[str] | None = None, status
 
 
 def _save(target: str, target_id: int) -> Any:
-    rating = request.form.get("rating", type=int)
+    rating = request.form.get("rating", type=bounded_arg(1, 5))
     comment = request.form.get("comment", "").strip()
     problems = []
     if rating is None or not 1 <= rating <= 5:
@@ -84,15 +85,15 @@ def evaluate_training_save(training_id: int) -> Any:
 def _filters() -> tuple[str | None, int | None]:
     target = request.args.get("target")
     target = target if target in evaluations.TARGETS else None
-    target_id = request.args.get("target_id", type=int)
-    return target, target_id if target and target_id and 0 < target_id < 2**31 else None
+    target_id = request.args.get("target_id", type=id_arg)
+    return target, target_id if target else None
 
 
 @bp.get("/admin/evaluations")
 @admin_page
 def admin_evaluations() -> Any:
     target, target_id = _filters()
-    page = min(max(request.args.get("page", 1, type=int) or 1, 1), 10_000)
+    page = request.args.get("page", 1, type=PAGE_ARG)
     rows, total = evaluations.list_evaluations(
         current_principal(), target, target_id, PAGE_SIZE, (page - 1) * PAGE_SIZE
     )

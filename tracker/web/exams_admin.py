@@ -11,16 +11,16 @@ from werkzeug.datastructures import MultiDict
 from tracker.api.schemas_exams import ExamCreate, ExamPatch, QuestionIn
 from tracker.auth import current_principal
 from tracker.errors import TrackerError
+from tracker.security import large_body
 from tracker.services import courseware as catalogue
 from tracker.services.exams import authoring, results
 from tracker.services.exams.authoring import QuestionDraft
-from tracker.services.exams.sheet import LETTERS, read_sheet
+from tracker.services.exams.sheet import LETTERS, SHEETS, read_sheet
 from tracker.services.uploads import read_upload
 from tracker.web import bp
 from tracker.web.access import organisation_page
 from tracker.web.forms import error_lines, validated
 
-SHEETS = frozenset({"csv", "txt", "xlsx"})
 _INTS = ("pass_mark", "max_attempts", "question_count", "courseware_id", "points")
 _FLOATS = ("time_limit_minutes", "hours")
 TEMPLATE_CSV = (
@@ -164,6 +164,7 @@ def admin_question_delete(exam_id: int, question_id: int) -> Any:
 
 @bp.post("/admin/exams/<int:exam_id>/import")
 @organisation_page
+@large_body("UPLOAD_MAX_BYTES")
 def admin_question_import(exam_id: int) -> Any:
     authoring.get_exam(exam_id, True)
     try:

@@ -9,7 +9,7 @@ from flask_babel import lazy_gettext as _l
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 from werkzeug.datastructures import MultiDict
 
-from tracker.api.fields import Fraction
+from tracker.api.fields import Fraction, HoursText, IdParam
 from tracker.api.schemas_trainings import Assessment
 from tracker.errors import TrackerError
 from tracker.services.accounts import DisplayName, Password, Username
@@ -72,7 +72,7 @@ class CoursewareForm(_Form):
     title: Annotated[str, Field(min_length=1, max_length=200)]
     description: Annotated[str, Field(max_length=5000)] = ""
     kind: Literal["video", "document"]
-    hours_limit: Annotated[float, Field(gt=0, le=1000, allow_inf_nan=False)]
+    hours_limit: HoursText
     subject: Annotated[Literal["public", "professional"] | None, Blank] = None
     source_url: Annotated[str, Field(max_length=500)] = ""
     published: bool = False
@@ -85,7 +85,7 @@ class NewUserForm(_Form):
     password: Password
     display_name: DisplayName = ""
     role: Role = "learner"
-    unit_id: Annotated[int | None, Blank] = None
+    unit_id: Annotated[IdParam | None, Blank] = None
 
 
 class EditUserForm(_Form):
@@ -93,7 +93,7 @@ class EditUserForm(_Form):
 
     display_name: DisplayName = ""
     role: Role
-    unit_id: Annotated[int | None, Blank] = None
+    unit_id: Annotated[IdParam | None, Blank] = None
     active: bool = False
     password: Annotated[Password | None, Blank] = None
 
@@ -102,7 +102,7 @@ class UnitForm(_Form):
     """The form that adds or changes a unit."""
 
     name: Annotated[str, Field(min_length=1, max_length=200)]
-    parent_id: Annotated[int | None, Blank] = None
+    parent_id: Annotated[IdParam | None, Blank] = None
     rule_set: Annotated[str | None, Blank] = None
 
 

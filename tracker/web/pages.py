@@ -16,10 +16,11 @@ from flask import (
 from flask_login import login_required, login_user, logout_user
 
 from tracker.auth import current_principal
-from tracker.errors import TrackerError
+from tracker.errors import RetryLater, TrackerError
 from tracker.exports.document import archive_document
+from tracker.security import same_site_path
 from tracker.services import courseware as catalogue
-from tracker.services.accounts import authenticate
+from tracker.services.accounts import log_in, log_out
 from tracker.services.archive import build_archive
 from tracker.web import bp
 
@@ -34,20 +35,20 @@ def login_submit() -> Any:
     username = request.form.get("username", "").strip()
     password = request.form.get("password", "")
     try:
-        principal = authenticate(username, password)
+        principal = log_in(username, password, request.remote_addr)
     except TrackerError as error:
         flash(str(error.message), "error")
-        return render_template("login.html", username=username), 401
+        headers = error.headers() if isinstance(error, RetryLater) else {}
+        return render_template("login.html", username=username), error.status, headers
     login_user(principal, remember=bool(request.form.get("remember")))
-    target = request.args.get("next", "")
-    # Only same-site paths: an open redirect would let a phishing link borrow our login page.
-    if not target.startswith("/") or target.startswith("//"):
-        target = url_for("web.index")
-    return redirect(target)
+    return redirect(same_site_path(request.args.get("next")) or url_for("web.index"))
 
 
 @bp.post("/logout")
 def logout() -> Any:
+    principal = current_principal()
+    if principal is not None:
+        log_out(principal)
     logout_user()
     return redirect(url_for("web.login"))
 

@@ -12,6 +12,7 @@ from flask_login import login_required
 from tracker.auth import current_principal
 from tracker.config import PROJECT_ROOT
 from tracker.services import courseware as catalogue
+from tracker.services.uploads import is_upload
 from tracker.web import bp
 
 NODE_MODULES = PROJECT_ROOT / "node_modules"
@@ -51,7 +52,7 @@ def play(courseware_id: int) -> Any:
 @login_required
 def media(name: str) -> Any:
     """Courseware media from the instance's media folder (ranges allowed, for seeking)."""
-    if name.split("/", 1)[0] == "uploads":
+    if is_upload(name):
         # Evidence and training materials are served only through their own permission checks.
         abort(404)
     return send_from_directory(current_app.config["MEDIA_DIR"], name, conditional=True)

@@ -12,6 +12,7 @@ from tracker import clock, wire
 from tracker.api.schemas_records import RecordCreate, RecordKind, RecordPatch, ReviewIn, RevokeIn
 from tracker.auth import current_principal
 from tracker.errors import TrackerError
+from tracker.security import large_body
 from tracker.services import records
 from tracker.services.uploads import DOCUMENTS, max_bytes, send_stored
 from tracker.web import bp
@@ -60,6 +61,7 @@ def external_learning() -> Any:
 
 @bp.post("/learning/external")
 @login_required
+@large_body("UPLOAD_MAX_BYTES")
 def external_learning_submit() -> Any:
     values = form_values(request.form)
     body, problems = validated(RecordCreate, values)

@@ -13,6 +13,8 @@ from tracker import clock, wire
 from tracker.api.schemas_trainings import MaterialKind, TrainingCreate, TrainingQuery, VoidQuery
 from tracker.auth import current_principal
 from tracker.errors import TrackerError, fail
+from tracker.exports.tables import attendance_csv
+from tracker.security import large_body
 from tracker.services import trainings
 from tracker.services.accounts import user_named
 from tracker.services.trainings import PARTICIPANT_CATEGORIES
@@ -128,6 +130,7 @@ def training_update(training_id: int) -> Any:
 
 @bp.post("/trainings/<int:training_id>/materials")
 @admin_page
+@large_body("UPLOAD_MAX_BYTES")
 def training_material_upload(training_id: int) -> Any:
     kind = request.form.get("kind", "")
     try:
@@ -211,6 +214,7 @@ def training_attendance_void(training_id: int, user_id: int) -> Any:
 
 @bp.post("/trainings/<int:training_id>/attendance/csv")
 @admin_page
+@large_body("UPLOAD_MAX_BYTES")
 def training_attendance_csv(training_id: int) -> Any:
     try:
         upload = read_upload(request.files.get("file"), CSV)
@@ -226,9 +230,8 @@ def training_attendance_csv(training_id: int) -> Any:
 @bp.get("/trainings/<int:training_id>/attendance.csv")
 @admin_page
 def training_attendance_template(training_id: int) -> Any:
-    text = trainings.attendance_template(current_principal(), training_id)
     return Response(
-        "\ufeff" + text,  # a BOM, so that spreadsheet programs read UTF-8
+        attendance_csv(trainings.attendance(current_principal(), training_id)),
         mimetype="text/csv",
         headers={"Content-Disposition": f"attachment; filename=attendance-{training_id}.csv"},
     )

@@ -21,6 +21,7 @@ from tracker.services.csvfile import lines, problem
 from tracker.services.exams.authoring import FALSE, TRUE, QuestionDraft
 
 MAX_SHEET_BYTES = 1024 * 1024
+SHEETS = frozenset({"csv", "txt", "xlsx"})  # the file types a question sheet may be
 MAX_UNPACKED_BYTES = 20 * 1024 * 1024  # an XLSX is a zip: refuse one that unpacks to more
 MAX_COLUMNS = 30
 LETTERS = "ABCDEFGH"[:MAX_CHOICES]

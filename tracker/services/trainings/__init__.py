@@ -4,7 +4,6 @@ and the documents filed with them."""
 from tracker.services.trainings.attendance import (
     AttendanceView,
     attendance,
-    attendance_template,
     confirm_attendance,
     enrol,
     import_attendance,
@@ -35,7 +34,6 @@ __all__ = [
     "TrainingView",
     "add_material",
     "attendance",
-    "attendance_template",
     "categories",
     "confirm_attendance",
     "create_training",

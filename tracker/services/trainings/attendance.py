@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -144,7 +142,7 @@ def void_attendance(
 ) -> AttendanceView:
     """An admin over the person voids their confirmed attendance: its hours leave the archive."""
     with transaction():
-        load_training(training_id, lock=True)
+        training = load_training(training_id, lock=True)
         if not admin_scope(principal).covers(user_id):
             fail("attendance_not_found")  # people outside the scope are not revealed to exist
         participant = db.session.get(TrainingParticipant, (training_id, user_id))
@@ -164,6 +162,13 @@ def void_attendance(
             user_id=user_id,
             old=old,
             new={"status": "voided"},
+            reason=reason,
+        )
+        notify(
+            user_id,
+            "attendance_voided",
+            training_id=training.id,
+            title=training.title,
             reason=reason,
         )
         db.session.flush()
@@ -225,20 +230,3 @@ def import_attendance(principal: Principal, training_id: int, data: bytes) -> li
             confirmed.append((participant, user))
         db.session.flush()
         return [_attendance_view(participant, user) for participant, user in confirmed]
-
-
-def attendance_template(principal: Principal, training_id: int) -> str:
-    """A CSV to fill in: everyone enrolled, present and passed by default."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(["username", "display_name", "absent_fraction", "assessment"])
-    for person in attendance(principal, training_id):
-        writer.writerow(
-            [
-                person.username,
-                person.display_name,
-                person.absent_fraction if person.absent_fraction is not None else 0,
-                person.assessment or "passed",
-            ]
-        )
-    return out.getvalue()
