@@ -155,6 +155,60 @@ def test_unknown_page_is_a_translated_404(client):
     assert "未找到" in response.text
 
 
+def _failing_app(make_app, database_url):
+    """An app with a web page that fails unexpectedly, answered as in production."""
+    app = make_app(database_url, PROPAGATE_EXCEPTIONS=False)
+
+    def broken() -> str:
+        raise RuntimeError("a bug")
+
+    app.add_url_rule("/broken", "broken", broken)
+    return app
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status", "language", "words"),
+    [
+        ("get", "/no/such/page", 404, "zh-CN", "未找到"),
+        ("get", "/no/such/page", 404, "en", "Not found."),
+        ("put", "/login", 405, "zh-CN", "不支持该请求方法"),
+        ("put", "/login", 405, "en", "This method is not allowed here."),
+        ("get", "/broken", 500, "zh-CN", "服务器出了问题"),
+        ("get", "/broken", 500, "en", "Something went wrong on our side"),
+    ],
+)
+def test_error_pages_are_styled_and_translated(
+    make_app, database_url, method, path, status, language, words
+):
+    client = _failing_app(make_app, database_url).test_client()
+    response = getattr(client, method)(path, headers={"Accept-Language": language})
+    assert response.status_code == status
+    assert response.mimetype == "text/html"
+    assert words in response.text
+    assert 'class="card narrow error-page"' in response.text
+    assert "app.css" in response.text
+    assert "Werkzeug" not in response.text
+    assert "Internal Server Error" not in response.text
+
+
+def test_api_errors_stay_json(client):
+    response = client.put("/api/v1/me")
+    assert response.status_code == 405
+    assert response.json["error"] == "method_not_allowed"
+
+
+def test_unexpected_api_failure_is_json_500(make_app, database_url):
+    app = _failing_app(make_app, database_url)
+
+    def broken() -> str:
+        raise RuntimeError("a bug")
+
+    app.add_url_rule("/api/v1/broken", "api_broken", broken)
+    response = app.test_client().get("/api/v1/broken")
+    assert response.status_code == 500
+    assert response.json["error"] == "internal_error"
+
+
 @pytest.mark.parametrize(
     ("headers", "status"),
     [
