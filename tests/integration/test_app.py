@@ -258,3 +258,34 @@ def test_uploads_are_not_served_as_plain_media(app, client, make_user, tmp_path)
     secret.parent.mkdir(parents=True)
     secret.write_bytes(b"%PDF-1.4 private")
     assert client.get("/media/uploads/evidence/abc.pdf").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [("zh-CN", "请先登录再查看此页面。"), ("en", "Please log in to see this page.")],
+)
+def test_login_redirect_message_is_in_the_page_language(client, language, words):
+    page = client.get("/archive", headers={"Accept-Language": language}, follow_redirects=True)
+    assert page.request.path == "/login"
+    assert words in page.text
+    assert "Please log in to access" not in page.text
+
+
+@pytest.mark.parametrize("language", ["zh-CN", "en"])
+@pytest.mark.parametrize("path", ["/settings", "/archive"])
+def test_learners_see_the_rule_set_by_name_not_its_code(client, make_user, language, path):
+    make_user("ann")
+    client.post("/login", data={"username": "ann", "password": PASSWORD})
+    page = client.get(path, headers={"Accept-Language": language})
+    assert page.status_code == 200
+    assert "中国科学院继续教育学时登记办法（2016）" in page.text
+    assert "cas-2016" not in page.text
+
+
+def test_the_unit_form_names_a_unit_not_a_person(client, make_user):
+    make_user("root", role="admin")
+    client.post("/login", data={"username": "root", "password": PASSWORD})
+    page = client.get("/admin/units", headers={"Accept-Language": "zh-CN"})
+    assert page.status_code == 200
+    assert "单位名称" in page.text
+    assert "姓名" not in page.text
