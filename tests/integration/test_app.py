@@ -289,3 +289,32 @@ def test_the_unit_form_names_a_unit_not_a_person(client, make_user):
     assert page.status_code == 200
     assert "单位名称" in page.text
     assert "姓名" not in page.text
+
+
+@pytest.mark.parametrize(
+    ("role", "unit", "next_", "home"),
+    [
+        ("admin", None, None, "/admin"),
+        ("admin", "Lab", None, "/admin"),  # a unit's admin too
+        ("admin", None, "/archive", "/archive"),
+        ("leader", None, None, "/"),
+        ("learner", None, None, "/"),
+    ],
+)
+def test_each_role_lands_on_its_home(client, make_user, role, unit, next_, home):
+    make_user("pat", role=role, unit=unit)
+    query = {"next": next_} if next_ else {}
+    response = client.post(
+        "/login", query_string=query, data={"username": "pat", "password": PASSWORD}
+    )
+    assert response.status_code == 302
+    assert response.headers["Location"] == home
+    assert client.get(home).status_code == 200
+
+
+def test_flash_messages_are_announced(client, make_user):
+    hint = client.get("/archive", follow_redirects=True)
+    assert '<p class="flash message" role="status">' in hint.text
+    make_user("ann")
+    failed = client.post("/login", data={"username": "ann", "password": "wrong"})
+    assert '<p class="flash error" role="alert">' in failed.text
