@@ -206,6 +206,7 @@ def _register_blueprints(app: Flask) -> None:
     app.add_template_global(labels.exams_line, "exams_line")
     app.add_template_global(labels.awaiting_exam_reason, "awaiting_exam_reason")
     app.add_template_global(labels.exam_outcome, "exam_outcome")
+    app.add_template_global(labels.rule_set_name, "rule_set_name")
     app.url_map.converters["int"] = IdConverter  # before any route is added
     app.register_blueprint(api)
     app.register_blueprint(web.bp)

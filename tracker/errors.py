@@ -64,6 +64,13 @@ ERRORS: dict[str, tuple[int, Any]] = {
         _l("Give the months as YYYY-MM, the first not after the last, at most 10 years."),
     ),
     "too_large": (413, _l("The request is too large.")),
+    "unsupported_media_type": (415, _l("This kind of content is not accepted here.")),
+    "too_many_requests": (429, _l("Too many requests in a short time; try again in a moment.")),
+    "internal_error": (
+        500,
+        _l("Something went wrong on our side; nothing was changed. Please try again later."),
+    ),
+    "service_unavailable": (503, _l("The service is not available right now; try again soon.")),
     "training_not_found": (404, _l("This training does not exist.")),
     "record_not_found": (404, _l("This learning record does not exist.")),
     "flag_not_found": (404, _l("This flag does not exist.")),

@@ -11,6 +11,7 @@ from werkzeug.exceptions import HTTPException
 
 from tracker.db import unavailable
 from tracker.errors import RetryLater, TrackerError
+from tracker.extensions import db
 from tracker.validation import invalid
 
 _HTTP_CODES = {
@@ -20,6 +21,10 @@ _HTTP_CODES = {
     404: "not_found",
     405: "method_not_allowed",
     413: "too_large",
+    415: "unsupported_media_type",
+    429: "too_many_requests",
+    500: "internal_error",
+    503: "service_unavailable",
 }
 
 
@@ -51,7 +56,15 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http(error: HTTPException) -> Any:
-        code = _HTTP_CODES.get(error.code or 500)
-        if code is None:
-            return error
-        return _respond(TrackerError(code))
+        status = error.code or 500
+        code = _HTTP_CODES.get(status) or ("bad_request" if status < 500 else "internal_error")
+        answer = TrackerError(code)
+        answer.status = status  # the generic words of its class, under the status it has
+        try:
+            if status >= 500:
+                # An unexpected failure (logged by Flask): the page must not need what failed.
+                db.session.rollback()
+            return _respond(answer)
+        except Exception:  # the error page itself failed: answer plainly
+            app.logger.exception("the error page could not be rendered")
+            return str(answer.message), status, {"Content-Type": "text/plain; charset=utf-8"}

@@ -72,7 +72,7 @@ def test_a_unit_admin_sees_only_its_people(
     page.fill("input[name=username]", f"boss-{tag}")
     page.fill("input[name=password]", PASSWORD)
     page.click("button[type=submit]")
-    page.wait_for_url(f"{server.url}/")
+    page.wait_for_url(f"{server.url}/admin")  # an admin's home is the console
     page.goto(f"{server.url}/lang/en")
 
     page.goto(f"{server.url}/admin/users")

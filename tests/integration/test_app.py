@@ -150,6 +150,60 @@ def test_unknown_page_is_a_translated_404(client):
     assert "未找到" in response.text
 
 
+def _failing_app(make_app, database_url):
+    """An app with a web page that fails unexpectedly, answered as in production."""
+    app = make_app(database_url, PROPAGATE_EXCEPTIONS=False)
+
+    def broken() -> str:
+        raise RuntimeError("a bug")
+
+    app.add_url_rule("/broken", "broken", broken)
+    return app
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status", "language", "words"),
+    [
+        ("get", "/no/such/page", 404, "zh-CN", "未找到"),
+        ("get", "/no/such/page", 404, "en", "Not found."),
+        ("put", "/login", 405, "zh-CN", "不支持该请求方法"),
+        ("put", "/login", 405, "en", "This method is not allowed here."),
+        ("get", "/broken", 500, "zh-CN", "服务器出了问题"),
+        ("get", "/broken", 500, "en", "Something went wrong on our side"),
+    ],
+)
+def test_error_pages_are_styled_and_translated(
+    make_app, database_url, method, path, status, language, words
+):
+    client = _failing_app(make_app, database_url).test_client()
+    response = getattr(client, method)(path, headers={"Accept-Language": language})
+    assert response.status_code == status
+    assert response.mimetype == "text/html"
+    assert words in response.text
+    assert 'class="card narrow error-page"' in response.text
+    assert "app.css" in response.text
+    assert "Werkzeug" not in response.text
+    assert "Internal Server Error" not in response.text
+
+
+def test_api_errors_stay_json(client):
+    response = client.put("/api/v1/me")
+    assert response.status_code == 405
+    assert response.json["error"] == "method_not_allowed"
+
+
+def test_unexpected_api_failure_is_json_500(make_app, database_url):
+    app = _failing_app(make_app, database_url)
+
+    def broken() -> str:
+        raise RuntimeError("a bug")
+
+    app.add_url_rule("/api/v1/broken", "api_broken", broken)
+    response = app.test_client().get("/api/v1/broken")
+    assert response.status_code == 500
+    assert response.json["error"] == "internal_error"
+
+
 @pytest.mark.parametrize(
     ("headers", "status"),
     [
@@ -199,3 +253,63 @@ def test_uploads_are_not_served_as_plain_media(app, client, make_user, tmp_path)
     secret.parent.mkdir(parents=True)
     secret.write_bytes(b"%PDF-1.4 private")
     assert client.get("/media/uploads/evidence/abc.pdf").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [("zh-CN", "请先登录再查看此页面。"), ("en", "Please log in to see this page.")],
+)
+def test_login_redirect_message_is_in_the_page_language(client, language, words):
+    page = client.get("/archive", headers={"Accept-Language": language}, follow_redirects=True)
+    assert page.request.path == "/login"
+    assert words in page.text
+    assert "Please log in to access" not in page.text
+
+
+@pytest.mark.parametrize("language", ["zh-CN", "en"])
+@pytest.mark.parametrize("path", ["/settings", "/archive"])
+def test_learners_see_the_rule_set_by_name_not_its_code(client, make_user, language, path):
+    make_user("ann")
+    client.post("/login", data={"username": "ann", "password": PASSWORD})
+    page = client.get(path, headers={"Accept-Language": language})
+    assert page.status_code == 200
+    assert "中国科学院继续教育学时登记办法（2016）" in page.text
+    assert "cas-2016" not in page.text
+
+
+def test_the_unit_form_names_a_unit_not_a_person(client, make_user):
+    make_user("root", role="admin")
+    client.post("/login", data={"username": "root", "password": PASSWORD})
+    page = client.get("/admin/units", headers={"Accept-Language": "zh-CN"})
+    assert page.status_code == 200
+    assert "单位名称" in page.text
+    assert "姓名" not in page.text
+
+
+@pytest.mark.parametrize(
+    ("role", "unit", "next_", "home"),
+    [
+        ("admin", None, None, "/admin"),
+        ("admin", "Lab", None, "/admin"),  # a unit's admin too
+        ("admin", None, "/archive", "/archive"),
+        ("leader", None, None, "/"),
+        ("learner", None, None, "/"),
+    ],
+)
+def test_each_role_lands_on_its_home(client, make_user, role, unit, next_, home):
+    make_user("pat", role=role, unit=unit)
+    query = {"next": next_} if next_ else {}
+    response = client.post(
+        "/login", query_string=query, data={"username": "pat", "password": PASSWORD}
+    )
+    assert response.status_code == 302
+    assert response.headers["Location"] == home
+    assert client.get(home).status_code == 200
+
+
+def test_flash_messages_are_announced(client, make_user):
+    hint = client.get("/archive", follow_redirects=True)
+    assert '<p class="flash message" role="status">' in hint.text
+    make_user("ann")
+    failed = client.post("/login", data={"username": "ann", "password": "wrong"})
+    assert '<p class="flash error" role="alert">' in failed.text

@@ -70,7 +70,7 @@ def test_xlsx_has_the_api_figures(client, seeded):
     assert summary["Effective"][2] == seeded["effective_s"]
     assert summary["Remaining"][2] == seeded["remaining_s"]
     assert summary["On-the-job self-study"][4] == seeded["by_kind"]["self_study"]["effective_s"]
-    items = list(book["Items"].iter_rows(values_only=True))[1:]
+    items = list(book["Learning items"].iter_rows(values_only=True))[1:]
     assert sum(row[9] for row in items) == seeded["total_s"]
 
 

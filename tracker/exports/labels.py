@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
 from tracker.formatting import duration
+from tracker.services.rules import rule_sets
 
 
 def kind_label(kind: str) -> str:
@@ -25,6 +28,17 @@ def subject_label(subject: str | None) -> str:
     )
 
 
+def joined(names: Iterable[str]) -> str:
+    """Names listed in the current language ("a, b" / "a、b")."""
+    return _(", ").join(names)
+
+
+def rule_set_name(rule_set_id: str) -> str:
+    """The title of a rule set, shown to people instead of its internal id."""
+    found = rule_sets().get(rule_set_id)
+    return found.title if found is not None else rule_set_id
+
+
 def hours(seconds: float) -> str:
     """A duration in seconds as hours and minutes."""
     return duration(seconds * 1000)
@@ -32,7 +46,7 @@ def hours(seconds: float) -> str:
 
 def cap_reason(cap: dict) -> str:
     """Why part of a kind does not count: the cap of its group."""
-    kinds = "、".join(kind_label(k) for k in cap["kinds"])
+    kinds = joined(kind_label(k) for k in cap["kinds"])
     return _("%(kinds)s count at most %(cap)s a year", kinds=kinds, cap=hours(cap["cap_s"]))
 
 

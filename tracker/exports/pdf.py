@@ -22,7 +22,9 @@ from tracker.exports.labels import (
     exam_outcome,
     exams_line,
     hours,
+    joined,
     kind_label,
+    rule_set_name,
     subject_label,
 )
 
@@ -63,7 +65,8 @@ def archive_pdf(doc: dict[str, Any]) -> bytes:
         Paragraph(_("Continuing-education archive"), title),
         Paragraph(
             f"{user['display_name'] or user['username']} ({user['username']}) · "
-            f"{user['unit'] or ''} · {doc['from']} – {doc['to']} · {doc['rule_set']}",
+            f"{user['unit'] or ''} · {doc['from']} – {doc['to']} · "
+            f"{rule_set_name(doc['rule_set'])}",
             body,
         ),
         Spacer(1, 4 * mm),
@@ -94,7 +97,7 @@ def archive_pdf(doc: dict[str, Any]) -> bytes:
     story += [Paragraph("· " + reason, body) for reason in dict.fromkeys(reasons)]
     awaiting = [i["title"] for i in doc["items"] if i["awaiting_exam"]]
     if awaiting:
-        story.append(Paragraph(f"· {'、'.join(awaiting)}: {awaiting_exam_reason()}", body))
+        story.append(Paragraph(f"· {joined(awaiting)}: {awaiting_exam_reason()}", body))
     items = [
         [_("Title"), _("Kind"), _("Start"), _("End"), _("Organiser"), _("Duration"), _("Effective")]
     ] + [
@@ -110,7 +113,7 @@ def archive_pdf(doc: dict[str, Any]) -> bytes:
         for i in doc["items"]
     ]
     story += [
-        Paragraph(_("Items"), heading),
+        Paragraph(_("Learning items"), heading),
         _table(items, [50 * mm, 24 * mm, 20 * mm, 20 * mm, 26 * mm, 22 * mm, 22 * mm], body),
     ]
     story += [Paragraph(_("Exams"), heading), Paragraph(exams_line(doc["counts"]["exams"]), body)]

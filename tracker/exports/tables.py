@@ -19,6 +19,7 @@ from tracker.exports.labels import (
     exam_outcome,
     hours,
     kind_label,
+    rule_set_name,
     shortfalls,
     subject_label,
 )
@@ -30,7 +31,7 @@ def _summary_rows(doc: dict[str, Any]) -> list[list[Any]]:
         [_("Name"), user["display_name"] or user["username"]],
         [_("Unit"), user["unit"] or ""],
         [_("Period"), f"{doc['from']} – {doc['to']}"],
-        [_("Rule set"), doc["rule_set"]],
+        [_("Rule set"), rule_set_name(doc["rule_set"])],
         [_("Target"), hours(doc["target_s"]), doc["target_s"]],
         [_("Total duration"), hours(doc["total_s"]), doc["total_s"]],
         [_("Effective"), hours(doc["effective_s"]), doc["effective_s"]],
@@ -150,7 +151,7 @@ def csv_file(sheets: Sheets) -> bytes:
 def _archive_sheets(doc: dict[str, Any]) -> Sheets:
     return [
         (_("Summary"), None, _summary_rows(doc)),
-        (_("Items"), _item_header(), _item_rows(doc)),
+        (_("Learning items"), _item_header(), _item_rows(doc)),
         (_("Exams"), _exam_header(), _exam_rows(doc)),
     ]
 
@@ -208,7 +209,7 @@ def _report_header() -> list[str]:
         _("Name"),
         _("Unit"),
         _("Rule set"),
-        _("Completed"),
+        _("Total duration"),
         _("Effective"),
         _("Target"),
         _("Remaining"),

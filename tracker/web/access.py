@@ -6,6 +6,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
+from flask import url_for
 from flask_login import login_required
 
 from tracker.auth import current_principal
@@ -37,3 +38,8 @@ def organisation_page(view: Callable[..., Any]) -> Callable[..., Any]:
         return view(*args, **kwargs)
 
     return wrapper
+
+
+def home_page(role: str) -> str:
+    """Where a person lands after logging in: the console for admins, else the catalogue."""
+    return url_for("web.admin_console") if role == "admin" else url_for("web.index")

@@ -23,6 +23,7 @@ from tracker.services import courseware as catalogue
 from tracker.services.accounts import log_in, log_out
 from tracker.services.archive import build_archive
 from tracker.web import bp
+from tracker.web.access import home_page
 
 
 @bp.get("/login")
@@ -41,7 +42,7 @@ def login_submit() -> Any:
         headers = error.headers() if isinstance(error, RetryLater) else {}
         return render_template("login.html", username=username), error.status, headers
     login_user(principal, remember=bool(request.form.get("remember")))
-    return redirect(same_site_path(request.args.get("next")) or url_for("web.index"))
+    return redirect(same_site_path(request.args.get("next")) or home_page(principal.role))
 
 
 @bp.post("/logout")
