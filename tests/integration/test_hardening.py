@@ -359,4 +359,4 @@ def test_the_audit_page_shows_a_first_confirmation(client, admin, make_user):
     page = client.get("/admin/audit")
     assert page.status_code == 200
     assert "attendance.confirm" in page.text
-    assert "credited_ms: None →" in page.text
+    assert "credited_ms: — →" in page.text
