@@ -35,6 +35,11 @@ def seeded(client, make_user, auth_headers, make_courseware, connect, clock):
 QUERY = "?from=2026-01&to=2026-12"
 
 
+def in_hours(seconds: float) -> float:
+    """A duration as the exports give it to machines: decimal hours to two places."""
+    return round(seconds / H, 2)
+
+
 def test_page_shows_the_api_figures(client, seeded):
     page = client.get("/archive" + QUERY, headers=EN).text
     assert f'data-effective-s="{seeded["effective_s"]}"' in page
@@ -54,24 +59,31 @@ def test_csv_has_the_api_figures(client, seeded):
     response = client.get("/archive/export.csv" + QUERY, headers=EN)
     assert response.headers["Content-Disposition"].endswith('.csv"')
     rows = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig"))))
+    assert rows[0] == ["Item", "Value", "Hours", "Effective", "Effective hours", "Count"]
     summary = {row[0]: row for row in rows if row}
-    assert float(summary["Effective"][2]) == seeded["effective_s"]
-    assert float(summary["Total duration"][2]) == seeded["total_s"]
+    assert summary["Effective"][1:3] == ["54 h 10 min", "54.17"]
+    assert float(summary["Total duration"][2]) == in_hours(seeded["total_s"])
     header = rows.index(next(r for r in rows if r and r[0] == "Kind" and "Title" in r))
     items = rows[header + 1 : rows.index([], header)]
     assert len(items) == len(seeded["items"])
-    assert sum(float(r[11]) for r in items) == seeded["effective_s"]
+    assert rows[header][9] == "Hours"
+    assert sum(float(r[11]) for r in items) == pytest.approx(
+        in_hours(seeded["effective_s"]), abs=0.01 * len(items)
+    )
 
 
 def test_xlsx_has_the_api_figures(client, seeded):
     response = client.get("/archive/export.xlsx" + QUERY, headers=EN)
     book = load_workbook(io.BytesIO(response.data))
-    summary = {row[0]: row for row in book["Summary"].iter_rows(values_only=True)}
-    assert summary["Effective"][2] == seeded["effective_s"]
-    assert summary["Remaining"][2] == seeded["remaining_s"]
-    assert summary["On-the-job self-study"][4] == seeded["by_kind"]["self_study"]["effective_s"]
+    rows = list(book["Summary"].iter_rows(values_only=True))
+    assert rows[0] == ("Item", "Value", "Hours", "Effective", "Effective hours", "Count")
+    summary = {row[0]: row for row in rows}
+    assert summary["Effective"][2] == in_hours(seeded["effective_s"]) == 54.17
+    assert summary["Remaining"][2] == in_hours(seeded["remaining_s"])
+    self_study = seeded["by_kind"]["self_study"]["effective_s"]
+    assert summary["On-the-job self-study"][4] == in_hours(self_study)
     items = list(book["Learning items"].iter_rows(values_only=True))[1:]
-    assert sum(row[9] for row in items) == seeded["total_s"]
+    assert sum(row[9] for row in items) == pytest.approx(in_hours(seeded["total_s"]), abs=0.01)
 
 
 def test_pdf_has_the_api_figures(client, seeded):
@@ -110,5 +122,7 @@ def test_unit_report_page_and_xlsx_match_the_api(app, client, make_user, auth_he
     assert "1 of 2 employees have met their target" in page
     assert "<svg" in page
     response = client.get(f"/admin/reports/export.xlsx?unit_id={unit['id']}&year=2026", headers=EN)
-    rows = list(load_workbook(io.BytesIO(response.data)).active.iter_rows(values_only=True))[1:]
-    assert [(r[0], r[10]) for r in rows] == [(r["username"], r["effective_s"]) for r in api["rows"]]
+    header, *rows = load_workbook(io.BytesIO(response.data)).active.iter_rows(values_only=True)
+    assert header[9:12] == ("Completed hours", "Effective hours", "Remaining hours")
+    expected = [(r["username"], in_hours(r["effective_s"])) for r in api["rows"]]
+    assert [(r[0], r[10]) for r in rows] == expected

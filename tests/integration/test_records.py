@@ -561,3 +561,34 @@ def test_review_queue_is_for_admins(client, learner):
     login(client, "ann")
     assert client.get("/learning/review").status_code == 403
     assert client.post("/learning/review/1", data={"decision": "approve"}).status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("changes", "status"),
+    [({"action": "preview"}, 200), ({"action": "submit", "hours": "0"}, 400)],
+)
+def test_the_form_keeps_what_was_typed_and_asks_for_the_file_again(
+    app, client, learner, changes, status
+):
+    login(client, "ann")
+    response = client.post(
+        "/learning/external",
+        data={**FORM, **changes, "file": (io.BytesIO(PNG), "notes.png")},
+        content_type="multipart/form-data",
+        headers={"Accept-Language": "en"},
+    )
+    assert response.status_code == status
+    page = response.get_data(as_text=True)
+    assert 'value="档案管理读本"' in page
+    assert "The file “notes.png” was not kept: choose it again before submitting." in page
+    assert count(app, LearningRecord) == 0
+
+
+def test_the_form_asks_for_no_file_when_none_was_chosen(client, learner):
+    login(client, "ann")
+    response = client.post(
+        "/learning/external",
+        data={**FORM, "action": "preview"},
+        headers={"Accept-Language": "en"},
+    )
+    assert "choose it again" not in response.get_data(as_text=True)

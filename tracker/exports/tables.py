@@ -25,6 +25,15 @@ from tracker.exports.labels import (
 )
 
 
+def _figure(seconds: float) -> float:
+    """A duration for machines: decimal hours to two places (the text beside it is for people)."""
+    return round(seconds / 3600, 2)
+
+
+def _summary_header() -> list[str]:
+    return [_("Item"), _("Value"), _("Hours"), _("Effective"), _("Effective hours"), _("Count")]
+
+
 def _summary_rows(doc: dict[str, Any]) -> list[list[Any]]:
     user = doc["user"]
     rows: list[list[Any]] = [
@@ -32,10 +41,10 @@ def _summary_rows(doc: dict[str, Any]) -> list[list[Any]]:
         [_("Unit"), user["unit"] or ""],
         [_("Period"), f"{doc['from']} – {doc['to']}"],
         [_("Rule set"), rule_set_name(doc["rule_set"])],
-        [_("Target"), hours(doc["target_s"]), doc["target_s"]],
-        [_("Total duration"), hours(doc["total_s"]), doc["total_s"]],
-        [_("Effective"), hours(doc["effective_s"]), doc["effective_s"]],
-        [_("Remaining"), hours(doc["remaining_s"]), doc["remaining_s"]],
+        [_("Target"), hours(doc["target_s"]), _figure(doc["target_s"])],
+        [_("Total duration"), hours(doc["total_s"]), _figure(doc["total_s"])],
+        [_("Effective"), hours(doc["effective_s"]), _figure(doc["effective_s"])],
+        [_("Remaining"), hours(doc["remaining_s"]), _figure(doc["remaining_s"])],
         [_("Target met"), _("yes") if doc["compliant"] else _("no")],
         [_("Exams taken"), doc["counts"]["exams"]["taken"]],
         [_("Exams passed"), doc["counts"]["exams"]["passed"]],
@@ -44,17 +53,18 @@ def _summary_rows(doc: dict[str, Any]) -> list[list[Any]]:
     for subject, missing_s in doc["subject_shortfalls_s"].items():
         effective_s = doc["by_subject"].get(subject, {}).get("effective_s", 0)
         label = subject_label(subject)
-        rows.append([label, hours(effective_s), effective_s])
-        rows.append([_("%(subject)s still missing", subject=label), hours(missing_s), missing_s])
+        rows.append([label, hours(effective_s), _figure(effective_s)])
+        missing = _("%(subject)s still missing", subject=label)
+        rows.append([missing, hours(missing_s), _figure(missing_s)])
     for kind in KINDS:
         figures = doc["by_kind"][kind]
         rows.append(
             [
                 kind_label(kind),
                 hours(figures["raw_s"]),
-                figures["raw_s"],
+                _figure(figures["raw_s"]),
                 hours(figures["effective_s"]),
-                figures["effective_s"],
+                _figure(figures["effective_s"]),
                 figures["count"],
             ]
         )
@@ -72,9 +82,9 @@ def _item_header() -> list[str]:
         _("Location"),
         _("Subject"),
         _("Duration"),
-        _("Seconds"),
+        _("Hours"),
         _("Effective"),
-        _("Effective seconds"),
+        _("Effective hours"),
         _("Note"),
     ]
 
@@ -91,9 +101,9 @@ def _item_rows(doc: dict[str, Any]) -> list[list[Any]]:
             i["location"],
             subject_label(i["subject"]),
             hours(i["raw_s"]),
-            i["raw_s"],
+            _figure(i["raw_s"]),
             hours(i["effective_s"]),
-            i["effective_s"],
+            _figure(i["effective_s"]),
             awaiting_exam_reason() if i["awaiting_exam"] else "",
         ]
         for i in doc["items"]
@@ -150,7 +160,7 @@ def csv_file(sheets: Sheets) -> bytes:
 
 def _archive_sheets(doc: dict[str, Any]) -> Sheets:
     return [
-        (_("Summary"), None, _summary_rows(doc)),
+        (_("Summary"), _summary_header(), _summary_rows(doc)),
         (_("Learning items"), _item_header(), _item_rows(doc)),
         (_("Exams"), _exam_header(), _exam_rows(doc)),
     ]
@@ -214,9 +224,9 @@ def _report_header() -> list[str]:
         _("Target"),
         _("Remaining"),
         _("Target met"),
-        _("Completed seconds"),
-        _("Effective seconds"),
-        _("Remaining seconds"),
+        _("Completed hours"),
+        _("Effective hours"),
+        _("Remaining hours"),
         _("Still missing by subject"),
         _("Exams taken"),
         _("Exams passed"),
@@ -236,9 +246,9 @@ def _report_rows(doc: dict[str, Any]) -> list[list[Any]]:
             hours(r["target_s"]),
             hours(r["remaining_s"]),
             _("yes") if r["compliant"] else _("no"),
-            r["total_s"],
-            r["effective_s"],
-            r["remaining_s"],
+            _figure(r["total_s"]),
+            _figure(r["effective_s"]),
+            _figure(r["remaining_s"]),
             shortfalls(r["subject_shortfalls_s"]),
             r["exams"]["taken"],
             r["exams"]["passed"],
@@ -277,7 +287,7 @@ def _report_sheets(doc: dict[str, Any]) -> Sheets:
     return [
         (f"{doc['unit']} {doc['year']}", _report_header(), _report_rows(doc)),
         (_("Trainings"), _training_header(), _training_rows(doc)),
-        (_("Summary"), None, _report_summary(doc)),
+        (_("Summary"), [_("Item"), _("Value")], _report_summary(doc)),
     ]
 
 

@@ -38,6 +38,8 @@ def _external_page(
     principal = current_principal()
     if values is None and request.method == "POST":
         values = request.form
+    # A re-shown form cannot refill a file input (browsers forbid it): name the dropped file.
+    chosen = request.files.get("file") if request.method == "POST" else None
     return render_template(
         "learning/external.html",
         kind=editing.kind if editing is not None else _kind(),
@@ -50,6 +52,7 @@ def _external_page(
         mine=records.list_records(principal, {"user_id": principal.id}),
         today=clock.today(),
         max_mb=max_bytes() // (1024 * 1024),
+        dropped_file=chosen.filename if chosen is not None and chosen.filename else None,
     ), status
 
 
