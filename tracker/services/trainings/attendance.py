@@ -109,8 +109,16 @@ def _confirm(
             training_id=training.id,
             title=training.title,
             credited_ms=participant.credited_ms,
+            **_why_nothing(user, absent_fraction, assessment),
         )
     return participant
+
+
+def _why_nothing(user: User, absent_fraction: float, assessment: str) -> dict[str, Any]:
+    """The notice's reason for crediting nothing, kept as the rule set's code and limit."""
+    rules = rule_set_for(user)
+    why = rules.offline_void(absent_fraction, assessment != "failed")
+    return {"why": why, "absence_voids_at": rules.absence_voids_at} if why else {}
 
 
 def _attendance_state(participant: TrainingParticipant) -> dict[str, Any] | None:
