@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import io
+import re
+from datetime import UTC, datetime
+from uuid import uuid4
 
 import pytest
 from sqlalchemy import select
 
-from tests.integration.conftest import INTERVAL_S, PASSWORD, count
+from tests.integration.conftest import INTERVAL_S, PASSWORD, count, user_id
 from tracker.extensions import db
-from tracker.models import Courseware, User
+from tracker.models import Courseware, User, WatchSession
+from tracker.services import transaction
 
 ZH = {"Accept-Language": "zh-CN"}
 
@@ -246,3 +250,32 @@ def test_audit_page_shows_every_kind_of_entry(app, admin_client, make_user, auth
         assert page.status_code == 200
         assert "attendance" in page.text
         assert "revoke" in page.text
+
+
+def test_recent_learning_leaves_out_sessions_that_booked_nothing(
+    app, client, make_user, make_courseware
+):
+    make_user("ann")
+    booked = {"未计时课件": 0, "半分钟课件": 30_000, "两小时课件": 2 * 3_600_000}
+    with app.app_context(), transaction():
+        for day, (title, raw_ms) in enumerate(booked.items(), start=1):
+            at = datetime(2026, 5, day, tzinfo=UTC)
+            db.session.add(
+                WatchSession(
+                    id=uuid4().hex,
+                    user_id=user_id(app, "ann"),
+                    courseware_id=make_courseware(title=title),
+                    opened_at=at,
+                    last_beat_at=at,
+                    raw_ms=raw_ms,
+                    live_ms=raw_ms,
+                    effective_ms=raw_ms,
+                )
+            )
+    log_in(client, "ann")
+    page = client.get("/", headers={"Accept-Language": "en"}).text
+    recent = page.split("Recent learning")[1].split("<h1>")[0]
+    assert "未计时课件" not in recent
+    assert not re.search(r"\b0 h 0?0 min", recent)
+    assert re.search(r"半分钟课件</a>\s*<small>[^<]*under 1 min</small>", recent)
+    assert re.search(r"两小时课件</a>\s*<small>[^<]*2 h 0?0 min</small>", recent)

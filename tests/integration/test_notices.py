@@ -60,7 +60,10 @@ def test_confirmed_attendance_tells_the_attendee_once_per_change(app, client, ad
     items = notices(client, {**learner, "Accept-Language": "en"})["items"]
     assert [n["kind"] for n in items] == ["attendance_confirmed"] * 2
     assert items[0]["params"]["training_id"] == training["id"]
-    assert "0 h 0 min" in items[0]["body"]
+    assert items[0]["body"] == (
+        'Your attendance at "Metals" was confirmed, but earns no hours. '
+        "No hours: absence of 1/5 or more."
+    )
     assert "16 h 0 min" in items[1]["body"]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 from uuid import uuid4
@@ -592,3 +593,20 @@ def test_the_form_asks_for_no_file_when_none_was_chosen(client, learner):
         headers={"Accept-Language": "en"},
     )
     assert "choose it again" not in response.get_data(as_text=True)
+
+
+def test_the_claims_page_counts_approved_claims_only(app, client, admin, learner):
+    record = file_record(client, learner, kind="self_study", hours=12, start_date="2026-02-01")
+    browser = app.test_client()
+    login(browser, "ann")
+    page = browser.get("/learning/external", headers={"Accept-Language": "en"}).text
+    assert "Limit reached" not in page
+    assert 'data-cap="self_study" data-effective-s="0.0"' in page
+    assert f'data-pending-s="{12 * 3600:.1f}"' in page
+    # The duration's minutes: "0" or "00" (the format is issue 12's item 4).
+    assert re.search(r"12 h 0?0 min awaiting review, not counted yet; .* 10 h 0?0 min more", page)
+    assert review(client, admin, record["id"]).status_code == 200
+    page = browser.get("/learning/external", headers={"Accept-Language": "en"}).text
+    assert "Limit reached" in page
+    assert f'data-cap="self_study" data-effective-s="{10 * 3600:.1f}"' in page
+    assert "data-pending-s" not in page

@@ -702,3 +702,31 @@ def test_training_page_for_an_admin_shows_filing_and_materials(client, admin):
         assert expected in text
     listing = client.get("/trainings", headers={"Accept-Language": "en"}).get_data(as_text=True)
     assert "Filing overdue" in listing
+
+
+@pytest.mark.parametrize(
+    ("absent", "assessment", "reason"),
+    [
+        (0.25, "passed", "No hours: absence of 1/5 or more."),
+        (0.0, "failed", "No hours: the assessment was failed."),
+        (0.1, "passed", None),
+    ],
+)
+def test_an_attendance_that_earns_nothing_says_why(
+    app, client, admin, ann_id, absent, assessment, reason
+):
+    training = create(client, admin, days=2)
+    assert attend(client, admin, training["id"], ann_id, absent, assessment).status_code == 200
+    en = {"Accept-Language": "en"}
+    pages = {}
+    for username, path in (("ann", ""), ("root", "/attendance")):
+        browser = app.test_client()
+        login(browser, username)
+        pages[username] = browser.get(f"/trainings/{training['id']}{path}", headers=en).text
+    if reason is None:
+        assert "Attendance confirmed: 16 h credited." in pages["ann"]
+        assert all("data-no-credit" not in page for page in pages.values())
+    else:
+        assert "Attendance confirmed, but no hours are credited. " + reason in pages["ann"]
+        assert "credited." not in pages["ann"].replace("no hours are credited.", "")
+        assert f"data-no-credit>{reason}</span>" in pages["root"]

@@ -111,8 +111,14 @@ class RuleSet:
 
     def offline_credit_ms(self, hours: float, absent_fraction: float, passed: bool) -> int:
         """What one attendee of an offline training is credited."""
-        if self.failed_assessment_voids and not passed:
-            return 0
-        if self.absence_voids_at is not None and absent_fraction >= self.absence_voids_at:
+        if self.offline_void(absent_fraction, passed) is not None:
             return 0
         return hours_to_ms(hours)
+
+    def offline_void(self, absent_fraction: float, passed: bool) -> str | None:
+        """Why an attendee earns no hours ("assessment_failed" or "absence"), or None."""
+        if self.failed_assessment_voids and not passed:
+            return "assessment_failed"
+        if self.absence_voids_at is not None and absent_fraction >= self.absence_voids_at:
+            return "absence"
+        return None

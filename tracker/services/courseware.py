@@ -174,11 +174,11 @@ class RecentLearning:
 
 
 def recent_learning(user_id: int, limit: int = 5) -> list[RecentLearning]:
-    """The user's latest viewing sessions, newest first."""
+    """The user's latest viewing sessions that booked some time, newest first."""
     rows = db.session.execute(
         select(WatchSession, Courseware.title)
         .join(Courseware, Courseware.id == WatchSession.courseware_id)
-        .where(WatchSession.user_id == user_id)
+        .where(WatchSession.user_id == user_id, WatchSession.raw_ms > 0)
         .order_by(WatchSession.opened_at.desc())
         .limit(limit)
     ).all()

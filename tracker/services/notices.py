@@ -74,6 +74,21 @@ def _deducted(p: Mapping[str, Any]) -> str:
     )
 
 
+def _confirmed(p: Mapping[str, Any]) -> str:
+    from tracker.services.rules import no_credit_text
+
+    why = no_credit_text(p.get("why"), p.get("absence_voids_at"))
+    if why:
+        return _('Your attendance at "%(title)s" was confirmed, but earns no hours.', **p) + (
+            " " + why
+        )
+    return _(
+        'Your attendance at "%(title)s" was confirmed: %(hours)s credited.',
+        title=p["title"],
+        hours=duration(p["credited_ms"]),
+    )
+
+
 # kind -> (title, body), each from the notice's parameters, in the current language.
 TEXTS: dict[str, tuple[Callable[[Mapping[str, Any]], str], Callable[[Mapping[str, Any]], str]]] = {
     "record_approved": (
@@ -91,11 +106,7 @@ TEXTS: dict[str, tuple[Callable[[Mapping[str, Any]], str], Callable[[Mapping[str
     ),
     "attendance_confirmed": (
         lambda p: _("Attendance confirmed"),
-        lambda p: _(
-            'Your attendance at "%(title)s" was confirmed: %(hours)s credited.',
-            title=p["title"],
-            hours=duration(p["credited_ms"]),
-        ),
+        lambda p: _confirmed(p),
     ),
     "attendance_voided": (lambda p: _("Attendance voided"), _voided),
     "filing_overdue": (

@@ -500,11 +500,32 @@ def _user_rules(principal: Principal) -> RuleSet:
     return rule_set_for(db.session.get(User, principal.id))
 
 
-def year_so_far(principal: Principal, year: int | None = None) -> YearTotals:
-    """The caller's year so far, counting pending claims as if approved."""
+@dataclass(frozen=True)
+class YearSoFar:
+    """The caller's year as it counts now, and what its pending claims would add."""
+
+    counted: YearTotals  # approved claims only
+    if_approved: YearTotals  # pending claims counted as if approved
+
+    @property
+    def pending_ms(self) -> int:
+        """The recorded time of the year's claims still awaiting review."""
+        return self.if_approved.raw_ms - self.counted.raw_ms
+
+    @property
+    def pending_effective_ms(self) -> int:
+        """How much more would count if every pending claim were approved as filed."""
+        return self.if_approved.effective_ms - self.counted.effective_ms
+
+
+def year_so_far(principal: Principal, year: int | None = None) -> YearSoFar:
+    """The caller's year so far: what counts, and what pending claims would add."""
     year = year or clock.this_year()
-    entries = year_entries(principal.id, year, pending=True)
-    return total_year(entries, year, _user_rules(principal))
+    rules = _user_rules(principal)
+    return YearSoFar(
+        counted=total_year(year_entries(principal.id, year), year, rules),
+        if_approved=total_year(year_entries(principal.id, year, pending=True), year, rules),
+    )
 
 
 @dataclass(frozen=True)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from fractions import Fraction
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from tracker.core.rules import RuleSet
@@ -48,3 +50,20 @@ def _inherited(unit_id: int | None, unit: UnitLookup) -> RuleSet:
         if own:
             return sets[own]
     return sets[current_app.config["RULE_SET"]]
+
+
+def no_credit_reason(user: User, absent_fraction: float | None, assessment: str | None) -> str:
+    """Why `user`'s rule set credits this attendance nothing, in words ("" if it credits it)."""
+    rules = rule_set_for(user)
+    why = rules.offline_void(absent_fraction or 0.0, assessment != "failed")
+    return no_credit_text(why, rules.absence_voids_at)
+
+
+def no_credit_text(why: str | None, absence_voids_at: float | None) -> str:
+    """A reason of `RuleSet.offline_void` in words ("" for None)."""
+    if why == "assessment_failed":
+        return _("No hours: the assessment was failed.")
+    if why == "absence" and absence_voids_at is not None:
+        share = Fraction(absence_voids_at).limit_denominator(100)
+        return _("No hours: absence of %(share)s or more.", share=str(share))
+    return ""

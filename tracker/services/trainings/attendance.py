@@ -18,7 +18,7 @@ from tracker.services import transaction
 from tracker.services.audit import log_action
 from tracker.services.csvfile import problem
 from tracker.services.notices import notify
-from tracker.services.rules import rule_set_for
+from tracker.services.rules import no_credit_reason, rule_set_for
 from tracker.services.scope import AdminScope, admin_scope
 from tracker.services.trainings.attendance_csv import AttendanceLine, parse_attendance
 from tracker.services.trainings.listing import attended_training, load_training
@@ -39,6 +39,7 @@ class AttendanceView:
     confirmed_at: datetime | None
     voided_at: datetime | None = None
     void_reason: str = ""
+    no_credit_reason: str = ""  # why a confirmed attendance earns nothing
 
 
 def enrol(principal: Principal, training_id: int) -> str:
@@ -108,8 +109,16 @@ def _confirm(
             training_id=training.id,
             title=training.title,
             credited_ms=participant.credited_ms,
+            **_why_nothing(user, absent_fraction, assessment),
         )
     return participant
+
+
+def _why_nothing(user: User, absent_fraction: float, assessment: str) -> dict[str, Any]:
+    """The notice's reason for crediting nothing, kept as the rule set's code and limit."""
+    rules = rule_set_for(user)
+    why = rules.offline_void(absent_fraction, assessment != "failed")
+    return {"why": why, "absence_voids_at": rules.absence_voids_at} if why else {}
 
 
 def _attendance_state(participant: TrainingParticipant) -> dict[str, Any] | None:
@@ -188,6 +197,11 @@ def _attendance_view(participant: TrainingParticipant, user: User) -> Attendance
         confirmed_at=participant.confirmed_at,
         voided_at=participant.voided_at,
         void_reason=participant.void_reason or "",
+        no_credit_reason=(
+            no_credit_reason(user, participant.absent_fraction, participant.assessment)
+            if participant.status == "confirmed" and not participant.credited_ms
+            else ""
+        ),
     )
 
 

@@ -14,7 +14,7 @@ from tracker.auth import Principal
 from tracker.errors import fail
 from tracker.extensions import db
 from tracker.models import Training, TrainingMaterial, TrainingParticipant, User
-from tracker.services.rules import rule_sets
+from tracker.services.rules import no_credit_reason, rule_sets
 from tracker.services.scope import admin_scope
 
 PARTICIPANT_CATEGORIES = ("management", "support", "staff", "research", "external")
@@ -62,6 +62,7 @@ class TrainingView:
     my_credited_ms: int | None = None
     unit_id: int | None = None  # the unit that filed it; None: organisation-wide
     my_void_reason: str = ""  # why a confirmation of the caller's was voided
+    my_no_credit_reason: str = ""  # why a confirmed attendance of the caller's earns nothing
 
     @property
     def status(self) -> str:
@@ -127,7 +128,15 @@ def view_of(
         my_credited_ms=mine.credited_ms if mine and mine.status == "confirmed" else None,
         unit_id=training.unit_id,
         my_void_reason=mine.void_reason if mine and mine.status == "voided" else "",
+        my_no_credit_reason=_no_credit(mine),
     )
+
+
+def _no_credit(mine: TrainingParticipant | None) -> str:
+    if mine is None or mine.status != "confirmed" or mine.credited_ms:
+        return ""
+    user = db.session.get(User, mine.user_id)
+    return no_credit_reason(user, mine.absent_fraction, mine.assessment) if user else ""
 
 
 def _views(trainings: list[Training], user_id: int) -> list[TrainingView]:
