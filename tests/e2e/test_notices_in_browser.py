@@ -54,7 +54,7 @@ def test_the_bell_counts_unread_notices_and_the_page_marks_them_read(
     notices = page.locator("li.notice")
     expect(notices).to_have_count(2)
     expect(notices.first).to_contain_text("Attendance confirmed")
-    expect(notices.first).to_contain_text("0 h 0 min credited")
+    expect(notices.first).to_contain_text("was confirmed, but earns no hours")
     expect(page.locator("li.notice.unread")).to_have_count(2)
     shot(page, "two-unread")
     notices.first.locator("button", has_text="Mark read").click()
