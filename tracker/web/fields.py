@@ -134,6 +134,11 @@ def _problems(context: Context, form: str) -> Problems | None:
     return found if isinstance(found, Problems) and found.form == form else None
 
 
+def _resent(context: Context, form: str) -> bool:
+    """Whether the page answers a post of this form (refused, or a preview)."""
+    return request.method == "POST" and _problems(context, form) is not None
+
+
 def _attributes(attrs: dict[str, str | bool]) -> Markup:
     return Markup(" ").join(
         Markup(name) if value is True else Markup('{}="{}"').format(name, value)
@@ -200,8 +205,8 @@ def field_error(context: Context, name: str, form: str = "") -> Markup:
 @bp.app_template_global("kept")
 @pass_context
 def kept(context: Context, name: str, default: Any = "", form: str = "") -> Any:
-    """What was typed into `name` when this form was refused, else `default`."""
-    if request.method == "POST" and _problems(context, form):
+    """What was typed into `name` when this form was sent (and refused), else `default`."""
+    if _resent(context, form):
         return request.form.get(name, "")
     return "" if default is None else default
 
@@ -210,7 +215,7 @@ def kept(context: Context, name: str, default: Any = "", form: str = "") -> Any:
 @pass_context
 def kept_on(context: Context, name: str, default: bool = False, form: str = "") -> bool:
     """Whether checkbox `name` was ticked when this form was refused, else `default`."""
-    if request.method == "POST" and _problems(context, form):
+    if _resent(context, form):
         return name in request.form
     return bool(default)
 
@@ -219,7 +224,7 @@ def kept_on(context: Context, name: str, default: bool = False, form: str = "") 
 @pass_context
 def kept_hours(context: Context, name: str, hours: float | None = None, form: str = "") -> Any:
     """The hours and minutes an hours input shows: as typed after a refusal, else `hours`."""
-    if request.method == "POST" and _problems(context, form):
+    if _resent(context, form) and f"{name}_h" in request.form:
         return request.form.get(f"{name}_h", ""), request.form.get(f"{name}_min", "")
     return split_hours(hours) or ("", "")
 
