@@ -462,7 +462,8 @@ def test_external_learning_page_has_each_form(client, learner, kind):
     response = client.get(f"/learning/external?kind={kind}", headers={"Accept-Language": "en"})
     assert response.status_code == 200
     page = response.get_data(as_text=True)
-    assert 'name="hours_h"' in page and 'name="hours_min"' in page
+    assert 'name="hours_h"' in page
+    assert 'name="hours_min"' in page
     assert f'value="{kind}"' in page
     assert "counts at most" in page
 
