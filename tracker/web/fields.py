@@ -26,6 +26,7 @@ from tracker.services.uploads import CSV, DOCUMENTS, MATERIALS
 from tracker.web import bp
 from tracker.web.forms import (
     AttendanceForm,
+    CertificateRevokeForm,
     CoursewareForm,
     EditUserForm,
     EvaluationForm,
@@ -33,6 +34,7 @@ from tracker.web.forms import (
     NewUserForm,
     Problems,
     UnitForm,
+    YearlyForm,
     split_hours,
 )
 
@@ -56,6 +58,8 @@ MODELS: dict[str, type[BaseModel]] = {
     "evaluation": EvaluationForm,
     "profile": ProfilePatch,
     "password": PasswordChange,
+    "yearly": YearlyForm,
+    "certificate_revoke": CertificateRevokeForm,
 }
 # The files each upload input takes, as the server checks them.
 UPLOADS: dict[str, frozenset[str]] = {
@@ -87,6 +91,7 @@ def _figure(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else repr(float(value))
 
 
+@bp.app_template_global("limits")
 def limits(model: str, key: str) -> dict[str, str | bool]:
     """The HTML attributes that ask in the browser what the server's model asks of a field."""
     prop, required = constraints(model, key)
@@ -161,12 +166,20 @@ def _state(context: Context, name: str, form: str, problem_of: str | None = None
 @bp.app_template_global("field")
 @pass_context
 def field(
-    context: Context, name: str, model: str | None = None, form: str = "", key: str | None = None
+    context: Context,
+    name: str,
+    model: str | None = None,
+    form: str = "",
+    key: str | None = None,
+    required: bool | None = None,
 ) -> Markup:
-    """An input's name, id, limits (from `model`'s field `key`, by default `name`) and state."""
+    """An input's name, id, limits (from `model`'s field `key`, by default `name`) and state;
+    `required=False` for one of several inputs of a list (choices: blanks are left out)."""
     attrs: dict[str, Any] = {"name": name, "id": field_id(name, form)}
     if model is not None:
         attrs |= limits(model, key or name)
+    if required is not None:
+        attrs["required"] = required
     attrs |= _state(context, name, form)
     return _attributes(attrs)
 

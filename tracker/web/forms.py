@@ -75,6 +75,7 @@ LABELS = {
     "correct": _l("Correct choices"),
     "answer": _l("Answer"),
     "rating": _l("Rating"),
+    "year": _l("Year"),
     "comment": _l("Comment"),
     "enrolment_open": _l("Open for enrolment"),
 }
@@ -347,6 +348,19 @@ class EvaluationForm(_Form):
 
     rating: Annotated[int, Field(ge=1, le=5)]
     comment: Annotated[str, Field(max_length=2000)] = ""
+
+
+class YearlyForm(_Form):
+    """Issue the yearly certificates of a unit."""
+
+    unit_id: IdParam
+    year: Annotated[int, Field(ge=2000, le=2100)]
+
+
+class CertificateRevokeForm(_Form):
+    """Why a certificate is revoked."""
+
+    reason: Annotated[str, Field(min_length=1, max_length=500)]
 
 
 class AttendanceForm(_Form):

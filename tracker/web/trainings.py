@@ -168,9 +168,7 @@ def training_material(training_id: int, material_id: int) -> Any:
 # --- attendance -----------------------------------------------------------------------------
 
 
-def _attendance_page(
-    training_id: int, problems: Problems | None = None, status: int = 200
-) -> Any:
+def _attendance_page(training_id: int, problems: Problems | None = None, status: int = 200) -> Any:
     return render_template(
         "learning/attendance.html",
         training=trainings.get_training(current_principal(), training_id),
