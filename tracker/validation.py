@@ -61,7 +61,7 @@ def _figure(value: Any) -> str:
     """A limit as people write it: 1000 rather than 1000.0 or 1e+03."""
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    return f"{value:,}" if isinstance(value, int) else f"{value:g}"
+    return str(value) if isinstance(value, int) else f"{value:g}"
 
 
 def problem(error: ErrorDetails) -> str:

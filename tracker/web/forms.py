@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Annotated, Any, Literal, TypeVar
 
 from flask import request
 from flask_babel import lazy_gettext as _l
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic_core import PydanticCustomError
 from werkzeug.datastructures import MultiDict
 
-from tracker.api.fields import Fraction, HoursText, IdParam
-from tracker.api.schemas_trainings import Assessment
+from tracker.api.fields import Fraction, HoursText, IdParam, typed_period
+from tracker.api.schemas_exams import ExamCreate, QuestionIn, exam_target, question_keyed
+from tracker.api.schemas_records import RecordCreate, RecordPatch
+from tracker.api.schemas_trainings import Assessment, TrainingCreate
 from tracker.errors import TrackerError
 from tracker.services.accounts import MAX_LOGIN_NAME, DisplayName, Password, Username
 from tracker.services.trainings import PARTICIPANT_CATEGORIES
@@ -282,12 +285,46 @@ def parse_form(model: type[F], form: MultiDict[str, str]) -> F:
         raise invalid(exc) from exc
 
 
+def _exam_target(values: dict[str, Any]) -> None:
+    exam_target(
+        values.get("courseware_id"), values.get("subject"), bool(values.get("requires_completion"))
+    )
+
+
+def _question_keyed(values: dict[str, Any]) -> None:
+    choices = values.get("choices")
+    corrects = None if choices is None else [bool(c.get("correct")) for c in choices]
+    question_keyed(str(values.get("kind")), corrects, values.get("answer"))
+
+
+# Rules across fields, which pydantic checks only once every field is valid: run on what was
+# typed as well, so that one refusal names every problem. The rules themselves live with the
+# models; this only calls them.
+_CROSS_CHECKS: dict[type[BaseModel], Callable[[dict[str, Any]], None]] = {
+    TrainingCreate: typed_period,
+    RecordCreate: typed_period,
+    RecordPatch: typed_period,
+    ExamCreate: _exam_target,
+    QuestionIn: _question_keyed,
+}
+
+
 def validated(model: type[F], values: dict[str, Any], form: str = "") -> tuple[F | None, Problems]:
     """The validated values, or None and each problem beside its field."""
     try:
         return model.model_validate(values), Problems(form)
     except ValidationError as error:
-        return None, Problems(form).add_validation(error)
+        problems = Problems(form).add_validation(error)
+    check = _CROSS_CHECKS.get(model)
+    try:
+        if check is not None:
+            check(values)
+    except PydanticCustomError as error:
+        item = {"type": error.type, "ctx": error.context or {}, "loc": ()}
+        problems.add(problem(item), _FIELD_OF_KIND.get(error.type))  # type: ignore[arg-type]
+    except (TypeError, ValueError, AttributeError):
+        pass  # what was typed is too far off to weigh against the other fields
+    return None, problems
 
 
 def error_problems(error: TrackerError, form: str = "") -> Problems:
