@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Annotated, Any, Literal, TypeVar
 
 from flask import request
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 from pydantic_core import PydanticCustomError
@@ -233,7 +234,8 @@ class Problems:
         lines: list[tuple[str | None, str]] = [(None, line) for line in self.general]
         for field, found in self.fields.items():
             label = str(LABELS.get(field, field))
-            lines.extend((field, f"{label}: {text}") for text in found)
+            for text in found:
+                lines.append((field, _("%(label)s: %(problem)s", label=label, problem=text)))
         return lines
 
     def __bool__(self) -> bool:
