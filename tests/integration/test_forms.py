@@ -4,13 +4,17 @@ nothing saved."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
-from typing import Any
+from typing import Annotated, Any, Literal
 
 import pytest
+from pydantic import BaseModel, Field, ValidationError
 
 from tests.integration.conftest import PASSWORD, count, user_id
+from tracker.api.fields import IsoDate
+from tracker.api.schemas_trainings import Email
 from tracker.extensions import db
 from tracker.models import (
     Courseware,
@@ -22,6 +26,8 @@ from tracker.models import (
     Unit,
     User,
 )
+from tracker.services.accounts import Username
+from tracker.validation import problem
 from tracker.web.fields import MODELS
 
 ZH = {"Accept-Language": "zh-CN"}
@@ -422,3 +428,52 @@ def test_a_refused_form_shows_every_problem_beside_its_field(app, client, world,
                 assert not control.get("value"), name  # passwords are never sent back
     if before is not None:
         assert count(app, form.saved) == before
+
+
+class Every(BaseModel):
+    """A field of each constraint kind the forms use."""
+
+    text: Annotated[str, Field(min_length=3, max_length=5)]
+    required: str
+    email: Email
+    username: Username
+    count: Annotated[int, Field(ge=1, le=10)]
+    share: Annotated[float, Field(gt=0, lt=1)]
+    days: Annotated[float, Field(multiple_of=0.5)]
+    quarter: Annotated[float, Field(multiple_of=0.25)]
+    choice: Literal["a", "b"]
+    day: IsoDate
+    flag: bool
+    whole: int
+    number: float
+
+
+BAD = {
+    "text": ["ab", "abcdef"],
+    "email": ["no-at-sign"],
+    "username": ["bad name!"],
+    "count": [0, 11, "x", 1.5],
+    "share": [0, 1, "x"],
+    "days": [0.3],
+    "quarter": [0.3],
+    "choice": ["c"],
+    "day": ["01/02/2026", "2026-02-30"],
+    "flag": ["maybe"],
+    "whole": ["x"],
+    "number": ["x"],
+}
+CJK = re.compile(r"[\u3400-\u9fff]")
+
+
+@pytest.mark.parametrize(("field", "value"), [(f, v) for f, vs in BAD.items() for v in vs])
+def test_every_constraint_kind_has_a_message_for_people(app, field, value):
+    for language, cjk in (("zh-CN", True), ("en", False)):
+        with app.test_request_context(headers={"Accept-Language": language}):
+            with pytest.raises(ValidationError) as refused:
+                Every.model_validate({field: value})
+            [error] = [e for e in refused.value.errors() if e["loc"] == (field,)]
+            message = problem(error)
+            assert message != problem({**error, "type": "value_error"}), error["type"]
+            assert bool(CJK.search(message)) == cjk, message
+            assert "should" not in message
+            assert "^" not in message
