@@ -18,6 +18,7 @@ from pydantic import BaseModel
 
 from tracker.api.schemas import PasswordChange, ProfilePatch
 from tracker.api.schemas_exams import ChoiceIn, ExamCreate, QuestionIn
+from tracker.api.schemas_flags import FlagDecisionIn
 from tracker.api.schemas_records import RecordCreate, ReviewIn, RevokeIn
 from tracker.api.schemas_trainings import Participants, TrainingCreate, VoidQuery
 from tracker.services.courseware import MEDIA_TYPES
@@ -58,6 +59,7 @@ MODELS: dict[str, type[BaseModel]] = {
     "evaluation": EvaluationForm,
     "profile": ProfilePatch,
     "password": PasswordChange,
+    "flag": FlagDecisionIn,
     "yearly": YearlyForm,
     "certificate_revoke": CertificateRevokeForm,
 }

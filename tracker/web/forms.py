@@ -148,6 +148,7 @@ _FIELD_OF_KIND = {
     "choices_count": "choices",
     "single_one_correct": "correct",
     "none_correct": "correct",
+    "hours_with_deduction": "hours",
 }
 # The form field a service's refusal concerns, by its code.
 _FIELD_OF_CODE = {
