@@ -212,7 +212,9 @@ def field_error(context: Context, name: str, form: str = "") -> Markup:
     found = _problems(context, form)
     if found is None or not found.of(name):
         return Markup("")
-    return Markup('<span class="field-error" id="{}-error">{}</span>').format(
+    # Hidden from the label's name (it sits inside the label), read as the input's
+    # description through aria-describedby, which still reaches hidden text.
+    return Markup('<span class="field-error" id="{}-error" aria-hidden="true">{}</span>').format(
         field_id(name, form), " ".join(found.of(name))
     )
 
