@@ -84,7 +84,7 @@ def test_add_user_by_form(app, admin_client):
 def test_bad_user_form_shows_why_and_saves_nothing(app, admin_client, form):
     response = admin_client.post("/admin/users", data=form, headers=ZH)
     assert response.status_code in (400, 409)
-    assert 'class="flash error"' in response.text
+    assert 'class="field-error"' in response.text
     assert count(app, User) == 1
 
 
@@ -178,7 +178,7 @@ def test_bad_courseware_form_saves_nothing(app, admin_client, data):
         "/admin/courseware", data=data, headers=ZH, content_type="multipart/form-data"
     )
     assert response.status_code == 400
-    assert 'class="flash error"' in response.text
+    assert 'class="field-error"' in response.text
     assert count(app, Courseware) == 0
 
 
