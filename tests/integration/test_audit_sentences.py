@@ -230,7 +230,8 @@ def test_each_entry_reads_as_a_sentence(logged: dict[str, Any], action: str, lan
         ("en", "王芳 rejected ann's claim “Course”: Add the certificate"),
         ("en", "Certificate EX-7Q2M was issued to"),
         ("en", "王芳 imported users from a file: 2 added, 1 changed"),
-        ("en", "王芳 added 3 questions to the exam “Integrity”"),
+        ("en", "王芳 added questions to the exam “Integrity”: 3"),
+        ("zh", "王芳 为“Lab”颁发了 2026 年度证书：2 份"),
     ],
 )
 def test_sentences_say_what_happened(logged: dict[str, Any], language: str, said: str) -> None:

@@ -1,7 +1,7 @@
 """How each kind of audit entry reads: one sentence in the reader's language, with links.
 
-The one home of these sentences: `SENTENCES` maps each action to its wording; an action not
-listed reads as "<who> made a change to <what>".
+The one home of these sentences: `WORDS` and `SPECIAL` give each action its wording; an action
+in neither reads as "<who> made a change to <what>".
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from typing import Any
 from flask import url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext
 from markupsafe import Markup, escape
 
 from tracker.formatting import duration
@@ -68,17 +67,16 @@ LONGEST = 40  # characters of a value shown before it is cut
 
 def sentence(line: AuditLine) -> Markup:
     """The entry as one sentence, names and titles linked where the reader may open them."""
-    words = SENTENCES.get(line.entry.action, _fallback)
-    return words(line, _parts(line))
+    action, parts = line.entry.action, _parts(line)
+    if action in SPECIAL:
+        return SPECIAL[action](line, parts)
+    if action in WORDS:
+        return _say(str(WORDS[action]), parts)
+    return _fallback(line, parts)
 
 
 def _say(text: str, parts: dict[str, Any]) -> Markup:
     return Markup(text) % parts
-
-
-def _escaped(parts: dict[str, Any]) -> dict[str, Any]:
-    """The parts for `ngettext`, which fills them in itself: escaped, the wording trusted."""
-    return {k: escape(v) for k, v in parts.items()}
 
 
 def _parts(line: AuditLine) -> dict[str, Any]:
@@ -96,6 +94,10 @@ def _parts(line: AuditLine) -> dict[str, Any]:
         "reason": _text(detail.get("reason")),
         "number": detail.get("number") or line.target,
         "filename": detail.get("filename") or "—",
+        "num": int(detail.get("added") or 0) or len(detail.get("numbers") or []),
+        "year": detail.get("year", "—"),
+        "created": int(detail.get("created") or 0),
+        "updated": int(detail.get("updated") or 0),
     }
 
 
@@ -186,23 +188,11 @@ def _fallback(line: AuditLine, parts: dict[str, Any]) -> Markup:
     return _say(_("%(actor)s made a change to %(target)s"), parts)
 
 
-def _exam_questions(line: AuditLine, parts: dict[str, Any]) -> Markup:
-    count = int(line.entry.detail.get("added") or 0)
+def _questions(line: AuditLine, parts: dict[str, Any]) -> Markup:
     if line.entry.detail.get("replaced"):
-        text = ngettext(
-            "%(actor)s replaced the questions of the exam “%(target)s” with %(num)d new one",
-            "%(actor)s replaced the questions of the exam “%(target)s” with %(num)d new ones",
-            count,
-            **_escaped(parts),
-        )
-    else:
-        text = ngettext(
-            "%(actor)s added %(num)d question to the exam “%(target)s”",
-            "%(actor)s added %(num)d questions to the exam “%(target)s”",
-            count,
-            **_escaped(parts),
-        )
-    return Markup(text)
+        text = _("%(actor)s replaced the questions of the exam “%(target)s”: %(num)d new")
+        return _say(text, parts)
+    return _say(str(WORDS["exam.questions"]), parts)
 
 
 def _exam_question(line: AuditLine, parts: dict[str, Any]) -> Markup:
@@ -211,92 +201,62 @@ def _exam_question(line: AuditLine, parts: dict[str, Any]) -> Markup:
     return _say(_("%(actor)s edited a question of the exam “%(target)s”"), parts)
 
 
-def _yearly(line: AuditLine, parts: dict[str, Any]) -> Markup:
-    count = len(line.entry.detail.get("numbers") or [])
-    year = line.entry.detail.get("year", "—")
-    text = ngettext(
-        "%(actor)s issued %(num)d yearly certificate for %(year)s in “%(target)s”",
-        "%(actor)s issued %(num)d yearly certificates for %(year)s in “%(target)s”",
-        count,
-        **_escaped(parts | {"year": year}),
-    )
-    return Markup(text)
-
-
-def _import(line: AuditLine, parts: dict[str, Any]) -> Markup:
-    counts = {k: int(line.entry.detail.get(k) or 0) for k in ("created", "updated")}
-    text = _("%(actor)s imported users from a file: %(created)d added, %(updated)d changed")
-    return _say(text, parts | counts)
-
-
 def _password(line: AuditLine, parts: dict[str, Any]) -> Markup:
     if line.actor and line.person and line.actor.id == line.person.id:
         return _say(_("%(actor)s changed their own password"), parts)
     return _say(_("%(actor)s changed the password of %(person)s"), parts)
 
 
-SENTENCES: dict[str, Callable[[AuditLine, dict[str, Any]], Markup]] = {
-    "user.create": lambda _line, p: _say(_("%(actor)s created the account of %(target)s"), p),
-    "user.update": lambda _line, p: _say(
-        _("%(actor)s changed the account of %(target)s: %(changes)s"), p
+# The wording of each action that needs nothing but the parts (`_parts`).
+WORDS = {
+    "user.create": _l("%(actor)s created the account of %(target)s"),
+    "user.update": _l("%(actor)s changed the account of %(target)s: %(changes)s"),
+    "user.profile": _l("%(actor)s changed their own profile: %(changes)s"),
+    "record.approve": _l("%(actor)s approved %(person)s's claim “%(target)s”: %(hours)s"),
+    "record.reject": _l("%(actor)s rejected %(person)s's claim “%(target)s”: %(note)s"),
+    "record.revoke": _l(
+        "%(actor)s revoked the approval of %(person)s's claim “%(target)s”: %(reason)s"
     ),
-    "user.import": _import,
-    "user.password": _password,
-    "user.profile": lambda _line, p: _say(_("%(actor)s changed their own profile: %(changes)s"), p),
-    "record.approve": lambda _line, p: _say(
-        _("%(actor)s approved %(person)s's claim “%(target)s”: %(hours)s"), p
+    "record.withdraw": _l("%(actor)s withdrew their claim “%(target)s”"),
+    "record.update": _l("%(actor)s changed their claim “%(target)s”: %(changes)s"),
+    "record.resubmit": _l(
+        "%(actor)s changed and resubmitted their rejected claim “%(target)s”: %(changes)s"
     ),
-    "record.reject": lambda _line, p: _say(
-        _("%(actor)s rejected %(person)s's claim “%(target)s”: %(note)s"), p
+    "flag.dismiss": _l("%(actor)s dismissed the flag “%(target)s” about %(person)s: %(note)s"),
+    "flag.deduct": _l(
+        "%(actor)s deducted %(hours)s from %(person)s for the flag “%(target)s”: %(note)s"
     ),
-    "record.revoke": lambda _line, p: _say(
-        _("%(actor)s revoked the approval of %(person)s's claim “%(target)s”: %(reason)s"), p
+    "courseware.create": _l("%(actor)s added the courseware “%(target)s”"),
+    "courseware.update": _l("%(actor)s changed the courseware “%(target)s”: %(changes)s"),
+    "unit.create": _l("%(actor)s created the unit “%(target)s”"),
+    "unit.update": _l("%(actor)s changed the unit “%(target)s”: %(changes)s"),
+    "exam.create": _l("%(actor)s created the exam “%(target)s”"),
+    "exam.update": _l("%(actor)s changed the exam “%(target)s”: %(changes)s"),
+    "exam.questions": _l("%(actor)s added questions to the exam “%(target)s”: %(num)d"),
+    "training.create": _l("%(actor)s created the training “%(target)s”"),
+    "training.update": _l("%(actor)s changed the training “%(target)s”: %(changes)s"),
+    "training.material": _l("%(actor)s uploaded “%(filename)s” to the training “%(target)s”"),
+    "attendance.confirm": _l(
+        "%(actor)s confirmed the attendance of %(person)s at “%(target)s”: %(hours)s"
     ),
-    "record.withdraw": lambda _line, p: _say(_("%(actor)s withdrew their claim “%(target)s”"), p),
-    "record.update": lambda _line, p: _say(
-        _("%(actor)s changed their claim “%(target)s”: %(changes)s"), p
+    "attendance.void": _l(
+        "%(actor)s voided the attendance of %(person)s at “%(target)s”: %(reason)s"
     ),
-    "record.resubmit": lambda _line, p: _say(
-        _("%(actor)s changed and resubmitted their rejected claim “%(target)s”: %(changes)s"), p
+    "certificate.issue": _l("Certificate %(number)s was issued to %(person)s"),
+    "certificate.issue_yearly": _l(
+        "%(actor)s issued the yearly certificates of %(year)s in “%(target)s”: %(num)d"
     ),
-    "flag.dismiss": lambda _line, p: _say(
-        _("%(actor)s dismissed the flag “%(target)s” about %(person)s: %(note)s"), p
+    "user.import": _l(
+        "%(actor)s imported users from a file: %(created)d added, %(updated)d changed"
     ),
-    "flag.deduct": lambda _line, p: _say(
-        _("%(actor)s deducted %(hours)s from %(person)s for the flag “%(target)s”: %(note)s"), p
-    ),
-    "courseware.create": lambda _line, p: _say(_("%(actor)s added the courseware “%(target)s”"), p),
-    "courseware.update": lambda _line, p: _say(
-        _("%(actor)s changed the courseware “%(target)s”: %(changes)s"), p
-    ),
-    "unit.create": lambda _line, p: _say(_("%(actor)s created the unit “%(target)s”"), p),
-    "unit.update": lambda _line, p: _say(
-        _("%(actor)s changed the unit “%(target)s”: %(changes)s"), p
-    ),
-    "exam.create": lambda _line, p: _say(_("%(actor)s created the exam “%(target)s”"), p),
-    "exam.update": lambda _line, p: _say(
-        _("%(actor)s changed the exam “%(target)s”: %(changes)s"), p
-    ),
-    "exam.questions": _exam_questions,
-    "exam.question": _exam_question,
-    "training.create": lambda _line, p: _say(_("%(actor)s created the training “%(target)s”"), p),
-    "training.update": lambda _line, p: _say(
-        _("%(actor)s changed the training “%(target)s”: %(changes)s"), p
-    ),
-    "training.material": lambda _line, p: _say(
-        _("%(actor)s uploaded “%(filename)s” to the training “%(target)s”"), p
-    ),
-    "attendance.confirm": lambda _line, p: _say(
-        _("%(actor)s confirmed the attendance of %(person)s at “%(target)s”: %(hours)s"), p
-    ),
-    "attendance.void": lambda _line, p: _say(
-        _("%(actor)s voided the attendance of %(person)s at “%(target)s”: %(reason)s"), p
-    ),
-    "certificate.issue": lambda _line, p: _say(
-        _("Certificate %(number)s was issued to %(person)s"), p
-    ),
-    "certificate.issue_yearly": _yearly,
-    "certificate.revoke": lambda _line, p: _say(
-        _("%(actor)s revoked the certificate %(number)s of %(person)s: %(reason)s"), p
+    "certificate.revoke": _l(
+        "%(actor)s revoked the certificate %(number)s of %(person)s: %(reason)s"
     ),
 }
+# Actions whose wording depends on the entry (counts, who did it to whom).
+SPECIAL: dict[str, Callable[[AuditLine, dict[str, Any]], Markup]] = {
+    "exam.questions": _questions,
+    "user.password": _password,
+    "exam.question": _exam_question,
+}
+SENTENCES = frozenset(WORDS) | frozenset(SPECIAL)  # every action that has its own wording
