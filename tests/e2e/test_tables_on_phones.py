@@ -23,7 +23,7 @@ MEASURE = """() => {
     return getComputedStyle(td).display === "none" || box.width < 40
       || box.left < 0 || box.right > width + 0.5;
   }).map((td) => td.textContent.trim().slice(0, 40));
-  const unlabelled = cells.filter((td, i) => td.cellIndex > 0 && !td.dataset.label
+  const unlabelled = cells.filter((td) => td.cellIndex > 0 && !td.hasAttribute("data-label")
     && td.closest("table").tHead && td.closest("table").tHead.rows[0].cells[td.cellIndex]
     && td.closest("table").tHead.rows[0].cells[td.cellIndex].textContent.trim());
   return {width, page: document.documentElement.scrollWidth, cells: cells.length,
