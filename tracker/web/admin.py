@@ -18,7 +18,7 @@ from tracker.services.accounts import create_user
 from tracker.services.rules import rule_sets
 from tracker.services.scope import admin_scope
 from tracker.services.uploads import CSV, read_upload
-from tracker.web import bp
+from tracker.web import audit_text, bp
 from tracker.web.access import admin_page, organisation_page
 from tracker.web.forms import (
     CoursewareForm,
@@ -237,11 +237,13 @@ def admin_courseware_save(courseware_id: int | None = None) -> Any:
 @admin_page
 def admin_audit() -> Any:
     page = request.args.get("page", 1, type=PAGE_ARG)
-    entries, total = audit.recent_entries(
+    lines, total = audit.readable_entries(
         current_principal(),
         PAGE_SIZE,
         (page - 1) * PAGE_SIZE,
         request.args.get("target_type") or None,
     )
     pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
-    return render_template("admin/audit.html", entries=entries, page=page, pages=pages)
+    return render_template(
+        "admin/audit.html", lines=lines, sentence=audit_text.sentence, page=page, pages=pages
+    )
