@@ -19,7 +19,7 @@ from tracker.api.schemas_trainings import Assessment, TrainingCreate
 from tracker.errors import TrackerError
 from tracker.services.accounts import MAX_LOGIN_NAME, DisplayName, Password, Username
 from tracker.services.trainings import PARTICIPANT_CATEGORIES
-from tracker.services.uploads import Upload, read_upload
+from tracker.services.uploads import Upload, max_bytes, read_upload
 from tracker.validation import detail_lines, invalid, problem
 
 # How the pages name the fields of their forms in messages.
@@ -213,6 +213,9 @@ class Problems:
 
     def add_error(self, error: TrackerError) -> Problems:
         """A refusal of a service: its details beside their fields, else its message."""
+        if error.code == "too_large":  # a file over the limit: say the limit
+            limit = max_bytes() // (1024 * 1024)
+            return self.add(_("This file is too large: at most %(mb)s MB.", mb=limit), "file")
         if error.code in _FIELD_OF_CODE:
             return self.add(error.message, _FIELD_OF_CODE[error.code])
         found = error.details or []
