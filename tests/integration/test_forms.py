@@ -481,7 +481,7 @@ def test_every_constraint_kind_has_a_message_for_people(app, field, value):
 
 
 def test_a_file_over_the_limit_is_named_beside_the_file_input(make_app, database_url):
-    app = make_app(database_url, UPLOAD_MAX_BYTES=1024 * 1024)
+    app = make_app(database_url, UPLOAD_MAX_BYTES=256 * 1024)  # the file stays in memory
     client = app.test_client()
     from tracker.services.accounts import save_user
 
@@ -490,7 +490,7 @@ def test_a_file_over_the_limit_is_named_beside_the_file_input(make_app, database
     client.post("/login", data={"username": "ann", "password": PASSWORD})
     claim = {"kind": "self_study", "title": "读本", "start_date": "2026-02-01"}
     claim |= {"end_date": "2026-02-02", "hours_h": "3", "action": "submit"}
-    big = (io.BytesIO(b"%PDF-" + b"x" * (1024 * 1024 + 1)), "notes.pdf")
+    big = (io.BytesIO(b"%PDF-" + b"x" * (256 * 1024)), "notes.pdf")
     response = client.post(
         "/learning/external",
         data={**claim, "file": big},
@@ -499,7 +499,7 @@ def test_a_file_over_the_limit_is_named_beside_the_file_input(make_app, database
     )
     assert response.status_code == 413
     page = Page(response.get_data(as_text=True))
-    assert "at most 1 MB" in page.message_beside("f-file")
+    assert "at most 0.25 MB" in page.message_beside("f-file")
     assert page.control("f-title")["value"] == "读本"
     assert page.control("f-hours")["value"] == "3"
     assert count(app, LearningRecord) == 0

@@ -214,7 +214,7 @@ class Problems:
     def add_error(self, error: TrackerError) -> Problems:
         """A refusal of a service: its details beside their fields, else its message."""
         if error.code == "too_large":  # a file over the limit: say the limit
-            limit = max_bytes() // (1024 * 1024)
+            limit = f"{max_bytes() / (1024 * 1024):.3g}"
             return self.add(_("This file is too large: at most %(mb)s MB.", mb=limit), "file")
         if error.code in _FIELD_OF_CODE:
             return self.add(error.message, _FIELD_OF_CODE[error.code])
