@@ -24,18 +24,10 @@ def test_hours_and_minutes_become_hours(typed, hours):
     assert round(float(text) * 3_600_000) % 60_000 == 0  # whole minutes, no rounding drift
 
 
-@pytest.mark.parametrize(
-    "typed",
-    [
-        {"hours_h": "1", "hours_min": "60"},
-        {"hours_h": "-1", "hours_min": "0"},
-        {"hours_h": "1.5", "hours_min": "0"},
-        {"hours_h": "x", "hours_min": ""},
-    ],
-)
-def test_other_hours_and_minutes_are_not_a_figure(typed):
+@pytest.mark.parametrize(("hours", "minutes"), [("1", "60"), ("-1", "0"), ("1.5", "0"), ("x", "")])
+def test_other_hours_and_minutes_are_not_a_figure(hours, minutes):
     with pytest.raises(ValueError, match="could not convert"):
-        float(join_hours(typed)["hours"])
+        float(join_hours({"hours_h": hours, "hours_min": minutes})["hours"])
 
 
 def test_blank_hours_are_not_given_and_other_fields_pass_through():
