@@ -166,7 +166,7 @@ _FIELD_OF_CODE = {
 }
 # Fields a person edits as hours and minutes (`<name>_h`, `<name>_min`): the models get hours.
 HOUR_FIELDS = ("hours", "hours_limit")
-_NOT_HOURS = "?"
+_NOT_HOURS = "?"  # what `join_hours` passes on for hours and minutes that are not numbers
 # What is wrong with an hours-and-minutes input, in its own terms rather than decimal hours.
 _HOURS_KINDS = {
     "float_type": "hours_minutes",
@@ -174,7 +174,7 @@ _HOURS_KINDS = {
     "greater_than": "hours_too_few",
     "greater_than_equal": "hours_too_few",
     "less_than_equal": "hours_too_many",
-}  # what `join_hours` passes on for hours and minutes that are not numbers
+}
 
 
 def form_field(location: Iterable[Any]) -> str | None:
