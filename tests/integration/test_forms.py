@@ -30,6 +30,7 @@ from tracker.models import (
 from tracker.services.accounts import Username
 from tracker.validation import problem
 from tracker.web.fields import MODELS
+from tracker.web.forms import LABELS
 
 ZH = {"Accept-Language": "zh-CN"}
 EN = {"Accept-Language": "en"}
@@ -503,3 +504,10 @@ def test_a_file_over_the_limit_is_named_beside_the_file_input(make_app, database
     assert page.control("f-title")["value"] == "读本"
     assert page.control("f-hours")["value"] == "3"
     assert count(app, LearningRecord) == 0
+
+
+def test_every_field_a_form_can_name_has_a_label():
+    """A summary line names the field by its label, never by its code."""
+    for name, model in MODELS.items():
+        prefix = "participants_" if name == "participants" else ""
+        assert [k for k in model.model_fields if f"{prefix}{k}" not in LABELS] == [], name

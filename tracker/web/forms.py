@@ -37,6 +37,11 @@ LABELS = {
     "audience": _l("Target audience"),
     "capacity": _l("Capacity"),
     "participants": _l("Participants by category"),
+    "participants_management": _l("Management"),
+    "participants_support": _l("Support"),
+    "participants_staff": _l("Staff"),
+    "participants_research": _l("Research"),
+    "participants_external": _l("From outside the organisation"),
     "budget": _l("Budget"),
     "actual_spend": _l("Actual spend"),
     "purpose": _l("Purpose"),
@@ -82,6 +87,8 @@ LABELS = {
     "year": _l("Year"),
     "comment": _l("Comment"),
     "enrolment_open": _l("Open for enrolment"),
+    "active": _l("Active"),
+    "published": _l("Published"),
 }
 
 
@@ -236,7 +243,8 @@ class Problems:
     def summary(self) -> list[tuple[str | None, str]]:
         """Each problem as (the field it concerns or None, a line naming the field)."""
         lines: list[tuple[str | None, str]] = [(None, line) for line in self.general]
-        for field, found in self.fields.items():
+        order = {name: n for n, name in enumerate(LABELS)}  # roughly the forms' own order
+        for field, found in sorted(self.fields.items(), key=lambda f: order.get(f[0], len(order))):
             label = str(LABELS.get(field, field))
             for text in found:
                 lines.append((field, _("%(label)s: %(problem)s", label=label, problem=text)))
