@@ -42,6 +42,7 @@ _PROBLEMS: dict[str, Any] = {
     "username": _l("Use only letters a-z, digits, . _ - @ or Chinese characters in a username."),
     "hours_minutes": _l("Enter whole hours, and minutes from 0 to 59."),
     "hours_too_few": _l("Enter at least 1 minute."),
+    "hours_with_deduction": _l("Give the hours to deduct, and only when deducting."),
     "exam_needs_subject": _l("A stand-alone exam needs a subject or a courseware item."),
     "completion_needs_item": _l("Only an exam of a courseware item can require its hours first."),
     "true_false_answer": _l("A true or false question has an answer and no choices."),

@@ -4,13 +4,18 @@ nothing saved."""
 
 from __future__ import annotations
 
+import io
+import re
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
-from typing import Any
+from typing import Annotated, Any, Literal
 
 import pytest
+from pydantic import BaseModel, Field, ValidationError
 
 from tests.integration.conftest import PASSWORD, count, user_id
+from tracker.api.fields import IsoDate
+from tracker.api.schemas_trainings import Email
 from tracker.extensions import db
 from tracker.models import (
     Courseware,
@@ -22,7 +27,10 @@ from tracker.models import (
     Unit,
     User,
 )
+from tracker.services.accounts import Username
+from tracker.validation import problem
 from tracker.web.fields import MODELS
+from tracker.web.forms import LABELS
 
 ZH = {"Accept-Language": "zh-CN"}
 EN = {"Accept-Language": "en"}
@@ -422,3 +430,84 @@ def test_a_refused_form_shows_every_problem_beside_its_field(app, client, world,
                 assert not control.get("value"), name  # passwords are never sent back
     if before is not None:
         assert count(app, form.saved) == before
+
+
+class Every(BaseModel):
+    """A field of each constraint kind the forms use."""
+
+    text: Annotated[str, Field(min_length=3, max_length=5)]
+    required: str
+    email: Email
+    username: Username
+    count: Annotated[int, Field(ge=1, le=10)]
+    share: Annotated[float, Field(gt=0, lt=1)]
+    days: Annotated[float, Field(multiple_of=0.5)]
+    quarter: Annotated[float, Field(multiple_of=0.25)]
+    choice: Literal["a", "b"]
+    day: IsoDate
+    flag: bool
+    whole: int
+    number: float
+
+
+BAD = {
+    "text": ["ab", "abcdef"],
+    "email": ["no-at-sign"],
+    "username": ["bad name!"],
+    "count": [0, 11, "x", 1.5],
+    "share": [0, 1, "x"],
+    "days": [0.3],
+    "quarter": [0.3],
+    "choice": ["c"],
+    "day": ["01/02/2026", "2026-02-30"],
+    "flag": ["maybe"],
+    "whole": ["x"],
+    "number": ["x"],
+}
+CJK = re.compile(r"[\u3400-\u9fff]")
+
+
+@pytest.mark.parametrize(("field", "value"), [(f, v) for f, vs in BAD.items() for v in vs])
+def test_every_constraint_kind_has_a_message_for_people(app, field, value):
+    for language, cjk in (("zh-CN", True), ("en", False)):
+        with app.test_request_context(headers={"Accept-Language": language}):
+            with pytest.raises(ValidationError) as refused:
+                Every.model_validate({field: value})
+            [error] = [e for e in refused.value.errors() if e["loc"] == (field,)]
+            message = problem(error)
+            assert message != problem({**error, "type": "value_error"}), error["type"]
+            assert bool(CJK.search(message)) == cjk, message
+            assert "should" not in message
+            assert "^" not in message
+
+
+def test_a_file_over_the_limit_is_named_beside_the_file_input(make_app, database_url):
+    app = make_app(database_url, UPLOAD_MAX_BYTES=256 * 1024)  # the file stays in memory
+    client = app.test_client()
+    from tracker.services.accounts import save_user
+
+    with app.app_context():
+        save_user("ann", PASSWORD, "learner")
+    client.post("/login", data={"username": "ann", "password": PASSWORD})
+    claim = {"kind": "self_study", "title": "读本", "start_date": "2026-02-01"}
+    claim |= {"end_date": "2026-02-02", "hours_h": "3", "action": "submit"}
+    big = (io.BytesIO(b"%PDF-" + b"x" * (256 * 1024)), "notes.pdf")
+    response = client.post(
+        "/learning/external",
+        data={**claim, "file": big},
+        headers=EN,
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 413
+    page = Page(response.get_data(as_text=True))
+    assert "at most 0.25 MB" in page.message_beside("f-file")
+    assert page.control("f-title")["value"] == "读本"
+    assert page.control("f-hours")["value"] == "3"
+    assert count(app, LearningRecord) == 0
+
+
+def test_every_field_a_form_can_name_has_a_label():
+    """A summary line names the field by its label, never by its code."""
+    for name, model in MODELS.items():
+        prefix = "participants_" if name == "participants" else ""
+        assert [k for k in model.model_fields if f"{prefix}{k}" not in LABELS] == [], name

@@ -18,6 +18,7 @@ from pydantic import BaseModel
 
 from tracker.api.schemas import PasswordChange, ProfilePatch
 from tracker.api.schemas_exams import ChoiceIn, ExamCreate, QuestionIn
+from tracker.api.schemas_flags import FlagDecisionIn
 from tracker.api.schemas_records import RecordCreate, ReviewIn, RevokeIn
 from tracker.api.schemas_trainings import Participants, TrainingCreate, VoidQuery
 from tracker.services.courseware import MEDIA_TYPES
@@ -58,6 +59,7 @@ MODELS: dict[str, type[BaseModel]] = {
     "evaluation": EvaluationForm,
     "profile": ProfilePatch,
     "password": PasswordChange,
+    "flag": FlagDecisionIn,
     "yearly": YearlyForm,
     "certificate_revoke": CertificateRevokeForm,
 }
@@ -210,7 +212,9 @@ def field_error(context: Context, name: str, form: str = "") -> Markup:
     found = _problems(context, form)
     if found is None or not found.of(name):
         return Markup("")
-    return Markup('<span class="field-error" id="{}-error">{}</span>').format(
+    # Hidden from the label's name (it sits inside the label), read as the input's
+    # description through aria-describedby, which still reaches hidden text.
+    return Markup('<span class="field-error" id="{}-error" aria-hidden="true">{}</span>').format(
         field_id(name, form), " ".join(found.of(name))
     )
 

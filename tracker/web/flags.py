@@ -15,12 +15,12 @@ from tracker.models import FLAG_STATUSES
 from tracker.services import flags
 from tracker.web import bp
 from tracker.web.access import admin_page
-from tracker.web.forms import error_lines, form_values, validated
+from tracker.web.forms import Problems, error_problems, form_values, validated
 
 PAGE = 50
 
 
-def _queue_page(problems: list[str] | None = None, status: int = 200) -> Any:
+def _queue_page(problems: Problems | None = None, status: int = 200) -> Any:
     shown = request.args.get("status", "open")
     shown = shown if shown in FLAG_STATUSES else "open"
     items, total = flags.review_queue(current_principal(), shown, None, PAGE, 0)
@@ -30,7 +30,7 @@ def _queue_page(problems: list[str] | None = None, status: int = 200) -> Any:
         statuses=FLAG_STATUSES,
         items=items,
         total=total,
-        problems=problems or [],
+        problems=problems or Problems(),
         me=current_principal().id,
     ), status
 
@@ -54,7 +54,7 @@ def flag_decide(flag_id: int) -> Any:
     if values.get("decision") != "deduct":
         values.pop("hours", None)
         values.pop("kind", None)
-    body, problems = validated(FlagDecisionIn, values)
+    body, problems = validated(FlagDecisionIn, values, f"flag-{flag_id}")
     if problems:
         return _queue_page(problems, status=400)
     try:
@@ -64,7 +64,7 @@ def flag_decide(flag_id: int) -> Any:
     except TrackerError as error:
         if error.status == 404:
             raise
-        return _queue_page(error_lines(error), status=error.status)
+        return _queue_page(error_problems(error, f"flag-{flag_id}"), status=error.status)
     message = _("Deducted.") if view.status == "deducted" else _("Dismissed.")
     flash(f"{message} {view.display_name or view.username}", "ok")
     return redirect(url_for("web.flag_queue"))

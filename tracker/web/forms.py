@@ -19,7 +19,7 @@ from tracker.api.schemas_trainings import Assessment, TrainingCreate
 from tracker.errors import TrackerError
 from tracker.services.accounts import MAX_LOGIN_NAME, DisplayName, Password, Username
 from tracker.services.trainings import PARTICIPANT_CATEGORIES
-from tracker.services.uploads import Upload, read_upload
+from tracker.services.uploads import Upload, max_bytes, read_upload
 from tracker.validation import detail_lines, invalid, problem
 
 # How the pages name the fields of their forms in messages.
@@ -37,6 +37,11 @@ LABELS = {
     "audience": _l("Target audience"),
     "capacity": _l("Capacity"),
     "participants": _l("Participants by category"),
+    "participants_management": _l("Management"),
+    "participants_support": _l("Support"),
+    "participants_staff": _l("Staff"),
+    "participants_research": _l("Research"),
+    "participants_external": _l("From outside the organisation"),
     "budget": _l("Budget"),
     "actual_spend": _l("Actual spend"),
     "purpose": _l("Purpose"),
@@ -82,6 +87,8 @@ LABELS = {
     "year": _l("Year"),
     "comment": _l("Comment"),
     "enrolment_open": _l("Open for enrolment"),
+    "active": _l("Active"),
+    "published": _l("Published"),
 }
 
 
@@ -148,6 +155,7 @@ _FIELD_OF_KIND = {
     "choices_count": "choices",
     "single_one_correct": "correct",
     "none_correct": "correct",
+    "hours_with_deduction": "hours",
 }
 # The form field a service's refusal concerns, by its code.
 _FIELD_OF_CODE = {
@@ -165,7 +173,7 @@ _FIELD_OF_CODE = {
 }
 # Fields a person edits as hours and minutes (`<name>_h`, `<name>_min`): the models get hours.
 HOUR_FIELDS = ("hours", "hours_limit")
-_NOT_HOURS = "?"
+_NOT_HOURS = "?"  # what `join_hours` passes on for hours and minutes that are not numbers
 # What is wrong with an hours-and-minutes input, in its own terms rather than decimal hours.
 _HOURS_KINDS = {
     "float_type": "hours_minutes",
@@ -173,7 +181,7 @@ _HOURS_KINDS = {
     "greater_than": "hours_too_few",
     "greater_than_equal": "hours_too_few",
     "less_than_equal": "hours_too_many",
-}  # what `join_hours` passes on for hours and minutes that are not numbers
+}
 
 
 def form_field(location: Iterable[Any]) -> str | None:
@@ -212,6 +220,9 @@ class Problems:
 
     def add_error(self, error: TrackerError) -> Problems:
         """A refusal of a service: its details beside their fields, else its message."""
+        if error.code == "too_large":  # a file over the limit: say the limit
+            limit = f"{max_bytes() / (1024 * 1024):.3g}"
+            return self.add(_("This file is too large: at most %(mb)s MB.", mb=limit), "file")
         if error.code in _FIELD_OF_CODE:
             return self.add(error.message, _FIELD_OF_CODE[error.code])
         found = error.details or []
@@ -232,7 +243,8 @@ class Problems:
     def summary(self) -> list[tuple[str | None, str]]:
         """Each problem as (the field it concerns or None, a line naming the field)."""
         lines: list[tuple[str | None, str]] = [(None, line) for line in self.general]
-        for field, found in self.fields.items():
+        order = {name: n for n, name in enumerate(LABELS)}  # roughly the forms' own order
+        for field, found in sorted(self.fields.items(), key=lambda f: order.get(f[0], len(order))):
             label = str(LABELS.get(field, field))
             for text in found:
                 lines.append((field, _("%(label)s: %(problem)s", label=label, problem=text)))
