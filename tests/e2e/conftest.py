@@ -86,6 +86,17 @@ class Server:
         with urllib.request.urlopen(request, timeout=10) as response:
             return json.loads(response.read() or b"null")
 
+    def api_as(self, username: str, method: str, path: str, body: Any = None) -> Any:
+        """Call the JSON API as a demo user."""
+        login = urllib.request.Request(
+            f"{self.url}/api/v1/auth/token",
+            data=json.dumps({"username": username, "password": DEMO_PASSWORD}).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(login, timeout=10) as response:
+            token = json.loads(response.read())["token"]
+        return Server(self.url, self.database, self.media, token).api(method, path, body)
+
 
 def _make_slides(path: Path, pages: int = 3) -> None:
     """A small landscape PDF whose pages show a coloured band and a title."""
@@ -131,8 +142,9 @@ def _wait_ready(process: subprocess.Popen[bytes], url: str, log: Path) -> None:
 
 
 @contextlib.contextmanager
-def serve(home: Path) -> Iterator[Server]:
-    """`python wsgi.py` on a free port with a SQLite database in `home` and the demo data."""
+def serve(home: Path, history: bool = False) -> Iterator[Server]:
+    """`python wsgi.py` on a free port with a SQLite database in `home` and the demo data (with
+    its year of history if `history`)."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("TRACKER_")}
     env.update(
@@ -146,7 +158,8 @@ def serve(home: Path) -> Iterator[Server]:
         TRACKER_PORT=str(port),
     )
     subprocess.run(
-        [sys.executable, "-m", "flask", "--app", "wsgi", "seed-demo", "--no-history"],
+        [sys.executable, "-m", "flask", "--app", "wsgi", "seed-demo"]
+        + ([] if history else ["--no-history"]),
         cwd=ROOT,
         env=env,
         check=True,
@@ -184,6 +197,13 @@ def serve(home: Path) -> Iterator[Server]:
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """The server most browser tests share."""
     with serve(tmp_path_factory.mktemp("server")) as app:
+        yield app
+
+
+@pytest.fixture(scope="session")
+def history_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """A server with the demo's year of history (sessions, trainings, claims in every state)."""
+    with serve(tmp_path_factory.mktemp("history"), history=True) as app:
         yield app
 
 
