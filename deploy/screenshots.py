@@ -60,6 +60,19 @@ def demo_ids(url: str) -> dict[str, int]:
     }
 
 
+def sign_in(context: Any, url: str, username: str, password: str = PASSWORD) -> None:
+    """Log a browser context in through the login form."""
+    page = context.new_page()
+    page.goto(f"{url}/login")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+    page.wait_for_load_state("load")
+    if "/login" in page.url:
+        raise RuntimeError(f"{username} could not log in")
+    page.close()
+
+
 def optimise(path: Path) -> None:
     """Rewrite a screenshot with a 256-colour palette, compressed as far as PNG goes."""
     with Image.open(path) as image:
@@ -83,13 +96,7 @@ def shoot(browser: Any, url: str, ids: dict[str, int], out: Path) -> list[Path]:
                 if who != signed_in:
                     context.clear_cookies()
                     if who:
-                        page = context.new_page()
-                        page.goto(f"{url}/login")
-                        page.fill("input[name=username]", who)
-                        page.fill("input[name=password]", PASSWORD)
-                        page.click("button[type=submit]")
-                        page.wait_for_load_state("load")
-                        page.close()
+                        sign_in(context, url, who)
                     signed_in = who
                 page = context.new_page()
                 page.goto(f"{url}{path.format(**ids)}")

@@ -86,11 +86,13 @@ class Server:
         with urllib.request.urlopen(request, timeout=10) as response:
             return json.loads(response.read() or b"null")
 
-    def api_as(self, username: str, method: str, path: str, body: Any = None) -> Any:
-        """Call the JSON API as a demo user."""
+    def api_as(
+        self, username: str, method: str, path: str, body: Any = None, password: str = ""
+    ) -> Any:
+        """Call the JSON API as another user (a demo user unless `password` is given)."""
         login = urllib.request.Request(
             f"{self.url}/api/v1/auth/token",
-            data=json.dumps({"username": username, "password": DEMO_PASSWORD}).encode(),
+            data=json.dumps({"username": username, "password": password or DEMO_PASSWORD}).encode(),
             headers={"Content-Type": "application/json"},
         )
         with urllib.request.urlopen(login, timeout=10) as response:

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from player_page import expect
 
+from deploy.screenshots import sign_in
 from tracker.demo import DEMO_PASSWORD
 
 pytestmark = pytest.mark.e2e
@@ -134,14 +135,7 @@ def signed_in(rich: Any, browser: Any) -> Iterator[Any]:
             context = browser.new_context(viewport=LAPTOP, locale=locale)
             context.set_default_timeout(15_000)
             if username:
-                page = context.new_page()
-                page.goto(f"{server.url}/login")
-                page.fill("input[name=username]", username)
-                page.fill("input[name=password]", DEMO_PASSWORD)
-                page.click("button[type=submit]")
-                page.wait_for_load_state("load")
-                assert "/login" not in page.url, username
-                page.close()
+                sign_in(context, server.url, username)
             contexts[(username, language)] = context
         return contexts[(username, language)]
 
