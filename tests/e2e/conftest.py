@@ -145,8 +145,8 @@ def _wait_ready(process: subprocess.Popen[bytes], url: str, log: Path) -> None:
 
 @contextlib.contextmanager
 def serve(home: Path, history: bool = False) -> Iterator[Server]:
-    """`python wsgi.py` on a free port with a SQLite database in `home` and the demo data (with
-    its year of history if `history`)."""
+    """`python wsgi.py` on a free port with a SQLite database in `home` and the demo data
+    (with `history`, also the demo's year of sessions, trainings and claims)."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("TRACKER_")}
     env.update(
