@@ -54,7 +54,7 @@ def _lines(certificate: CertificateView) -> list[str]:
         if certificate.score is not None
         else "",
     ]
-    lines.append("    ".join(d for d in details if d))  # the CID font has no middle dot
+    lines.append(" · ".join(d for d in details if d))
     return lines
 
 
