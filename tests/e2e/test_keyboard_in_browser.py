@@ -89,7 +89,7 @@ def test_a_claim_is_filed_from_the_keyboard(
     page.goto(f"{server.url}/learning/external")
     title = f"Keyboard course {os.getpid()}"
     type_into(page, "#record-form input[name=title]", title)
-    type_into(page, "#record-form input[name=hours]", "2")
+    type_into(page, "#record-form input[name=hours_h]", "2")
     tab_to(page, "#record-form button[value=submit]")
     with page.expect_navigation():
         page.keyboard.press("Enter")
