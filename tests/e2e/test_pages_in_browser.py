@@ -1,6 +1,7 @@
 """Every page in headless Chromium after a year of demo history, for every kind of user and in
-both languages: no serious or critical axe-core violations, no console errors or failed
-requests, a title that names the page, the page's language and the favicon."""
+both languages, the main ones at a phone's size too: no serious or critical axe-core
+violations, no console errors or failed requests, a title that names the page, the page's
+language and the favicon."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ Server = Any  # the fixture's type lives in conftest.py
 AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
 PRODUCT = {"zh": "继续教育学时记录", "en": "Learning-time tracker"}
 UNIT_ADMIN = "boss"
-LAPTOP = {"width": 1366, "height": 900}
+SIZES = {"laptop": {"width": 1366, "height": 900}, "phone": {"width": 390, "height": 844}}
 QUESTIONS = [
     {
         "kind": "single",
@@ -83,6 +84,25 @@ PAGES = [
 ]
 
 
+# The pages a phone user meets most, checked at the phone's size too.
+ON_PHONES = {
+    "/login",
+    "/",
+    "/play/{document}",
+    "/archive",
+    "/trainings",
+    "/learning/external",
+    "/learning/review",
+    "/admin",
+    "/admin/reports?unit_id={branch}",
+}
+VISITS = [(*page, "laptop") for page in PAGES] + [
+    (who, path, status, "phone")
+    for who, path, status in PAGES
+    if path in ON_PHONES and who in (None, "zhang", "admin")
+]
+
+
 def scenario(server: Server) -> dict[str, int]:
     """Add to the demo's year what it lacks (a unit admin, an exam taken) and collect ids."""
     server.api(
@@ -125,19 +145,24 @@ def rich(history_server: Server) -> tuple[Server, dict[str, int]]:
 
 @pytest.fixture(scope="module")
 def signed_in(rich: Any, browser: Any) -> Iterator[Any]:
-    """A browser context per (user, language), signed in once and reused."""
+    """A browser context per (user, language, size), signed in once and reused."""
     server, _ids = rich
-    contexts: dict[tuple[str | None, str], Any] = {}
+    contexts: dict[tuple[str | None, str, str], Any] = {}
 
-    def get(username: str | None, language: str) -> Any:
-        if (username, language) not in contexts:
-            locale = "zh-CN" if language == "zh" else "en-US"
-            context = browser.new_context(viewport=LAPTOP, locale=locale)
+    def get(username: str | None, language: str, size: str) -> Any:
+        key = (username, language, size)
+        if key not in contexts:
+            context = browser.new_context(
+                viewport=SIZES[size],
+                locale="zh-CN" if language == "zh" else "en-US",
+                is_mobile=size == "phone",
+                has_touch=size == "phone",
+            )
             context.set_default_timeout(15_000)
             if username:
                 sign_in(context, server.url, username)
-            contexts[(username, language)] = context
-        return contexts[(username, language)]
+            contexts[key] = context
+        return contexts[key]
 
     yield get
     for context in contexts.values():
@@ -160,13 +185,13 @@ def axe_problems(page: Any) -> list[str]:
 
 
 @pytest.mark.parametrize("language", ["zh", "en"])
-@pytest.mark.parametrize(("who", "path", "status"), PAGES)
+@pytest.mark.parametrize(("who", "path", "status", "size"), VISITS)
 def test_every_page_is_accessible_and_clean(
-    rich: Any, signed_in: Any, who: str | None, path: str, status: int, language: str
+    rich: Any, signed_in: Any, who: str | None, path: str, status: int, size: str, language: str
 ) -> None:
     server, ids = rich
     url = f"{server.url}{path.format(**ids)}"
-    page = signed_in(who, language).new_page()
+    page = signed_in(who, language, size).new_page()
     console: list[str] = []
     failed: list[str] = []
 
