@@ -42,6 +42,9 @@ DEFAULTS: dict[str, object] = {
     "REMINDERS_FROM": "10-01",
     "REMINDER_BATCH": 500,
     "TIMEZONE": "Asia/Shanghai",
+    # The TrueType CJK font embedded in PDFs (Debian fonts-wqy-microhei, installed by
+    # scripts/setup-fonts); missing, PDFs fall back to a non-embedded font (docs/archive.md).
+    "PDF_FONT": "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
     "HOST": "127.0.0.1",
     "PORT": 5000,
     "CORS_ORIGINS": None,  # unset: same origin only; a list or "*" to widen

@@ -86,6 +86,19 @@ class Server:
         with urllib.request.urlopen(request, timeout=10) as response:
             return json.loads(response.read() or b"null")
 
+    def api_as(
+        self, username: str, method: str, path: str, body: Any = None, password: str = ""
+    ) -> Any:
+        """Call the JSON API as another user (a demo user unless `password` is given)."""
+        login = urllib.request.Request(
+            f"{self.url}/api/v1/auth/token",
+            data=json.dumps({"username": username, "password": password or DEMO_PASSWORD}).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(login, timeout=10) as response:
+            token = json.loads(response.read())["token"]
+        return Server(self.url, self.database, self.media, token).api(method, path, body)
+
 
 def _make_slides(path: Path, pages: int = 3) -> None:
     """A small landscape PDF whose pages show a coloured band and a title."""
@@ -186,6 +199,13 @@ def serve(home: Path, history: bool = False) -> Iterator[Server]:
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """The server most browser tests share."""
     with serve(tmp_path_factory.mktemp("server")) as app:
+        yield app
+
+
+@pytest.fixture(scope="session")
+def history_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """A server with the demo's year of history (sessions, trainings, claims in every state)."""
+    with serve(tmp_path_factory.mktemp("history"), history=True) as app:
         yield app
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from deploy.screenshots import sign_in
 from tests.e2e.conftest import DEMO_PASSWORD, PHONE, Server, serve
 
 pytestmark = pytest.mark.e2e
@@ -70,12 +71,8 @@ def pages_of(server: Server, exam: int) -> dict[str, list[str]]:
 
 
 def enter(context: Any, url: str, username: str, language: str) -> Any:
+    sign_in(context, url, username)
     page = context.new_page()
-    page.goto(f"{url}/login")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", DEMO_PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_load_state("load")
     page.goto(f"{url}/lang/{language}")
     return page
 

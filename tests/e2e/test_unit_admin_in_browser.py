@@ -3,9 +3,7 @@ report show its own people and nobody from another unit."""
 
 from __future__ import annotations
 
-import json
 import os
-import urllib.request
 from collections.abc import Callable
 from typing import Any
 
@@ -30,24 +28,6 @@ def expect(locator: Any) -> Any:
     return playwright_expect(locator)
 
 
-def call_as(server: Server, username: str, path: str, body: dict[str, Any]) -> Any:
-    """POST to the API as `username`."""
-    login = urllib.request.Request(
-        f"{server.url}/api/v1/auth/token",
-        data=json.dumps({"username": username, "password": PASSWORD}).encode(),
-        headers={"Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(login, timeout=10) as response:
-        token = json.loads(response.read())["token"]
-    request = urllib.request.Request(
-        f"{server.url}/api/v1{path}",
-        data=json.dumps(body).encode(),
-        headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"},
-    )
-    with urllib.request.urlopen(request, timeout=10) as response:
-        return json.loads(response.read())
-
-
 def test_a_unit_admin_sees_only_its_people(
     server: Server, new_context: Callable[..., Any], shot: Callable[[Any, str], Any]
 ) -> None:
@@ -63,8 +43,9 @@ def test_a_unit_admin_sees_only_its_people(
     for username, (role, unit) in people.items():
         body = {"username": username, "password": PASSWORD, "role": role, "unit": unit}
         server.api("POST", "/users", body)
-    call_as(server, f"nora-{tag}", "/records", {**CLAIM, "title": f"Nora's course {tag}"})
-    call_as(server, f"sam-{tag}", "/records", {**CLAIM, "title": f"Sam's course {tag}"})
+    for name in ("nora", "sam"):
+        claim = {**CLAIM, "title": f"{name.title()}'s course {tag}"}
+        server.api_as(f"{name}-{tag}", "POST", "/records", claim, password=PASSWORD)
 
     context = new_context()
     page = context.new_page()

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
-from tests.integration.conftest import PASSWORD
+from tests.integration.conftest import PASSWORD, token_for
 from tests.integration.test_archive_api import approved_record, attended_training, watch
+from tracker.services.accounts import save_user
 
 EN = {"Accept-Language": "en"}
 H = 3600
@@ -96,11 +99,69 @@ def test_pdf_has_the_api_figures(client, seeded):
     assert "On-the-job self-study count at most 10 h 0 min a year" in text
 
 
-def test_chinese_pdf_uses_a_cjk_font(client, seeded):
+def font_descriptors(pdf: bytes) -> list[Any]:
+    """The descriptors of the fonts the PDF's pages use (of the descendant, if composite),
+    leaving out ReportLab's initial Helvetica (a standard font, no text is set in it)."""
+    found = []
+    for page in PdfReader(io.BytesIO(pdf)).pages:
+        fonts = page["/Resources"]["/Font"]
+        for name in fonts:
+            font = fonts[name].get_object()
+            if font.get("/BaseFont") == "/Helvetica":
+                continue
+            if "/DescendantFonts" in font:
+                font = font["/DescendantFonts"][0].get_object()
+            found.append(font["/FontDescriptor"].get_object())
+    return found
+
+
+def chinese_archive_pdf(app, client, admin, auth_headers) -> bytes:
+    """The Chinese PDF of 张伟, whose approved claim's title has a dash."""
+    with app.app_context():
+        save_user("wei", PASSWORD, "learner", "信息中心", "张伟")
+    wei = auth_headers("wei")
+    approved_record(client, wei, admin, "self_study", 4, "2026-05-20", title="科研诚信—案例研讨")
+    client.post("/login", data={"username": "wei", "password": PASSWORD})
     response = client.get("/archive/export.pdf" + QUERY, headers={"Accept-Language": "zh-CN"})
-    page = PdfReader(io.BytesIO(response.data)).pages[0]
-    fonts = page["/Resources"]["/Font"]
-    assert "/STSong-Light" in {str(fonts[name].get_object()["/BaseFont"]) for name in fonts}
+    assert response.status_code == 200
+    assert response.mimetype == "application/pdf"
+    return response.data
+
+
+def test_the_pdf_embeds_its_cjk_font_and_shows_the_name_dots_and_dashes(
+    app, client, admin, auth_headers
+):
+    pdf = chinese_archive_pdf(app, client, admin, auth_headers)
+    descriptors = font_descriptors(pdf)
+    assert descriptors
+    assert all("/FontFile2" in d for d in descriptors)
+    text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+    assert "张伟 (wei) · 信息中心 · 2026-01 – 2026-12" in text
+    assert "科研诚信—案例研讨" in text
+
+
+def test_without_its_font_file_the_pdf_is_still_made_and_the_log_says_why(
+    make_app, database_url, tmp_path, caplog
+):
+    missing = tmp_path / "no-such-font.ttf"
+    app = make_app(database_url, PDF_FONT=str(missing))
+    client = app.test_client()
+    with app.app_context():
+        save_user("root", PASSWORD, "admin")
+    admin = {"Authorization": f"Bearer {token_for(client, 'root')}"}
+    # Alembic's logging set-up (run by make_app) replaced the root handlers, pytest's too.
+    log = logging.getLogger("tracker.exports.pdf")
+    log.addHandler(caplog.handler)
+    try:
+        pdf = chinese_archive_pdf(
+            app, client, admin, lambda name: {"Authorization": f"Bearer {token_for(client, name)}"}
+        )
+    finally:
+        log.removeHandler(caplog.handler)
+    assert "张伟" in PdfReader(io.BytesIO(pdf)).pages[0].extract_text()
+    assert all("/FontFile2" not in d for d in font_descriptors(pdf))
+    assert f"PDF font {missing} is unusable" in caplog.text
+    assert "fonts-wqy-microhei" in caplog.text
 
 
 def test_learners_cannot_export_someone_elses_archive(client, seeded, make_user):

@@ -72,6 +72,7 @@ def test_a_passed_exam_certificate_verifies_and_prints(
     text = PdfReader(io.BytesIO(pdf.data)).pages[0].extract_text()
     assert number in text
     assert f"/verify/{number}" in text
+    assert " · " in text  # subject · hours · score: the embedded font has the middle dot
     make_user("bob")
     bob = auth_headers("bob")
     response = client.get(f"/api/v1/certificates/{mine[0]['id']}/pdf", headers=bob)

@@ -12,7 +12,7 @@ from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
 
 from tracker.exports.labels import hours, subject_label
-from tracker.exports.pdf import FONT, styles
+from tracker.exports.pdf import font
 from tracker.services.certificates import CertificateView
 from tracker.wire import seconds
 
@@ -54,13 +54,13 @@ def _lines(certificate: CertificateView) -> list[str]:
         if certificate.score is not None
         else "",
     ]
-    lines.append("    ".join(d for d in details if d))  # the CID font has no middle dot
+    lines.append(" · ".join(d for d in details if d))
     return lines
 
 
 def certificate_pdf(certificate: CertificateView, verify_url: str) -> bytes:
     """The printable certificate: holder, what it certifies, date, number, QR code."""
-    styles()  # registers the CID font shared with the archive PDF
+    face = font()  # the font shared with the archive PDF
     out = io.BytesIO()
     width, height = landscape(A4)
     canvas = Canvas(out, pagesize=(width, height))
@@ -76,26 +76,26 @@ def certificate_pdf(certificate: CertificateView, verify_url: str) -> bytes:
     canvas.setLineWidth(0.8)
     canvas.rect(15 * mm, 15 * mm, width - 30 * mm, height - 30 * mm)
     canvas.setFillColor(colors.HexColor("#1d2733"))
-    canvas.setFont(FONT, 30)
+    canvas.setFont(face, 30)
     canvas.drawCentredString(width / 2, height - 48 * mm, title)
-    canvas.setFont(FONT, 22)
+    canvas.setFont(face, 22)
     canvas.drawCentredString(width / 2, height - 78 * mm, certificate.holder)
-    canvas.setFont(FONT, 14)
+    canvas.setFont(face, 14)
     y = height - 96 * mm
     for line in _lines(certificate):
         canvas.drawCentredString(width / 2, y, line)
         y -= 10 * mm
-    canvas.setFont(FONT, 11)
+    canvas.setFont(face, 11)
     canvas.drawString(
         30 * mm, 40 * mm, _("Issued on %(date)s", date=certificate.issued_on.isoformat())
     )
     canvas.drawString(30 * mm, 32 * mm, _("Certificate number: %(n)s", n=certificate.number))
-    canvas.setFont(FONT, 8.5)
+    canvas.setFont(face, 8.5)
     canvas.drawString(30 * mm, 25 * mm, _("Verify at %(url)s", url=verify_url))
     _qr(canvas, verify_url, width - 72 * mm, 22 * mm, 44 * mm)
     if certificate.revoked:
         canvas.setFillColor(colors.HexColor("#a40000"))
-        canvas.setFont(FONT, 26)
+        canvas.setFont(face, 26)
         canvas.drawCentredString(width / 2, 60 * mm, _("Revoked"))
     canvas.showPage()
     canvas.save()

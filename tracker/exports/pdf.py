@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
+import logging
 from typing import Any
 
+from flask import current_app
 from flask_babel import gettext as _
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
@@ -12,6 +15,7 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+from reportlab.pdfbase.ttfonts import TTFError, TTFont
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from tracker.core.rules import KINDS
@@ -28,15 +32,42 @@ from tracker.exports.labels import (
     subject_label,
 )
 
-# A CID font every PDF reader can show for Chinese without embedding a font file.
-FONT = "STSong-Light"
+log = logging.getLogger(__name__)
+
+# Without the configured font file: a CID font that PDF readers are expected to supply for
+# Chinese. It is not embedded, so some viewers show boxes or nothing for Chinese, "·" or dashes.
+FALLBACK_FONT = "STSong-Light"
+_fonts: dict[str, str] = {}  # configured font file -> name of the font registered for it
+
+
+def font() -> str:
+    """The PDFs' font: the TrueType file of PDF_FONT (its first face in a collection), embedded
+    as a subset; if the file is missing or unreadable, the fallback CID font, with a warning in
+    the log (once per process)."""
+    path = current_app.config["PDF_FONT"]
+    if path not in _fonts:
+        name = "CJK-" + hashlib.sha256(path.encode()).hexdigest()[:8]
+        try:
+            pdfmetrics.registerFont(TTFont(name, path, subfontIndex=0))
+        except (OSError, TTFError) as error:
+            log.warning(
+                "PDF font %s is unusable (%s): PDFs use the non-embedded %s font, which some "
+                "viewers cannot show; install the Debian package fonts-wqy-microhei "
+                "(scripts/setup-fonts) or set TRACKER_PDF_FONT to a TrueType CJK font",
+                path,
+                error,
+                FALLBACK_FONT,
+            )
+            if FALLBACK_FONT not in pdfmetrics.getRegisteredFontNames():
+                pdfmetrics.registerFont(UnicodeCIDFont(FALLBACK_FONT))
+            name = FALLBACK_FONT
+        _fonts[path] = name
+    return _fonts[path]
 
 
 def styles() -> tuple[ParagraphStyle, ParagraphStyle, ParagraphStyle]:
-    """Title, heading and body styles in the CID font (registered on first use)."""
-    if FONT not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(UnicodeCIDFont(FONT))
-    body = ParagraphStyle("body", fontName=FONT, fontSize=9.5, leading=13)
+    """Title, heading and body styles in the PDFs' font."""
+    body = ParagraphStyle("body", fontName=font(), fontSize=9.5, leading=13)
     title = ParagraphStyle("title", parent=body, fontSize=16, leading=22, spaceAfter=4)
     heading = ParagraphStyle("heading", parent=body, fontSize=11.5, leading=16, spaceBefore=8)
     return title, heading, body
