@@ -475,7 +475,8 @@ def test_the_form_previews_before_submitting(app, client, learner):
         headers={"Accept-Language": "en"},
     )
     assert response.status_code == 200
-    assert "10 h of 12 h would still count in 2026." in response.get_data(as_text=True)
+    page = response.get_data(as_text=True)
+    assert "10 h 00 min of 12 h 00 min would still count in 2026." in page
     assert count(app, LearningRecord) == 0
 
 
