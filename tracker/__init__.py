@@ -181,7 +181,7 @@ def _register_blueprints(app: Flask) -> None:
     from tracker.errors_http import register_error_handlers
     from tracker.exports import labels
     from tracker.extensions import socketio
-    from tracker.formatting import clock, day, duration, duration_patterns
+    from tracker.formatting import clock, day, duration_patterns, on_one_line
     from tracker.security import (
         install_body_limits,
         install_origin_check,
@@ -191,12 +191,12 @@ def _register_blueprints(app: Flask) -> None:
     from tracker.sockets.player import PlayerNamespace
     from tracker.sockets.sessions import SocketAwareSessionInterface
 
-    app.add_template_filter(duration, "duration")
+    app.add_template_filter(on_one_line, "duration")
     app.add_template_filter(clock, "clock")
     app.add_template_filter(day, "day")
     app.add_template_global(duration_patterns, "duration_patterns")
     app.add_template_global(get_locale, "get_locale")
-    app.add_template_filter(labels.hours, "hours")
+    app.add_template_filter(lambda seconds: on_one_line(seconds * 1000), "hours")
     app.add_template_filter(wire.seconds, "seconds")
     app.add_template_filter(wire.hours, "in_hours")
     app.add_template_global(labels.kind_label, "kind_label")

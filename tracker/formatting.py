@@ -41,6 +41,11 @@ def duration(ms: int | float | None, seconds: bool = False) -> str:
     return sign + (hms if seconds else hm)
 
 
+def on_one_line(ms: int | float | None) -> str:
+    """`duration` as pages show it: no-break spaces, so a figure never wraps inside itself."""
+    return duration(ms).replace(" ", "\u00a0")
+
+
 def duration_patterns() -> dict[str, str]:
     """The patterns `duration` fills, for the pages' scripts (static/duration.js), which
     apply the same rule to figures that change in the browser."""

@@ -162,7 +162,7 @@ def test_no_page_or_export_shows_decimal_hours_or_unpadded_minutes(rich, usernam
             else:
                 text = visible_text(response.get_data(as_text=True))
             assert not bad_figures(text), (username, language, path, bad_figures(text))
-            shown += bool(re.search(r"\d+ (?:h|小时) \d\d (?:min|分)", text))
+            shown += bool(re.search(r"\d+\s+(?:h|小时)\s+\d\d\s+(?:min|分)", text))
         assert shown >= 3, (username, language)  # the figures are there to be checked
 
 
@@ -170,7 +170,7 @@ def test_completed_and_remaining_add_up_on_the_archive(rich) -> None:
     app, ids = rich
     client = app.test_client()
     client.post("/login", data={"username": "admin", "password": DEMO_PASSWORD})
-    figure = r"(\d+) h (\d\d) min"
+    figure = r"(\d+)\s+h\s+(\d\d)\s+min"
     english = {"Accept-Language": "en"}
     archive = client.get("/archive", query_string={"user_id": ids["user_id"]}, headers=english)
     page = visible_text(archive.text)
