@@ -190,11 +190,13 @@ def _register_blueprints(app: Flask) -> None:
     )
     from tracker.sockets.player import PlayerNamespace
     from tracker.sockets.sessions import SocketAwareSessionInterface
+    from tracker.web.tables import cards
 
     app.add_template_filter(on_one_line, "duration")
     app.add_template_filter(clock, "clock")
     app.add_template_filter(day, "day")
     app.add_template_global(duration_patterns, "duration_patterns")
+    app.add_template_filter(cards, "cards")
     app.add_template_global(get_locale, "get_locale")
     app.add_template_filter(lambda seconds: on_one_line(seconds * 1000), "hours")
     app.add_template_filter(wire.seconds, "seconds")
