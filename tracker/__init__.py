@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Mapping
+from functools import partial
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -198,14 +199,14 @@ def _register_blueprints(app: Flask) -> None:
     app.add_template_global(duration_patterns, "duration_patterns")
     app.add_template_filter(cards, "cards")
     app.add_template_global(get_locale, "get_locale")
-    app.add_template_filter(lambda seconds: on_one_line(seconds * 1000), "hours")
+    app.add_template_filter(labels.page_hours, "hours")
     app.add_template_filter(wire.seconds, "seconds")
     app.add_template_filter(wire.hours, "in_hours")
     app.add_template_global(labels.kind_label, "kind_label")
     app.add_template_global(labels.subject_label, "subject_label")
     app.add_template_global(labels.cap_reason, "cap_reason")
     app.add_template_global(labels.shortfalls, "subject_shortfalls")
-    app.add_template_global(labels.banner, "archive_banner")
+    app.add_template_global(partial(labels.banner, figure=labels.page_hours), "archive_banner")
     app.add_template_global(labels.exams_line, "exams_line")
     app.add_template_global(labels.awaiting_exam_reason, "awaiting_exam_reason")
     app.add_template_global(labels.exam_outcome, "exam_outcome")
