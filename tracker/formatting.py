@@ -41,9 +41,9 @@ def duration(ms: int | float | None, seconds: bool = False) -> str:
     return sign + (hms if seconds else hm)
 
 
-def on_one_line(ms: int | float | None) -> str:
+def on_one_line(ms: int | float | None, seconds: bool = False) -> str:
     """`duration` as pages show it: no-break spaces, so a figure never wraps inside itself."""
-    return duration(ms).replace(" ", "\u00a0")
+    return duration(ms, seconds).replace(" ", "\u00a0")
 
 
 def duration_patterns() -> dict[str, str]:
