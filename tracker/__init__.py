@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Mapping
+from functools import partial
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -181,7 +182,7 @@ def _register_blueprints(app: Flask) -> None:
     from tracker.errors_http import register_error_handlers
     from tracker.exports import labels
     from tracker.extensions import socketio
-    from tracker.formatting import clock, day, duration
+    from tracker.formatting import clock, day, duration_patterns, on_one_line
     from tracker.security import (
         install_body_limits,
         install_origin_check,
@@ -192,19 +193,20 @@ def _register_blueprints(app: Flask) -> None:
     from tracker.sockets.sessions import SocketAwareSessionInterface
     from tracker.web.tables import cards
 
-    app.add_template_filter(duration, "duration")
+    app.add_template_filter(on_one_line, "duration")
     app.add_template_filter(clock, "clock")
     app.add_template_filter(day, "day")
+    app.add_template_global(duration_patterns, "duration_patterns")
     app.add_template_filter(cards, "cards")
     app.add_template_global(get_locale, "get_locale")
-    app.add_template_filter(labels.hours, "hours")
+    app.add_template_filter(labels.page_hours, "hours")
     app.add_template_filter(wire.seconds, "seconds")
     app.add_template_filter(wire.hours, "in_hours")
     app.add_template_global(labels.kind_label, "kind_label")
     app.add_template_global(labels.subject_label, "subject_label")
     app.add_template_global(labels.cap_reason, "cap_reason")
     app.add_template_global(labels.shortfalls, "subject_shortfalls")
-    app.add_template_global(labels.banner, "archive_banner")
+    app.add_template_global(partial(labels.banner, figure=labels.page_hours), "archive_banner")
     app.add_template_global(labels.exams_line, "exams_line")
     app.add_template_global(labels.awaiting_exam_reason, "awaiting_exam_reason")
     app.add_template_global(labels.exam_outcome, "exam_outcome")

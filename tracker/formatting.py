@@ -1,4 +1,4 @@
-"""Showing durations to people: "54 小时 10 分" / "54 h 10 min"."""
+"""Showing durations to people: "54 小时 05 分" / "54 h 05 min" (docs/glossary.md, Durations)."""
 
 from __future__ import annotations
 
@@ -7,16 +7,50 @@ from datetime import UTC, datetime
 from flask_babel import gettext as _
 
 from tracker import clock as server_clock
+from tracker.core.rules import whole_minutes
+
+MINUS = "\u2212"  # a real minus sign: never read as a formula by a spreadsheet program
 
 
-def duration(ms: int | float | None) -> str:
-    """Hours and minutes of `ms`, in the current language."""
+def _patterns(hours: str, minutes: str, seconds: str) -> tuple[str, str]:
+    """The two translated patterns, filled with the given parts."""
+    return (
+        _("%(hours)s h %(minutes)s min", hours=hours, minutes=minutes),
+        _(
+            "%(hours)s h %(minutes)s min %(seconds)s s",
+            hours=hours,
+            minutes=minutes,
+            seconds=seconds,
+        ),
+    )
+
+
+def duration(ms: int | float | None, seconds: bool = False) -> str:
+    """Hours and zero-padded minutes of `ms` in the current language, cut to whole minutes
+    (`whole_minutes`); with `seconds`, also the seconds (only for the player's live figures).
+
+    0 reads "0 h 00 min"; a negative duration (time taken back) has a minus sign before the
+    hours unless it reads as zero; hours have no grouping ("1234 h 05 min"); None: no limit.
+    """
     if ms is None:
         return "∞"
-    # Time taken back from the archive is negative: the sign goes before the hours.
-    sign = "-" if ms < 0 else ""
-    minutes = int(abs(ms) // 60_000)
-    return sign + _("%(hours)d h %(minutes)d min", hours=minutes // 60, minutes=minutes % 60)
+    whole_s = int(abs(ms) // 1000)
+    shown = whole_s if seconds else whole_minutes(ms) // 1000
+    sign = MINUS if ms < 0 and shown else ""
+    hm, hms = _patterns(str(whole_s // 3600), f"{whole_s // 60 % 60:02d}", f"{whole_s % 60:02d}")
+    return sign + (hms if seconds else hm)
+
+
+def on_one_line(ms: int | float | None, seconds: bool = False) -> str:
+    """`duration` as pages show it: no-break spaces, so a figure never wraps inside itself."""
+    return duration(ms, seconds).replace(" ", "\u00a0")
+
+
+def duration_patterns() -> dict[str, str]:
+    """The patterns `duration` fills, for the pages' scripts (static/duration.js), which
+    apply the same rule to figures that change in the browser."""
+    hm, hms = _patterns("{hours}", "{minutes}", "{seconds}")
+    return {"hm": hm, "hms": hms, "minus": MINUS}
 
 
 def clock(epoch_s: float) -> str:

@@ -51,8 +51,8 @@
 
   if (remaining === null || !timer) return;
   const show = (seconds) => {
-    const whole = Math.ceil(seconds);
-    timer.textContent = `${Math.floor(whole / 60)}:${String(whole % 60).padStart(2, "0")}`;
+    // Live progress: with seconds, labelled (static/duration.js); never 0 while time is left.
+    timer.textContent = window.formatDuration(Math.ceil(seconds) * 1000, true);
     timer.parentElement.classList.toggle("urgent", seconds <= 60);
   };
   const tick = () => {

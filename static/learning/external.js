@@ -15,7 +15,7 @@
     var url = form.dataset.previewUrl + "?" + new URLSearchParams({kind: form.elements.kind.value, hours: hours, date: end});
     fetch(url, {credentials: "same-origin"}).then(function (r) { return r.ok ? r.json() : null; }).then(function (data) {
       if (!data) return;
-      var text = form.dataset.message.replace("{counted}", data.counted_hours).replace("{hours}", data.hours).replace("{year}", data.year);
+      var text = form.dataset.message.replace("{counted}", window.formatDuration(data.counted_s * 1000)).replace("{hours}", window.formatDuration(Math.round(data.hours * 3600) * 1000)).replace("{year}", data.year);
       box.innerHTML = "";
       var p = document.createElement("p");
       p.className = "notice";

@@ -9,9 +9,7 @@
   const coursewareId = Number(root.dataset.coursewareId);
   const isVideo = root.dataset.kind === "video";
   const idleMs = Number(root.dataset.idleMinutes) * 60 * 1000;
-  const numbers = new Intl.NumberFormat(document.documentElement.lang || undefined, {
-    maximumFractionDigits: 2,
-  });
+  const duration = window.formatDuration; // static/duration.js: the server's one format
 
   // What the viewer is doing, as this page sees it.
   const view = {
@@ -22,7 +20,7 @@
     ready: isVideo, // documents: rendered at least once
   };
   // The session with the server. `phase` is the connection's side of the state shown.
-  const session = { id: null, seq: 0, intervalMs: 15000, status: null };
+  const session = { id: null, seq: 0, intervalMs: 15000, status: null, nextBeatAt: 0 };
   let phase = "connecting"; // connecting | open | offline | superseded | failed
   let generation = 0; // bumped on every disconnect, so late acks of a dead socket are ignored
   let timer = null;
@@ -36,24 +34,80 @@
 
   // ---- what is shown ----
 
-  function clock(seconds) {
-    const s = Math.max(0, Math.floor(seconds));
-    const pad = (n) => String(n).padStart(2, "0");
-    const h = Math.floor(s / 3600);
-    const m = Math.floor((s % 3600) / 60);
-    return h ? `${h}:${pad(m)}:${pad(s % 60)}` : `${m}:${pad(s % 60)}`;
-  }
-
-  function hours(seconds, withMinutes) {
-    const minutes = Math.floor(seconds / 60);
-    if (!withMinutes) return text.hours.replace("{hours}", numbers.format(seconds / 3600));
-    return text.hours_minutes
-      .replace("{hours}", Math.floor(minutes / 60))
-      .replace("{minutes}", minutes % 60);
-  }
-
   function fill(id, share) {
     $(id).style.width = `${Math.min(100, Math.max(0, share * 100))}%`;
+  }
+
+  // The meters move between heartbeats. The server credits the time between two of them when
+  // the second arrives (tracker/core/crediting.py), so while it says "recording" and the
+  // viewer is watching, the page runs the figures on from the last ack by its own clock: never
+  // more than one interval past what the server has credited, and never past a cap. Each ack
+  // sets them to the server's figures again (lower ones too: a pause reported late, a stalled
+  // video). Anything else stops them where they are until the next ack.
+  const meter = {
+    itemMs: 0, // as the last ack said
+    itemCapMs: 0,
+    yearMs: 0,
+    yearCapMs: null,
+    known: false, // an ack has brought figures
+    since: null, // performance.now() of the ack they run on from, or null: standing still
+    confirmed: false, // the server has credited this live stretch at least once
+    ticker: null,
+  };
+
+  function counting() {
+    return (
+      phase === "open" &&
+      session.status === "recording" &&
+      playState() === "playing" &&
+      visible() &&
+      !view.idle &&
+      meter.itemMs < meter.itemCapMs
+    );
+  }
+
+  function yearAfter(ran) {
+    const year = meter.yearMs + ran;
+    return meter.yearCapMs === null ? year : Math.min(meter.yearCapMs, year);
+  }
+
+  function runMs() {
+    if (meter.since === null) return 0;
+    const room = meter.itemCapMs - meter.itemMs;
+    return Math.max(0, Math.min(performance.now() - meter.since, session.intervalMs, room));
+  }
+
+  function showMeters() {
+    $("why").textContent = reason();
+    if (!meter.known) return;
+    const run = runMs();
+    const item = meter.itemMs + run;
+    const year = yearAfter(run);
+    $("item-credited").textContent = duration(item, true);
+    $("item-credited").dataset.shownMs = Math.floor(item);
+    fill("item-bar", meter.itemCapMs ? item / meter.itemCapMs : 1);
+    $("year-effective").textContent = duration(year, true);
+    $("year-effective").dataset.shownMs = Math.floor(year);
+    fill("year-bar", meter.yearCapMs ? year / meter.yearCapMs : 0);
+  }
+
+  // Start or stop running the meters on; stopping keeps what is shown until the next ack.
+  function steer() {
+    const run = counting();
+    if (run && meter.since === null) {
+      meter.since = performance.now();
+    } else if (!run && meter.since !== null) {
+      const ran = runMs();
+      meter.itemMs += ran;
+      meter.yearMs = yearAfter(ran);
+      meter.since = null;
+    }
+    if (run && !meter.ticker) meter.ticker = setInterval(showMeters, 250);
+    if (!run && meter.ticker) {
+      clearInterval(meter.ticker);
+      meter.ticker = null;
+    }
+    showMeters();
   }
 
   function visible() {
@@ -76,9 +130,14 @@
     if (view.idle) return text.why_idle;
     if (document.visibilityState !== "visible") return text.why_hidden;
     if (!view.focused) return text.why_blurred;
-    if (!isVideo) return view.ready ? "" : text.why_loading;
-    if (media.ended) return text.why_ended;
-    if (media.paused) return media.currentTime > 0 ? text.why_paused : text.why_start;
+    if (!isVideo && !view.ready) return text.why_loading;
+    if (isVideo && media.ended) return text.why_ended;
+    if (isVideo && media.paused) return media.currentTime > 0 ? text.why_paused : text.why_start;
+    if (meter.since !== null && !meter.confirmed) {
+      // The first interval of a stretch: the server credits it when the next beat arrives.
+      const left = Math.max(1, Math.ceil((session.nextBeatAt - performance.now()) / 1000));
+      return text.why_confirming.replace("{seconds}", left);
+    }
     return "";
   }
 
@@ -95,23 +154,28 @@
     };
     $("state").dataset.status = status;
     $("state-text").textContent = labels[status] || text[status] || status;
-    $("why").textContent = reason();
+    steer();
   }
 
   function showStanding(ack) {
+    const was = session.status;
     session.status = ack.status;
     const item = ack.item;
     const year = ack.year;
-    $("item-credited").textContent = clock(item.credited_s);
+    meter.itemMs = item.credited_s * 1000;
+    meter.itemCapMs = item.cap_s * 1000;
+    meter.yearMs = year.online_effective_s * 1000;
+    meter.yearCapMs = year.online_cap_s === null ? null : year.online_cap_s * 1000;
+    meter.known = true;
+    meter.since = null; // runs on from this ack, if still counting (`steer`)
+    if (was !== "recording" || ack.status !== "recording") meter.confirmed = false;
+    if (ack.raw_delta_s > 0) meter.confirmed = true;
     $("item-credited").dataset.seconds = item.credited_s;
-    $("item-cap").textContent = clock(item.cap_s);
+    $("item-cap").textContent = duration(meter.itemCapMs);
     $("item-cap").dataset.seconds = item.cap_s;
-    fill("item-bar", item.cap_s ? item.credited_s / item.cap_s : 1);
-    $("year-effective").textContent = hours(year.online_effective_s, true);
     $("year-effective").dataset.seconds = year.online_effective_s;
-    const cap = year.online_cap_s;
-    $("year-cap").textContent = cap === null ? text.no_limit : hours(cap);
-    fill("year-bar", cap ? year.online_effective_s / cap : 0);
+    const yearCap = meter.yearCapMs;
+    $("year-cap").textContent = yearCap === null ? text.no_limit : duration(yearCap);
   }
 
   function notice(message, offerResume) {
@@ -148,6 +212,7 @@
       return;
     }
     timer = setTimeout(beat, session.intervalMs);
+    session.nextBeatAt = performance.now() + session.intervalMs;
     inFlight = true;
     again = false;
     session.seq += 1; // never reset: strictly increasing across reconnects and sessions
@@ -173,6 +238,7 @@
         session.intervalMs = asked;
         clearTimeout(timer);
         timer = setTimeout(beat, asked);
+        session.nextBeatAt = performance.now() + asked;
       }
       showStanding(ack);
       render();

@@ -16,18 +16,19 @@ def expect(locator: Any) -> Any:
 
 
 def credited(page: Any) -> int:
-    """Seconds credited on this item, read from the page ("m:ss")."""
-    minutes, seconds = page.inner_text("#item-credited").split(":")[-2:]
-    return int(minutes) * 60 + int(seconds)
+    """Whole seconds the server has credited on this item, as its last ack told the page."""
+    return int(float(page.get_attribute("#item-credited", "data-seconds") or 0))
+
+
+def shown_ms(page: Any) -> int:
+    """What the page's item meter shows (run on locally between acks), in milliseconds."""
+    return int(page.get_attribute("#item-credited", "data-shown-ms") or 0)
 
 
 def wait_credited(page: Any, at_least: int) -> None:
-    """Wait until the page shows at least `at_least` credited seconds."""
+    """Wait until the server has credited at least `at_least` seconds on this item."""
     page.wait_for_function(
-        """(n) => {
-          const [m, s] = document.getElementById("item-credited").textContent.split(":");
-          return Number(m) * 60 + Number(s) >= n;
-        }""",
+        """(n) => Number(document.getElementById("item-credited").dataset.seconds) >= n""",
         arg=at_least,
     )
 

@@ -73,7 +73,7 @@ def test_learner_resubmits_a_rejected_claim_and_withdraws_a_pending_one(
     expect(page.locator("p.flash.ok")).to_contain_text("resubmitted")
     resubmitted = row(page, f"{learner} conference")
     expect(resubmitted).to_have_attribute("data-status", "pending")
-    expect(resubmitted).to_contain_text("10 h")
+    expect(resubmitted).to_contain_text("10 h 00 min")
 
     pending = row(page, f"{learner} workshop")
     pending.get_by_role("button", name="Withdraw").click()

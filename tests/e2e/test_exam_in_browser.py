@@ -67,8 +67,11 @@ def answer(page: Any, text: str) -> None:
 
 
 def seconds_left(page: Any) -> int:
-    minutes, seconds = page.inner_text("#timer").split(":")
-    return int(minutes) * 60 + int(seconds)
+    """The countdown, as it reads: "0 h 01 min 05 s"."""
+    hours, minutes, seconds = re.fullmatch(
+        r"(\d+) h (\d\d) min (\d\d) s", " ".join(page.inner_text("#timer").split())
+    ).groups()
+    return int(hours) * 3600 + int(minutes) * 60 + int(seconds)
 
 
 def begin(server: Server, context: Any, exam_id: int) -> Any:

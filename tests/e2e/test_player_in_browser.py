@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import time
 from collections.abc import Callable
@@ -9,7 +10,22 @@ from contextlib import closing
 from typing import Any
 
 import pytest
-from player_page import credited, expect, frozen, open_player, pause, play, status, wait_credited
+from flask import Flask
+from flask_babel import Babel, force_locale
+from player_page import (
+    credited,
+    expect,
+    frozen,
+    open_player,
+    pause,
+    play,
+    shown_ms,
+    status,
+    wait_credited,
+)
+
+from tracker.config import PROJECT_ROOT
+from tracker.formatting import duration
 
 pytestmark = pytest.mark.e2e
 
@@ -36,7 +52,7 @@ def test_video_credit_grows_while_playing_and_stops_on_pause(
     page = open_player(server, context, courseware("video"))
     status(page, "not_recording")
     expect(page.locator("#why")).to_have_text("Press play to start recording.")
-    expect(page.locator("#item-cap")).to_have_text("3:00")
+    expect(page.locator("#item-cap")).to_have_text("0 h 03 min")
     started = time.monotonic()
     play(page)
     expect(page.locator("#state-text")).to_have_text("Recording")
@@ -120,7 +136,7 @@ def test_item_cap_is_reached(
     context = new_context()
     log_in(context)
     page = open_player(server, context, courseware("video", hours=0.001))  # 3.6 s
-    expect(page.locator("#item-cap")).to_have_text("0:03")
+    expect(page.locator("#item-cap")).to_have_text("0 h 00 min")
     play(page)
     status(page, "item_cap_reached")
     expect(page.locator("#state-text")).to_have_text("This item's limit is reached — not recording")
@@ -357,3 +373,91 @@ def test_every_page_works_under_the_content_security_policy(
     page.evaluate("window.print = () => { document.body.dataset.printed = 'yes'; }")
     page.click("button[data-print]")
     assert page.get_attribute("body", "data-printed") == "yes"
+
+
+# Before each reading, a MutationObserver keeps every text `#why` showed.
+WATCH_WHY = """() => {
+  window.whySaid = [];
+  const why = document.getElementById("why");
+  new MutationObserver(() => window.whySaid.push(why.textContent)).observe(why, {
+    childList: true, characterData: true, subtree: true,
+  });
+}"""
+AHEAD_OF_THE_ACK = """() => {
+  const meter = document.getElementById("item-credited");
+  return Number(meter.dataset.shownMs) > Number(meter.dataset.seconds) * 1000;
+}"""
+AT_THE_ACK = """() => {
+  const meter = document.getElementById("item-credited");
+  return Number(meter.dataset.shownMs) === Math.floor(Number(meter.dataset.seconds) * 1000);
+}"""
+
+
+def test_meters_run_on_between_acks_and_stand_still_when_paused(
+    server: Server, new_context: Callable[..., Any], log_in: Any, courseware: Any
+) -> None:
+    """The server credits an interval when the next beat closes it; the page shows the time
+    in between as it passes, says the first seconds await confirmation, and stops on pause."""
+    context = new_context()
+    log_in(context)
+    page = open_player(server, context, courseware("video"))
+    status(page, "not_recording")
+    page.evaluate(WATCH_WHY)
+    play(page)
+    wait_credited(page, 1)
+    said = page.evaluate("window.whySaid")
+    assert any(
+        text.startswith("Recording from now: the server confirms this time with the next")
+        for text in said
+    ), said
+    # Between two acks the figure shown is ahead of the last one the server sent.
+    page.wait_for_function(AHEAD_OF_THE_ACK)
+    expect(page.locator("#item-credited")).to_have_text(re.compile(r"^0 h 00 min \d\d s$"))
+    assert page.evaluate("Number(document.getElementById('year-effective').dataset.shownMs) > 0")
+    pause(page)
+    page.wait_for_function(AT_THE_ACK)  # set to the server's figure by the pause's ack
+    standing = shown_ms(page)
+    time.sleep(2.5)  # more than two intervals: nothing runs on
+    assert shown_ms(page) == standing
+    assert page.evaluate(AT_THE_ACK)
+
+
+DURATIONS = [
+    (0, False),
+    (59_999, False),
+    (60_000, False),
+    (3_959_999, False),
+    (179_999_900, False),
+    (4_442_700_000, False),  # 1234 h 05 min
+    (-3_900_000, False),
+    (-30_000, False),
+    (None, False),
+    (3_907_900, True),
+    (0, True),
+    (-30_000, True),
+    (359_999_999, True),
+]
+
+
+@pytest.mark.parametrize("language", ["zh_CN", "en"])
+def test_the_scripts_show_durations_as_the_server_does(
+    server: Server,
+    new_context: Callable[..., Any],
+    log_in: Any,
+    courseware: Any,
+    language: str,
+) -> None:
+    """static/duration.js applies the server's rule to the patterns the page carries."""
+    context = new_context()
+    log_in(context, language)
+    page = open_player(server, context, courseware("video"))
+    scripts = page.evaluate(
+        "(cases) => cases.map(([ms, seconds]) => window.formatDuration(ms, seconds))",
+        DURATIONS,
+    )
+    babel = Flask("durations")
+    Babel(babel, default_translation_directories=str(PROJECT_ROOT / "tracker" / "translations"))
+    with babel.test_request_context(), force_locale(language):
+        python = [duration(ms, seconds) for ms, seconds in DURATIONS]
+    assert scripts == python
+    assert python[3] == ("1 小时 05 分" if language == "zh_CN" else "1 h 05 min")

@@ -132,7 +132,7 @@ def test_pages_need_login_and_login_leads_home(client, make_user, make_coursewar
     home = client.get("/", headers={"Accept-Language": "zh-CN"})
     assert home.status_code == 200
     assert "科研诚信" in home.text
-    assert "0 小时 0 分" in home.text
+    assert "0\xa0小时\xa000\xa0分" in home.text  # a figure on one line
 
 
 def test_language_choice_sticks(client, make_user):

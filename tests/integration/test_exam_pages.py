@@ -34,7 +34,7 @@ def test_taking_an_exam_through_the_pages(app, client, admin, make_user, make_co
     assert 'src="/static/exams/attempt.js"' in page
     assert "<script>" not in page  # ready for a strict CSP: no inline scripts
     assert "onclick" not in page
-    assert "20:00" in page
+    assert "0\xa0小时\xa020\xa0分\xa000\xa0秒" in page  # the countdown, labelled
     for question in QUESTIONS:
         assert question["text"] in page
     fields = {}

@@ -45,7 +45,7 @@ def test_a_review_tells_the_owner_in_the_readers_language(client, admin, learner
     assert "no certificate" in rejected_notice["body"]
     assert rejected_notice["params"]["record_id"] == rejected["id"]
     assert approved_notice["title"] == "Learning record approved"
-    assert "10 h 0 min" in approved_notice["body"]
+    assert "10 h 00 min" in approved_notice["body"]
     zh = notices(client, {**learner, "Accept-Language": "zh-CN"})["items"][1]
     assert zh["title"] != approved_notice["title"]
     assert "10" in zh["body"]
@@ -64,7 +64,7 @@ def test_confirmed_attendance_tells_the_attendee_once_per_change(app, client, ad
         'Your attendance at "Metals" was confirmed, but earns no hours. '
         "No hours: absence of 1/5 or more."
     )
-    assert "16 h 0 min" in items[1]["body"]
+    assert "16 h 00 min" in items[1]["body"]
 
 
 def test_notices_are_private_admins_included(app, client, admin, learner, bob):
@@ -165,7 +165,7 @@ def test_behind_target_late_in_the_year_once_a_month(app, client, clock, admin, 
     ]
     assert kinds_of(app, "root") == []  # admins are operators, not learners
     body = notices(client, {**learner, "Accept-Language": "en"})["items"][0]["body"]
-    assert "100 h 0 min more reach the 100 h 0 min target" in body
+    assert "100 h 00 min more reach the 100 h 00 min target" in body
 
 
 def test_reminders_go_in_batches_and_skip_who_is_on_target(
@@ -192,7 +192,7 @@ def test_changzhou_subject_shortfall_is_named(app, client, clock, make_user, aut
     (notice,) = notices(client, {**wu, "Accept-Language": "en"})["items"]
     hours = 3_600_000
     assert notice["params"]["shortfalls"] == {"public": 24 * hours, "professional": 48 * hours}
-    assert "Public subject 24 h 0 min" in notice["body"]
+    assert "Public subject 24 h 00 min" in notice["body"]
 
 
 def test_overdue_filing_tells_the_filing_admin_once(app, client, clock, admin):

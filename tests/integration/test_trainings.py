@@ -725,7 +725,7 @@ def test_an_attendance_that_earns_nothing_says_why(
         login(browser, username)
         pages[username] = browser.get(f"/trainings/{training['id']}{path}", headers=en).text
     if reason is None:
-        assert "Attendance confirmed: 16 h credited." in pages["ann"]
+        assert "Attendance confirmed: 16\xa0h\xa000\xa0min credited." in pages["ann"]
         assert all("data-no-credit" not in page for page in pages.values())
     else:
         assert "Attendance confirmed, but no hours are credited. " + reason in pages["ann"]

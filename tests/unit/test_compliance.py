@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from tracker.config import PROJECT_ROOT
-from tracker.core.compliance import over_years, year_compliance
-from tracker.core.rules import hours_to_ms
+from tracker.core.compliance import missing_ms, over_years, year_compliance
+from tracker.core.rules import MS_PER_MINUTE, hours_to_ms, whole_minutes
 from tracker.rulesets import load_rule_sets
 
 H = hours_to_ms(1)
@@ -51,3 +51,50 @@ def test_a_range_is_compliant_only_if_every_year_is() -> None:
 def test_shortfalls_of_a_range_add_up() -> None:
     years = [year_compliance(CZ, "learner", 0, {}), year_compliance(CZ, "learner", 0, {})]
     assert dict(over_years(years).shortfalls) == {"public": 48 * H, "professional": 96 * H}
+
+
+MIN, S = MS_PER_MINUTE, 1000
+
+
+@pytest.mark.parametrize(
+    ("ms", "whole"),
+    [
+        (0, 0),
+        (59_999, 0),
+        (60_000, MIN),
+        (49 * H + 59 * MIN + 59_900, 49 * H + 59 * MIN),
+        (-1, 0),
+        (-61_000, -MIN),  # towards zero, like the positive figure
+        (1234 * H + 5 * MIN + 0.5, 1234 * H + 5 * MIN),
+    ],
+)
+def test_a_duration_is_cut_to_whole_minutes_once(ms, whole) -> None:
+    assert whole_minutes(ms) == whole
+
+
+@pytest.mark.parametrize(
+    ("done", "goal", "missing"),
+    [
+        (49 * H + 59 * MIN + 59_900, 100 * H, 50 * H + 1 * MIN),  # not 50 h 00 min
+        (99 * H + 59 * MIN + 59 * S, 100 * H, 1 * MIN),  # never "100 h done, 0 left"
+        (100 * H, 100 * H, 0),
+        (100 * H + 1, 100 * H, 0),
+        (0, 100 * H, 100 * H),
+        (30 * S, 100 * H, 100 * H),
+    ],
+)
+def test_done_and_missing_as_shown_add_up_to_the_goal(done, goal, missing) -> None:
+    assert missing_ms(goal, done) == missing
+    if missing:
+        assert whole_minutes(done) + missing == goal
+    result = year_compliance(CAS, "learner", done, {})
+    assert result.remaining_ms == missing
+    assert result.compliant == (missing == 0)
+
+
+def test_a_subject_a_tenth_of_a_second_short_is_a_whole_minute_short() -> None:
+    minimums = dict(CZ.subject_minimums_ms)
+    subject, minimum = next(iter(minimums.items()))
+    result = year_compliance(CZ, "learner", 200 * H, {subject: minimum - 100})
+    assert result.shortfalls[subject] == MIN
+    assert not result.compliant

@@ -17,6 +17,7 @@ from datetime import date
 from types import MappingProxyType
 from typing import NamedTuple
 
+from tracker.core.compliance import missing_ms
 from tracker.core.rules import KINDS, SUBJECTS, RuleSet
 
 # `Entry.exam_passed_on` of an item whose exam has not been passed (yet).
@@ -76,8 +77,8 @@ class CapUse(NamedTuple):
 
     @property
     def room_ms(self) -> int:
-        """How much more of the group would still count this year."""
-        return max(0, self.cap_ms - self.effective_ms)
+        """How much more of the group would still count this year (used + room = cap, as read)."""
+        return missing_ms(self.cap_ms, self.effective_ms)
 
     @property
     def reached(self) -> bool:

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
-from tracker.core.rules import RuleSet
+from tracker.core.rules import RuleSet, whole_minutes
 
 
 @dataclass(frozen=True)
@@ -21,14 +21,24 @@ class Compliance:
     @property
     def remaining_ms(self) -> int:
         """How much more effective time the target needs (0 once it is reached)."""
-        return max(0, self.target_ms - self.effective_ms)
+        return missing_ms(self.target_ms, self.effective_ms)
+
+
+def missing_ms(goal_ms: int, done_ms: int) -> int:
+    """What `done_ms` still lacks of `goal_ms`, derived from the figure people read.
+
+    The done time is cut to whole minutes once (`whole_minutes`) and the rest is the goal
+    minus that, so "completed + remaining" always adds up to the goal on every page, notice
+    and export: 49 h 59 min 59.9 s of 100 h reads 49 h 59 min done, 50 h 01 min to go.
+    """
+    return max(0, whole_minutes(goal_ms) - whole_minutes(done_ms))
 
 
 def subject_shortfalls(by_subject: Mapping[str, int], rules: RuleSet) -> Mapping[str, int]:
     """Per subject with a minimum in `rules`, the effective time still missing (0 if met)."""
     return MappingProxyType(
         {
-            subject: max(0, minimum - by_subject.get(subject, 0))
+            subject: missing_ms(minimum, by_subject.get(subject, 0))
             for subject, minimum in rules.subject_minimums_ms.items()
         }
     )

@@ -9,6 +9,7 @@ from functools import cached_property
 from types import MappingProxyType
 
 MS_PER_HOUR = 3_600_000
+MS_PER_MINUTE = 60_000
 
 KINDS = ("online", "external_online", "offline", "self_study")
 SUBJECTS = ("public", "professional")
@@ -25,6 +26,16 @@ RECORD_KIND: Mapping[str, str] = MappingProxyType(
 def hours_to_ms(hours: float) -> int:
     """Convert decimal hours to whole milliseconds."""
     return round(hours * MS_PER_HOUR)
+
+
+def whole_minutes(ms: float) -> int:
+    """`ms` cut to whole minutes, towards zero: the one rounding of a duration people read.
+
+    Cut, not rounded: a figure never shows more than was done, so 99 h 59 min 59.9 s of a
+    100 h target reads "99 h 59 min", 1 min missing, never "100 h" and still not reached.
+    """
+    minutes = int(abs(ms) // MS_PER_MINUTE)
+    return (-minutes if ms < 0 else minutes) * MS_PER_MINUTE
 
 
 @dataclass(frozen=True)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
-from tracker.formatting import duration
+from tracker.formatting import duration, on_one_line
 from tracker.services.rules import rule_sets
 
 
@@ -44,25 +44,30 @@ def hours(seconds: float) -> str:
     return duration(seconds * 1000)
 
 
+def page_hours(seconds: float) -> str:
+    """`hours` as pages show it, on one line."""
+    return on_one_line(seconds * 1000)
+
+
 def cap_reason(cap: dict) -> str:
     """Why part of a kind does not count: the cap of its group."""
     kinds = joined(kind_label(k) for k in cap["kinds"])
     return _("%(kinds)s count at most %(cap)s a year", kinds=kinds, cap=hours(cap["cap_s"]))
 
 
-def banner(doc: dict) -> str:
+def banner(doc: dict, figure: Callable[[float], str] = hours) -> str:
     """ "In 2026 you have completed 54 h 10 min; 45 h 50 min more reach the 100 h target",
     and under subject minimums each subject's figures: never "reached" while one is short."""
     period = doc["from"][:4] if doc["from"][:4] == doc["to"][:4] else f"{doc['from']}–{doc['to']}"
     figures = {
         "period": period,
-        "done": hours(doc["effective_s"]),
-        "target": hours(doc["target_s"]),
+        "done": figure(doc["effective_s"]),
+        "target": figure(doc["target_s"]),
     }
     if doc["remaining_s"] > 0:
         text = _(
             "In %(period)s you have completed %(done)s; %(left)s more reach the %(target)s target.",
-            left=hours(doc["remaining_s"]),
+            left=figure(doc["remaining_s"]),
             **figures,
         )
     elif not doc["compliant"]:
@@ -76,15 +81,15 @@ def banner(doc: dict) -> str:
             "In %(period)s you have completed %(done)s and reached the %(target)s target.",
             **figures,
         )
-    subjects = subject_figures(doc)
+    subjects = subject_figures(doc, figure)
     return f"{text} {subjects}" if subjects else text
 
 
-def subject_figures(doc: dict) -> str:
+def subject_figures(doc: dict, figure: Callable[[float], str] = hours) -> str:
     """Each subject with a minimum: its effective time and what it still misses."""
     parts = []
     for subject, missing_s in doc.get("subject_shortfalls_s", {}).items():
-        done = hours(doc["by_subject"].get(subject, {}).get("effective_s", 0))
+        done = figure(doc["by_subject"].get(subject, {}).get("effective_s", 0))
         label = subject_label(subject)
         if missing_s > 0:
             parts.append(
@@ -92,7 +97,7 @@ def subject_figures(doc: dict) -> str:
                     "%(subject)s: %(done)s, %(missing)s missing",
                     subject=label,
                     done=done,
-                    missing=hours(missing_s),
+                    missing=figure(missing_s),
                 )
             )
         else:

@@ -10,11 +10,12 @@ from flask_babel import gettext as _
 from flask_login import login_required
 from pydantic import ValidationError
 
-from tracker import clock, wire
+from tracker import clock
 from tracker.api.schemas_trainings import MaterialKind, TrainingCreate, TrainingQuery, VoidQuery
 from tracker.auth import current_principal
 from tracker.errors import TrackerError
 from tracker.exports.tables import attendance_csv
+from tracker.formatting import duration
 from tracker.security import large_body
 from tracker.services import trainings
 from tracker.services.accounts import user_named
@@ -206,9 +207,9 @@ def training_attendance_save(training_id: int) -> Any:
         return _attendance_page(training_id, problems, status=400)
     flash(
         _(
-            "Attendance of %(name)s saved: %(hours)s h credited.",
+            "Attendance of %(name)s saved: %(hours)s credited.",
             name=person.display_name or person.username,
-            hours=wire.hours(person.credited_ms),
+            hours=duration(person.credited_ms),
         ),
         "ok",
     )
