@@ -3,6 +3,8 @@ time claimed twice), on the archive benchmark's generated data (docs/benchmarks.
 
     .venv/bin/python bench/flags.py                       # 5,000 employees, PostgreSQL
     .venv/bin/python bench/flags.py --employees 500 --database-url sqlite
+    .venv/bin/python bench/flags.py --keep                  # prints "kept schema bench_…"
+    .venv/bin/python bench/flags.py --existing --database-url "$PG?options=-csearch_path%3Dbench_…"
 
 It generates the data set of `bench/archive.py` (one year of history by default), then times
 `services.flags.scan` for the last year: the first run (every flag new) and a second one (the
@@ -12,6 +14,7 @@ nightly case: the same findings found again). A script, not a test: it asserts n
 from __future__ import annotations
 
 import argparse
+import contextlib
 import cProfile
 import json
 import pstats
@@ -27,10 +30,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import sqlalchemy as sa
 from archive import DEFAULT_URL, database_url, load, make_app
-from archive_data import generate, log
+from archive_data import existing, generate, log
 
 from tracker.extensions import db
 from tracker.models import Flag, SessionCredit, TakenBack, WatchSession
+from tracker.services import transaction
 from tracker.services.flags import scan
 
 
@@ -44,6 +48,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--profile", action="store_true", help="print a cProfile of the second scan to stderr"
     )
+    parser.add_argument(
+        "--keep", action="store_true", help="keep the schema / file and print where it is"
+    )
+    parser.add_argument(
+        "--existing",
+        action="store_true",
+        help="scan the database at --database-url as it is (one kept with --keep; for a kept "
+        "schema add ?options=-csearch_path%%3D<schema>): its flags and set-asides are cleared "
+        "first, so the first scan finds everything new again",
+    )
     args = parser.parse_args(argv)
     if not 1 <= args.years <= 10 or args.employees < 1:
         parser.error("--employees must be positive and --years between 1 and 10")
@@ -56,13 +70,26 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     this_year = datetime.now(UTC).year
     years = list(range(this_year - args.years, this_year))
     result: dict[str, Any] = {"employees": args.employees, "year": years[-1], "load": load()}
-    with database_url(args.database_url, False) as url, tempfile.TemporaryDirectory() as media:
+    place = (
+        contextlib.nullcontext(args.database_url)
+        if args.existing
+        else database_url(args.database_url, args.keep)
+    )
+    with place as url, tempfile.TemporaryDirectory() as media:
         app = make_app(url, media)
         result["database"] = "PostgreSQL" if url.startswith("postgresql") else "SQLite"
         try:
-            log(f"generating {args.employees} employees x {len(years)} years")
-            _, _, took = generate(args, app, years)
-            result["generation_s"] = round(took["generation_s"], 1)
+            if args.existing:
+                _, _, years, result["employees"] = existing(app)
+                years = years[-args.years :]
+                result["year"] = years[-1]
+                with app.app_context(), transaction():
+                    db.session.execute(sa.delete(TakenBack))
+                    db.session.execute(sa.delete(Flag))
+            else:
+                log(f"generating {args.employees} employees x {len(years)} years")
+                _, _, took = generate(args, app, years)
+                result["generation_s"] = round(took["generation_s"], 1)
             with app.app_context():
                 result["sessions"] = db.session.scalar(
                     sa.select(sa.func.count())
