@@ -9,7 +9,7 @@ The rules are explained for an HR reader in docs/heuristics.md.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Any, NamedTuple
 
@@ -285,6 +285,21 @@ def shared_clients(watches: Iterable[Watch], rules: HeuristicRules, tz: tzinfo) 
             key = f"{by}:{value}:{day.isoformat()}"
             found.append(Finding("shared_client", user_id, key, day, ms, evidence))
     return found
+
+
+def partners(
+    watches: Iterable[Watch], user_ids: Collection[int], by: tuple[str, ...], tz: tzinfo
+) -> set[int]:
+    """The other accounts live at the same time as these people on one client (by `by`): the
+    people whose `shared_client` findings these people's sessions take part in."""
+    every = HeuristicRules(shared_client_ms=0, shared_client_by=by)
+    return {
+        other
+        for finding in shared_clients(watches, every, tz)
+        if finding.user_id in user_ids
+        for other in finding.evidence["other_users"]
+        if other not in user_ids
+    }
 
 
 def from_overlaps(user_id: int, resolution: Resolution) -> list[Finding]:

@@ -85,6 +85,7 @@ class ScanResult:
     sessions: int
     flags_open: int
     set_aside_ms: int
+    partners: frozenset[int] = frozenset()  # others live at once with them on one client
 
 
 def rule_title(rule: str) -> str:
@@ -114,7 +115,25 @@ def scan_people(user_ids: Iterable[int], year: int) -> ScanResult:
     """Re-scan `year` of a few people (as their sessions close)."""
     ids = sorted(set(user_ids))
     with transaction():
-        return _scan_chunk(ids, year)
+        result = _scan_chunk(ids, year)
+        if result.partners:  # their shared-client findings count these sessions too
+            _scan_chunk(sorted(result.partners), year)
+        return result
+
+
+def refresh(user_ids: Iterable[int], years: Iterable[int]) -> None:
+    """Re-scan `years` of these people inside the caller's transaction: a decision that changes
+    what they were credited (a claim, an attendance, a training's days) takes its set-asides
+    and flags along, so the archive never shows a stale set-aside."""
+    ids = sorted(set(user_ids))
+    for year in sorted(set(years)):
+        for start in range(0, len(ids), CHUNK):
+            _scan_chunk(ids[start : start + CHUNK], year)
+
+
+def years_of(first: date, last: date) -> range:
+    """The years a period touches (a booking counts in the scan of each)."""
+    return range(first.year, last.year + 1)
 
 
 def _utc(column: Any) -> Any:
@@ -379,11 +398,13 @@ def _scan_read(user_ids: list[int], year: int) -> ScanResult:
         if burst is not None:
             findings.append(burst)
     findings += _robotic(user_ids, year, rules, tz)
-    findings += _shared(user_ids, year, rules)
+    shared, partners = _shared(user_ids, year, rules)
+    findings += shared
     _replace_set_asides(user_ids, year, taken)
     flags_open = _store_findings(user_ids, year, findings)
     sessions = sum(len(own) for own in spans.values())
-    return ScanResult(year, len(user_ids), sessions, flags_open, sum(t["ms"] for t in taken))
+    set_aside = sum(t["ms"] for t in taken)
+    return ScanResult(year, len(user_ids), sessions, flags_open, set_aside, partners)
 
 
 def _windows(days: dict[date, int], year: int, length: int) -> dict[int, int]:
@@ -396,9 +417,12 @@ def _windows(days: dict[date, int], year: int, length: int) -> dict[int, int]:
     return totals
 
 
-def _shared(user_ids: list[int], year: int, rules: dict[int, RuleSet]) -> list[Finding]:
+def _shared(
+    user_ids: list[int], year: int, rules: dict[int, RuleSet]
+) -> tuple[list[Finding], frozenset[int]]:
     """`shared_client` for these people: with everyone's sessions from the clients they used
-    that another account used that year too (only those can be shared)."""
+    that another account used that year too (only those can be shared); and the others live
+    at once with them on one of those clients."""
     ws, sc = WatchSession, SessionCredit
     clients = []
     by = {b for r in rules.values() for b in r.heuristics.shared_client_by}
@@ -415,19 +439,20 @@ def _shared(user_ids: list[int], year: int, rules: dict[int, RuleSet]) -> list[F
         )
         clients.append(column.in_(used))
     if not clients:
-        return []
+        return [], frozenset()
     others = _watches(or_(*clients), year)
     mine = set(user_ids)
     found = []
+    tz = clock.timezone()
     # Each person by their own rule set's thresholds.
     for rule_set in {id(r): r for r in rules.values()}.values():
         people = {u for u in mine if rules[u] is rule_set}
         found += [
             f
-            for f in heuristics.shared_clients(others, rule_set.heuristics, clock.timezone())
+            for f in heuristics.shared_clients(others, rule_set.heuristics, tz)
             if f.user_id in people
         ]
-    return found
+    return found, frozenset(heuristics.partners(others, mine, tuple(sorted(by)), tz))
 
 
 _TAKEN_FIELDS = ("day", "on_day", "kind", "subject", "ms", "reason", "source", "against")
