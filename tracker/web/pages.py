@@ -18,6 +18,7 @@ from flask_login import login_required, login_user, logout_user
 from tracker.auth import current_principal
 from tracker.errors import RetryLater, TrackerError
 from tracker.exports.document import archive_document
+from tracker.proxies import client_address
 from tracker.security import same_site_path
 from tracker.services import courseware as catalogue
 from tracker.services.accounts import log_in, log_out
@@ -36,7 +37,7 @@ def login_submit() -> Any:
     username = request.form.get("username", "").strip()
     password = request.form.get("password", "")
     try:
-        principal = log_in(username, password, request.remote_addr)
+        principal = log_in(username, password, client_address())
     except TrackerError as error:
         flash(str(error.message), "error")
         headers = error.headers() if isinstance(error, RetryLater) else {}
