@@ -484,8 +484,10 @@ def _replace_set_asides(user_ids: list[int], year: int, taken: list[dict[str, An
         for _ in range(times)
     ]
     if new:
-        db.session.execute(
-            insert(tb), [row | {"flag_id": None, "created_at": clock.now()} for row in new]
+        now = clock.now()
+        # Core, not the ORM's bulk path: thousands of plain rows in a first scan.
+        db.session.connection().execute(
+            insert(tb.__table__), [row | {"flag_id": None, "created_at": now} for row in new]
         )
 
 
@@ -537,7 +539,7 @@ def _store_findings(user_ids: list[int], year: int, findings: list[Finding]) -> 
     if gone:
         db.session.execute(delete(Flag).where(Flag.id.in_(gone)))
     if new:
-        db.session.execute(insert(Flag), new)
+        db.session.connection().execute(insert(Flag.__table__), new)
     if changed:
         db.session.execute(update(Flag), changed)
     opened = sum(1 for old in existing.values() if old[1] == "open") - len(gone) + len(new)
