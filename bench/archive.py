@@ -82,15 +82,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--profile", action="store_true", help="print a cProfile of one unit report to stderr"
     )
-    parser.add_argument(
-        "--keep", action="store_true", help="keep the schema / file and print where it is"
-    )
-    parser.add_argument(
-        "--existing",
-        action="store_true",
-        help="measure the database at --database-url as it is (one kept with --keep; for a "
-        "kept schema add ?options=-csearch_path%%3D<schema>); generate nothing",
-    )
+    add_place_options(parser, "measure the database at --database-url as it is; generate nothing")
     args = parser.parse_args(argv)
     if args.employees < 1 or args.years < 1 or args.samples < 1 or args.repeat < 1:
         parser.error("--employees, --years, --samples and --repeat must be positive")
@@ -99,7 +91,27 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
+def add_place_options(parser: argparse.ArgumentParser, existing: str) -> None:
+    """`--keep` and `--existing`: measure the same generated data again after a change."""
+    parser.add_argument(
+        "--keep", action="store_true", help="keep the schema / file and print where it is"
+    )
+    parser.add_argument(
+        "--existing",
+        action="store_true",
+        help=f"{existing} (one kept with --keep; for a kept schema add "
+        "?options=-csearch_path%%3D<schema>)",
+    )
+
+
 # ---------------------------------------------------------------- database
+
+
+def place(args: argparse.Namespace) -> contextlib.AbstractContextManager[str]:
+    """The database URL the options name: an existing one, or a fresh one to generate into."""
+    if args.existing:
+        return contextlib.nullcontext(args.database_url)
+    return database_url(args.database_url, args.keep)
 
 
 @contextlib.contextmanager
@@ -409,12 +421,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "load_before": load(),
         "python_speed_before_s": python_speed(),
     }
-    place = (
-        contextlib.nullcontext(args.database_url)
-        if args.existing
-        else database_url(args.database_url, args.keep)
-    )
-    with place as url, tempfile.TemporaryDirectory(prefix="bench-media-") as media:
+    with place(args) as url, tempfile.TemporaryDirectory(prefix="bench-media-") as media:
         app = make_app(url, media)
         result["database"] = "PostgreSQL" if url.startswith("postgresql") else "SQLite"
         try:

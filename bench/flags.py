@@ -3,6 +3,8 @@ time claimed twice), on the archive benchmark's generated data (docs/benchmarks.
 
     .venv/bin/python bench/flags.py                       # 5,000 employees, PostgreSQL
     .venv/bin/python bench/flags.py --employees 500 --database-url sqlite
+    .venv/bin/python bench/flags.py --keep                  # prints "kept schema bench_…"
+    .venv/bin/python bench/flags.py --existing --database-url "$PG?options=-csearch_path%3Dbench_…"
 
 It generates the data set of `bench/archive.py` (one year of history by default), then times
 `services.flags.scan` for the last year: the first run (every flag new) and a second one (the
@@ -26,11 +28,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import sqlalchemy as sa
-from archive import DEFAULT_URL, database_url, load, make_app
-from archive_data import generate, log
+from archive import DEFAULT_URL, add_place_options, load, make_app, place, python_speed
+from archive_data import existing, generate, log
 
 from tracker.extensions import db
-from tracker.models import Flag, SessionCredit, TakenBack, WatchSession
+from tracker.models import Flag, SessionCredit, TakenBack, User, WatchSession
+from tracker.services import transaction
 from tracker.services.flags import scan
 
 
@@ -44,6 +47,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--profile", action="store_true", help="print a cProfile of the second scan to stderr"
     )
+    add_place_options(
+        parser,
+        "scan the database at --database-url as it is, its flags and set-asides cleared first",
+    )
     args = parser.parse_args(argv)
     if not 1 <= args.years <= 10 or args.employees < 1:
         parser.error("--employees must be positive and --years between 1 and 10")
@@ -51,18 +58,71 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
+def bare(result: dict[str, Any], year: int) -> None:
+    """The baseline: what any scan in Python must at least do, reading the year's credited
+    sessions (person, span, credited time, day, item) 500 people at a time with plain
+    SQLAlchemy Core and doing nothing with them. The scan's CPU is compared with it."""
+    ws, sc = WatchSession, SessionCredit
+    ids = list(db.session.scalars(sa.select(User.id).order_by(User.id)))
+    started, cpu = time.perf_counter(), time.process_time()
+    rows = 0
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        rows += len(
+            db.session.execute(
+                sa.select(
+                    ws.id,
+                    ws.user_id,
+                    ws.opened_at,
+                    ws.last_beat_at,
+                    sc.raw_ms,
+                    sc.day,
+                    ws.courseware_id,
+                )
+                .join(sc, sc.session_id == ws.id)
+                .where(ws.user_id.between(chunk[0], chunk[-1]), sc.year == year, sc.raw_ms > 0)
+                .order_by(ws.user_id, ws.opened_at)
+            ).all()
+        )
+    result["bare_read_s"] = round(time.perf_counter() - started, 2)
+    result["bare_read_app_cpu_s"] = round(time.process_time() - cpu, 2)
+    result["bare_rows"] = rows
+    db.session.remove()
+
+
+def ratios(result: dict[str, Any]) -> None:
+    """The bare read's CPU as a share of each scan's (1.0: the scan costs no more than it)."""
+    for run_name in ("first_scan", "second_scan"):
+        result[f"{run_name}_ratio"] = round(
+            result["bare_read_app_cpu_s"] / max(result[f"{run_name}_app_cpu_s"], 0.01), 2
+        )
+
+
 def run(args: argparse.Namespace) -> dict[str, Any]:
     """Generate, then scan the last year twice."""
     this_year = datetime.now(UTC).year
     years = list(range(this_year - args.years, this_year))
-    result: dict[str, Any] = {"employees": args.employees, "year": years[-1], "load": load()}
-    with database_url(args.database_url, False) as url, tempfile.TemporaryDirectory() as media:
+    result: dict[str, Any] = {
+        "employees": args.employees,
+        "year": years[-1],
+        "load": load(),
+        "python_speed_before_s": python_speed(),
+    }
+    with place(args) as url, tempfile.TemporaryDirectory() as media:
         app = make_app(url, media)
         result["database"] = "PostgreSQL" if url.startswith("postgresql") else "SQLite"
         try:
-            log(f"generating {args.employees} employees x {len(years)} years")
-            _, _, took = generate(args, app, years)
-            result["generation_s"] = round(took["generation_s"], 1)
+            if args.existing:
+                _, _, years, result["employees"] = existing(app)
+                years = years[-args.years :]
+                result["year"] = years[-1]
+                with app.app_context(), transaction():
+                    db.session.execute(sa.delete(TakenBack))
+                    db.session.execute(sa.delete(Flag))
+            else:
+                log(f"generating {args.employees} employees x {len(years)} years")
+                _, _, took = generate(args, app, years)
+                result["generation_s"] = round(took["generation_s"], 1)
             with app.app_context():
                 result["sessions"] = db.session.scalar(
                     sa.select(sa.func.count())
@@ -72,6 +132,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 result["sessions_total"] = db.session.scalar(
                     sa.select(sa.func.count()).select_from(WatchSession)
                 )
+                bare(result, years[-1])
                 for run_name in ("first_scan", "second_scan"):
                     started, cpu = time.perf_counter(), time.process_time()
                     profiler = (
@@ -109,6 +170,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 db.session.remove()
                 db.engine.dispose()
     result["load_after"] = load()
+    result["python_speed_after_s"] = python_speed()
+    ratios(result)
     return result
 
 

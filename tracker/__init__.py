@@ -36,7 +36,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     if proxies > 0:
         from werkzeug.middleware.proxy_fix import ProxyFix
 
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
+        # The scheme only: the client's address has one reader for HTTP and sockets alike
+        # (`tracker.proxies.client_address`).
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=0, x_proto=proxies)  # type: ignore[method-assign]
     _init_extensions(app)
     _register_blueprints(app)
     if app.config["AUTO_MIGRATE"]:

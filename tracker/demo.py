@@ -15,8 +15,6 @@ from flask import current_app
 from sqlalchemy import select
 
 from tracker import clock
-from tracker.api.schemas_records import RecordCreate
-from tracker.api.schemas_trainings import TrainingCreate
 from tracker.auth import Principal
 from tracker.errors import TrackerError
 from tracker.extensions import db
@@ -276,17 +274,15 @@ def _watch(now: _SteppingClock, who: Principal, courseware_id: int, minutes: int
 
 def _file_training(admin: Principal, title: str, day: date, days: float) -> int:
     """File a training held from `day` for `days` days; its id."""
-    fields = TrainingCreate.model_validate(
-        {
-            "title": title,
-            "category": "专项技术短期培训班",
-            "organizer": "兰州分院人事教育处",
-            "location": "兰州分院学术报告厅",
-            "start_date": day.isoformat(),
-            "end_date": (day + timedelta(days=max(round(days), 1) - 1)).isoformat(),
-            "days": days,
-        }
-    ).model_dump()
+    fields = {
+        "title": title,
+        "category": "专项技术短期培训班",
+        "organizer": "兰州分院人事教育处",
+        "location": "兰州分院学术报告厅",
+        "start_date": day,
+        "end_date": day + timedelta(days=max(round(days), 1) - 1),
+        "days": days,
+    }
     return trainings.create_training(admin, fields).id
 
 
@@ -313,10 +309,7 @@ def _claim(
     """A claim filed the evening after `day`, then decided (or withdrawn) a day later."""
     who, admin = _principal(username), _principal("admin")
     now.at(day + timedelta(days=1), 20)
-    body = RecordCreate.model_validate(
-        {"start_date": day.isoformat(), "end_date": day.isoformat(), **fields}
-    )
-    record_id = records.create_record(who, body.model_dump()).id
+    record_id = records.create_record(who, {"start_date": day, "end_date": day, **fields}).id
     now.advance(86_400)
     match outcome:
         case ("withdraw",):

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import io
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from itertools import count as counter
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 
 from tests.integration.conftest import PASSWORD, assert_error, token_for
 from tracker.core.rules import hours_to_ms
@@ -24,7 +25,7 @@ from tracker.models import (
     WatchSession,
 )
 from tracker.services.accounts import save_user
-from tracker.services.flags import scan
+from tracker.services.flags import scan, scan_people
 
 H = hours_to_ms(1)
 BEIJING = ZoneInfo("Asia/Shanghai")
@@ -393,3 +394,205 @@ def test_a_full_scan_in_id_ranges_scans_only_whom_it_is_asked(app, people):
         assert sorted(db.session.scalars(select(Flag.user_id))) == [many[10], many[20]]
         scan(2026, User.id != many[20])
         assert sorted(db.session.scalars(select(Flag.user_id))) == [many[10], many[20]]
+
+
+# --- set-asides follow the decisions that change what was credited ---------------------------
+
+CLAIM = {
+    "kind": "external_training",
+    "title": "Safety course",
+    "start_date": DAY.isoformat(),
+    "end_date": DAY.isoformat(),
+    "hours": 8,
+}
+
+
+def set_aside(app, user_id: int) -> list[tuple[str, str, int]]:
+    """The person's set-aside lines as the archive counts them (no scan in between)."""
+    with app.app_context():
+        rows = db.session.execute(
+            select(TakenBack.reason, TakenBack.source, TakenBack.ms)
+            .where(TakenBack.user_id == user_id)
+            .order_by(TakenBack.id)
+        )
+        return [tuple(row) for row in rows]
+
+
+def claimed(client, headers) -> int:
+    response = client.post("/api/v1/records", json=CLAIM, headers=headers)
+    assert response.status_code == 201, response.json
+    return response.json["id"]
+
+
+def test_approving_and_revoking_a_claim_refresh_the_set_aside(app, client, people):
+    """Watching 10:00-12:00 on the day of an external training claimed for 8 h: approving it
+    sets the 2 h aside at once, revoking it gives them back, without waiting for a scan."""
+    ids, headers, item = people
+    session = watched(app, ids["ann"], item, 10, 12)
+    record = claimed(client, headers["ann"])
+    assert set_aside(app, ids["ann"]) == []
+    body = {"decision": "approve", "note": ""}
+    response = client.post(f"/api/v1/records/{record}/review", json=body, headers=headers["root"])
+    assert response.status_code == 200, response.json
+    assert set_aside(app, ids["ann"]) == [("live_during_training", f"session:{session}", 2 * H)]
+    response = client.post(
+        f"/api/v1/records/{record}/revoke", json={"reason": "forged"}, headers=headers["root"]
+    )
+    assert response.status_code == 200, response.json
+    assert set_aside(app, ids["ann"]) == []
+    assert client.get("/api/v1/flags/mine", headers=headers["ann"]).json["items"] == []
+
+
+def test_withdrawing_a_claim_rescans_the_year(app, client, people):
+    """A withdrawal re-scans the person's year in its transaction too: here it brings in the
+    set-aside of a training confirmed behind the services' back."""
+    ids, headers, item = people
+    session = watched(app, ids["ann"], item, 10, 12)
+    record = claimed(client, headers["ann"])
+    trained(app, ids["ann"])
+    assert set_aside(app, ids["ann"]) == []
+    response = client.post(f"/api/v1/records/{record}/withdraw", headers=headers["ann"])
+    assert response.status_code == 200, response.json
+    assert set_aside(app, ids["ann"]) == [("live_during_training", f"session:{session}", 2 * H)]
+
+
+@pytest.fixture
+def training(app, client, people) -> int:
+    """A one-day training on DAY filed by the organisation's admin; nobody confirmed yet."""
+    _, headers, _ = people
+    body = {
+        "title": "Safety day",
+        "category": "专项技术短期培训班",
+        "organizer": "HR",
+        "location": "Hall",
+        "start_date": DAY.isoformat(),
+        "end_date": DAY.isoformat(),
+        "days": 1,
+    }
+    response = client.post("/api/v1/trainings", json=body, headers=headers["root"])
+    assert response.status_code == 201, response.json
+    return response.json["id"]
+
+
+def test_confirming_and_voiding_attendance_refresh_the_set_aside(app, client, people, training):
+    ids, headers, item = people
+    session = watched(app, ids["ann"], item, 10, 12)
+    attendance = f"/api/v1/trainings/{training}/attendance"
+    response = client.post(attendance, json={"user_id": ids["ann"]}, headers=headers["root"])
+    assert response.status_code == 200, response.json
+    assert set_aside(app, ids["ann"]) == [("live_during_training", f"session:{session}", 2 * H)]
+    flags = client.get("/api/v1/flags/mine", headers=headers["ann"]).json["items"]
+    assert [f["rule"] for f in flags] == ["live_during_training"]
+    response = client.delete(f"{attendance}/{ids['ann']}", headers=headers["root"])
+    assert response.status_code == 200, response.json
+    assert set_aside(app, ids["ann"]) == []
+    assert client.get("/api/v1/flags/mine", headers=headers["ann"]).json["items"] == []
+
+
+def test_an_attendance_file_refreshes_everyone_on_it(app, client, people, training):
+    ids, headers, item = people
+    session = watched(app, ids["ann"], item, 10, 12)
+    response = client.post(
+        f"/api/v1/trainings/{training}/attendance/csv",
+        data={
+            "file": (io.BytesIO(b"username,absent_fraction,assessment\nann,0,passed\n"), "a.csv")
+        },
+        headers=headers["root"],
+    )
+    assert response.status_code == 200, response.json
+    assert set_aside(app, ids["ann"]) == [("live_during_training", f"session:{session}", 2 * H)]
+
+
+def test_moving_a_training_moves_the_set_aside(app, client, people, training):
+    """The training moves to the next day, where she watched 9:00-10:00: the set-aside follows
+    it in the same request; moving it back brings the first one back."""
+    ids, headers, item = people
+    first = watched(app, ids["ann"], item, 10, 12)
+    second = watched(app, ids["ann"], item, 24 + 9, 24 + 10)
+    response = client.post(
+        f"/api/v1/trainings/{training}/attendance",
+        json={"user_id": ids["ann"]},
+        headers=headers["root"],
+    )
+    assert response.status_code == 200, response.json
+    assert set_aside(app, ids["ann"]) == [("live_during_training", f"session:{first}", 2 * H)]
+    later = (DAY + timedelta(days=1)).isoformat()
+    response = client.patch(
+        f"/api/v1/trainings/{training}",
+        json={"start_date": later, "end_date": later},
+        headers=headers["root"],
+    )
+    assert response.status_code == 200, response.json
+    assert set_aside(app, ids["ann"]) == [("live_during_training", f"session:{second}", H)]
+    response = client.patch(
+        f"/api/v1/trainings/{training}", json={"title": "Renamed"}, headers=headers["root"]
+    )
+    assert response.status_code == 200, response.json
+    assert set_aside(app, ids["ann"]) == [("live_during_training", f"session:{second}", H)]
+
+
+def findings_and_set_asides(app) -> tuple[list, list]:
+    with app.app_context():
+        flags = db.session.execute(
+            select(Flag.user_id, Flag.rule, Flag.key, Flag.day, Flag.figure_ms, Flag.evidence)
+        ).all()
+        taken = db.session.execute(
+            select(
+                TakenBack.user_id,
+                TakenBack.day,
+                TakenBack.on_day,
+                TakenBack.kind,
+                TakenBack.ms,
+                TakenBack.reason,
+                TakenBack.source,
+                TakenBack.against,
+            )
+        ).all()
+    key = repr
+    return sorted((tuple(f) for f in flags), key=key), sorted((tuple(t) for t in taken), key=key)
+
+
+def test_an_incremental_scan_and_a_full_rescan_agree(app, client, people, training):
+    """Sessions scanned as they close and decisions that re-scan as they are taken leave the
+    same flags and set-asides as one full re-scan of the year afterwards."""
+    ids, headers, item = people
+    ann, bob = ids["ann"], ids["bob"]
+
+    def closed(user_id: int, start: float, end: float, **more) -> None:
+        watched(app, user_id, item, start, end, **more)
+        with app.app_context():
+            scan_people([user_id], 2026)
+
+    response = client.post(
+        f"/api/v1/trainings/{training}/attendance", json={"user_id": ann}, headers=headers["root"]
+    )
+    assert response.status_code == 200, response.json
+    first = claimed(client, headers["bob"])
+    second = claimed(client, headers["bob"])
+    for record in (first, second):
+        body = {"decision": "approve", "note": ""}
+        response = client.post(
+            f"/api/v1/records/{record}/review", json=body, headers=headers["root"]
+        )
+        assert response.status_code == 200, response.json
+    closed(ann, 8, 13, device_id="device-0001")  # a long day on a device bob uses too
+    closed(ann, 13.5, 19.5)
+    closed(ann, 24 + 1, 24 + 4)  # the next night
+    closed(bob, 24 + 23, 24 + 26)  # through midnight
+    closed(bob, 9.5, 11, device_id="device-0001")  # last: ann's flag comes from bob's close
+    incremental = findings_and_set_asides(app)
+    rules = {flag[1] for flag in incremental[0]}
+    assert rules == {
+        "long_day",
+        "night",
+        "shared_client",
+        "live_during_training",
+        "overlapping_claims",
+    }
+    assert incremental[1]
+    with app.app_context():
+        db.session.execute(delete(Flag))
+        db.session.execute(delete(TakenBack))
+        db.session.commit()
+    scanned(app)
+    assert findings_and_set_asides(app) == incremental

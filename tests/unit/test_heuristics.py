@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import random
 from dataclasses import replace
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, tzinfo
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -14,6 +16,7 @@ from tracker.core.heuristics import (
     from_overlaps,
     long_days,
     nights,
+    review,
     robotic,
     shared_clients,
     year_end_burst,
@@ -201,3 +204,51 @@ def test_year_end_burst(by_day, history, flagged) -> None:
 def test_a_player_left_running_for_days_is_a_long_day_on_each_full_day() -> None:
     found = long_days([watch("a", 20, 60)], RULES, SHANGHAI)  # 20:00 to 12:00 two days later
     assert [(f.key, f.figure_ms) for f in found] == [("2026-05-05", 24 * H), ("2026-05-06", 12 * H)]
+
+
+def _history(seed: int, tz: tzinfo) -> tuple[list[Span], list[Booking]]:
+    """A crafted busy year: sessions by day and through the night, some past midnight, on
+    long days and on training days; trainings and claims, some of them overlapping."""
+    pick = random.Random(seed)
+    spans, bookings = [], []
+    for n in range(160):
+        day = date(2026, 1, 1) + timedelta(days=pick.randrange(0, 365))
+        start = datetime.combine(day, time(0), tz) + timedelta(minutes=pick.randrange(0, 24 * 60))
+        length = timedelta(minutes=pick.choice([20, 45, 90, 180, 400, 700]))
+        credited = round(length / timedelta(milliseconds=1) * pick.choice([1, 1, 0.6, 0]))
+        spans.append(Span(f"session:{n}", start, start + length, credited, day, "public"))
+    spans.sort(key=lambda s: s.start)
+    for n in range(25):
+        first = date(2026, 1, 1) + timedelta(days=pick.randrange(0, 360))
+        last = first + timedelta(days=pick.choice([0, 0, 1, 4, 20]))
+        kind = pick.choice(["offline", "offline", "self_study", "online"])
+        filed = datetime.combine(last, time(12), tz) + timedelta(hours=n)
+        bookings.append(
+            Booking(
+                f"record:{n}", kind, first, last, pick.randrange(1, 30) * H, last, filed, n % 3 > 0
+            )
+        )
+    return spans, bookings
+
+
+@pytest.mark.parametrize("zone", ["Asia/Shanghai", "Europe/Berlin", "America/Santiago"])
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize(
+    ("live", "claims"), [("training", "flag"), ("live", "earlier"), ("flag", "earlier")]
+)
+def test_review_is_the_rules_on_every_session(zone: str, seed: int, live: str, claims: str) -> None:
+    """`review` hands each rule only the sessions that can matter: what it finds and sets
+    aside is exactly what the rules find on all of them (time zones with summer time too)."""
+    tz = ZoneInfo(zone)
+    policy = replace(CAS.overlaps, live_during_training=live, overlapping_claims=claims)
+    rules = replace(CAS, overlaps=policy)
+    spans, bookings = _history(seed, tz)
+    watches = [Watch(s.ref, 7, s.start, s.end, s.credited_ms) for s in spans]
+    resolution = resolve(spans, bookings, rules, tz)
+    expected = long_days(watches, rules.heuristics, tz) + nights(watches, rules.heuristics, tz)
+    expected += from_overlaps(7, resolution)
+    got, found = review(7, spans, bookings, rules, tz)
+    assert got == resolution
+    assert found == expected
+    assert resolution.set_aside or resolution.flagged
+    assert {f.rule for f in found} >= {"long_day", "night"}

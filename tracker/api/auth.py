@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import request
-
 from tracker.api import bp
 from tracker.api.schemas import TokenRequest, TokenResponse
 from tracker.api.spec import endpoint
 from tracker.auth import issue_token
+from tracker.proxies import client_address
 from tracker.services.accounts import authenticate
 
 
@@ -22,5 +21,5 @@ from tracker.services.accounts import authenticate
     errors=("invalid_credentials", "account_disabled", "too_many_attempts"),
 )
 def token(body: TokenRequest) -> dict[str, Any]:
-    principal = authenticate(body.username, body.password, request.remote_addr)
+    principal = authenticate(body.username, body.password, client_address())
     return {"token": issue_token(principal), "user": principal}

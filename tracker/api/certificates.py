@@ -20,7 +20,7 @@ from tracker.api.schemas_assessment import (
 from tracker.api.spec import endpoint
 from tracker.auth import current_principal
 from tracker.exports.certificate import certificate_pdf
-from tracker.services import certificates
+from tracker.services import certificates, yearly_certificates
 
 
 def _admin() -> bool:
@@ -83,7 +83,7 @@ def certificate_file(certificate_id: int) -> Response:
     errors=("unit_not_found", "forbidden"),
 )
 def issue_yearly(body: YearlyIn) -> dict[str, Any]:
-    issued, held, not_met = certificates.issue_yearly(
+    issued, held, not_met = yearly_certificates.issue_yearly(
         current_principal().id, body.unit_id, body.year
     )
     return {

@@ -13,6 +13,7 @@ from werkzeug.exceptions import NotFound
 from werkzeug.routing import IntegerConverter
 
 from tracker.errors import fail
+from tracker.ids import ID_MAX, is_id
 
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -44,9 +45,6 @@ Capacity = Annotated[int, Strict(), Field(gt=0, le=1_000_000)]
 Money = Annotated[float, Strict(), Field(ge=0, le=1e12, allow_inf_nan=False)]
 Subject = Literal["public", "professional"]
 Text = Annotated[str, Field(max_length=5000)]
-# Ids are 32-bit integers in PostgreSQL: a larger number names nothing, and must not reach
-# the database (an overflow there is a 500).
-ID_MAX = 2**31 - 1
 Id = Annotated[int, Strict(), Field(gt=0, le=ID_MAX)]
 IdParam = Annotated[int, Field(gt=0, le=ID_MAX)]  # an id in a query string (text, converted)
 Offset = Annotated[int, Field(ge=0, le=ID_MAX)]
@@ -121,7 +119,7 @@ def id_arg(text: str) -> int:
     """An id from a page's query string or form (Flask's `type=`): not a number counts as
     not given; a number no id can have is `not_found`."""
     number = int(text)
-    if not 0 < number <= ID_MAX:
+    if not is_id(number):
         fail("not_found")
     return number
 

@@ -13,9 +13,9 @@ from flask_babel import lazy_gettext as _l
 from pydantic import BaseModel
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
-from tracker.api.fields import ID_MAX
 from tracker.auth import current_principal
 from tracker.errors import ERRORS, fail
+from tracker.ids import ID_MAX
 from tracker.security import large_body
 from tracker.services.uploads import Upload, checked_upload, read_upload
 

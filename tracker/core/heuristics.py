@@ -9,12 +9,19 @@ The rules are explained for an HR reader in docs/heuristics.md.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from datetime import date, datetime, timedelta, tzinfo
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Any, NamedTuple
 
-from tracker.core.overlaps import Resolution, local_days, most_per_day
-from tracker.core.rules import HeuristicRules
+from tracker.core.overlaps import (
+    Booking,
+    Resolution,
+    Span,
+    local_days,
+    most_per_day,
+    resolve,
+)
+from tracker.core.rules import HeuristicRules, RuleSet
 
 RULES = (
     "long_day",
@@ -109,6 +116,14 @@ class Finding(NamedTuple):
     evidence: Mapping[str, Any]
 
 
+def _clear_of_night(start: time, end: time, rules: HeuristicRules) -> bool:
+    """Whether a session within one local day from `start` to `end` misses the night window."""
+    starts, ends = rules.night_starts, rules.night_ends
+    if starts < ends:
+        return not (start < ends and end > starts)
+    return not (start < ends or end > starts)
+
+
 def _iso(at: datetime, tz: tzinfo) -> str:
     return at.astimezone(tz).isoformat(timespec="seconds")
 
@@ -178,13 +193,10 @@ def nights(watches: Iterable[Watch], rules: HeuristicRules, tz: tzinfo) -> list[
 
     def windows(watch: Watch) -> Iterator[tuple[date, datetime, datetime]]:
         local_start, local_end = watch.start.astimezone(tz), watch.end.astimezone(tz)
-        if local_start.date() == local_end.date():
-            # Most sessions lie within one day: clear of the night, they need no windows.
-            begins, ends_at = local_start.time(), local_end.time()
-            if starts < ends and not (begins < ends and ends_at > starts):
-                return
-            if starts >= ends and not (begins < ends or ends_at > starts):
-                return
+        if local_start.date() == local_end.date() and _clear_of_night(
+            local_start.time(), local_end.time(), rules
+        ):
+            return  # most sessions lie within one day clear of the night: no windows
         first = local_start.date()
         last = local_end.date() + timedelta(days=1)
         for n in range((last - first).days + 1):
@@ -275,6 +287,21 @@ def shared_clients(watches: Iterable[Watch], rules: HeuristicRules, tz: tzinfo) 
     return found
 
 
+def partners(
+    watches: Iterable[Watch], user_ids: Collection[int], by: tuple[str, ...], tz: tzinfo
+) -> set[int]:
+    """The other accounts live at the same time as these people on one client (by `by`): the
+    people whose `shared_client` findings these people's sessions take part in."""
+    every = HeuristicRules(shared_client_ms=0, shared_client_by=by)
+    return {
+        other
+        for finding in shared_clients(watches, every, tz)
+        if finding.user_id in user_ids
+        for other in finding.evidence["other_users"]
+        if other not in user_ids
+    }
+
+
 def from_overlaps(user_id: int, resolution: Resolution) -> list[Finding]:
     """`live_during_training` and `overlapping_claims`: clock time claimed twice, whether the
     rule set set it aside (the reviewer sees it was) or left it for review."""
@@ -325,3 +352,63 @@ def year_end_burst(
         "threshold_ms": rules.burst_min_ms,
     }
     return Finding("year_end_burst", user_id, str(year), last, inside, evidence)
+
+
+def review(
+    user_id: int, spans: Sequence[Span], bookings: Sequence[Booking], rules: RuleSet, tz: tzinfo
+) -> tuple[Resolution, list[Finding]]:
+    """One person's year: what the same clock time earned twice (`overlaps.resolve`) and the
+    `long_day`, `night`, `live_during_training` and `overlapping_claims` findings.
+
+    The same as calling those rules on all of `spans`, but each session is placed in local
+    time once, and only the sessions that can matter reach each rule: those on a day with a
+    booking or more (counted generously) than the daily ceiling, on a day over the long-day
+    threshold, or not clear of the night. Most of a year's sessions reach none of them.
+    """
+    limits = rules.heuristics
+    ceiling, long_day = rules.overlaps.daily_ceiling_ms, limits.long_day_ms
+    night_starts, night_ends = limits.night_starts, limits.night_ends
+    # Days as ordinals: plain integers are the cheapest keys for hundreds of thousands.
+    placed: list[tuple[Span, int, int]] = []
+    bound: dict[int, int] = defaultdict(int)  # each session counted in full on each day
+    nightly: list[Span] = []
+    for span in spans:  # hundreds of thousands in a full scan: kept to plain local work
+        start, end, ms = span[1], span[2], span[3]
+        if ms <= 0 or end <= start:
+            continue
+        local_start, local_end = start.astimezone(tz), end.astimezone(tz)
+        first, last = local_start.toordinal(), local_end.toordinal()
+        placed.append((span, first, last))
+        bound[first] += ms
+        if first != last:
+            nightly.append(span)
+            for day in range(first + 1, last + 1):
+                bound[day] += ms
+        elif night_starts < night_ends:
+            if local_start.time() < night_ends and local_end.time() > night_starts:
+                nightly.append(span)
+        elif local_start.time() < night_ends or local_end.time() > night_starts:
+            nightly.append(span)
+    busy = {day for day, ms in bound.items() if ms > ceiling}
+    for b in bookings:
+        if b.ms > 0 and b.last >= b.first:
+            busy.update(range(b.first.toordinal(), b.last.toordinal() + 1))
+    long = {day for day, ms in bound.items() if ms > long_day}
+
+    def touching(days: set[int]) -> list[Span]:
+        if not days:
+            return []
+        return [
+            s
+            for s, first, last in placed
+            if first in days or (first != last and not days.isdisjoint(range(first + 1, last + 1)))
+        ]
+
+    def watches(chosen: Iterable[Span]) -> list[Watch]:
+        return [Watch(s.ref, user_id, s.start, s.end, s.credited_ms) for s in chosen]
+
+    resolution = resolve(touching(busy), bookings, rules, tz)
+    found = long_days(watches(touching(long)), limits, tz)
+    found += nights(watches(nightly), limits, tz)
+    found += from_overlaps(user_id, resolution)
+    return resolution, found

@@ -25,6 +25,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
+from functools import lru_cache
 from typing import Any, NamedTuple
 
 from tracker.core.rules import MS_PER_HOUR, RuleSet
@@ -110,7 +111,7 @@ def spread(ms: int, days: Sequence[date]) -> dict[date, int]:
 def local_days(start: datetime, end: datetime, tz: tzinfo) -> list[tuple[date, datetime, datetime]]:
     """The span cut at local midnights: (day, from, to) for each day it touches."""
     day = start.astimezone(tz).date()
-    if end <= datetime.combine(day + timedelta(days=1), time(0), tz):
+    if end <= _midnight_after(day, tz):
         return [(day, start, end)]  # most sessions: one day, asked for by the hundred thousand
     pieces = []
     cursor = start
@@ -121,6 +122,12 @@ def local_days(start: datetime, end: datetime, tz: tzinfo) -> list[tuple[date, d
         pieces.append((day, cursor, upto))
         cursor = upto
     return pieces
+
+
+@lru_cache(maxsize=4096)
+def _midnight_after(day: date, tz: tzinfo) -> datetime:
+    """The local midnight that ends `day` (asked for once per session: remembered)."""
+    return datetime.combine(day + timedelta(days=1), time(0), tz)
 
 
 def most_per_day(
@@ -196,14 +203,16 @@ def resolve(
     offline_days = {
         day for day, held in days.items() if any(books[r].offline for r in held.bookings)
     }
+    hours: dict[date, tuple[datetime, datetime]] = {}  # each offline day's training hours
     for span in spans:
         wall = round((span.end - span.start) / _MS)
         for day, begin, upto in local_days(span.start, span.end, tz):
             piece = round((upto - begin) / _MS)
             days[day].live[span.ref] = span.credited_ms * piece // wall
             if day in offline_days:
-                w0, w1 = window_of(day, policy.training_day_starts, rules.hours_per_day, tz)
-                inside = _overlap_ms(begin, upto, w0, w1)
+                if day not in hours:
+                    hours[day] = window_of(day, policy.training_day_starts, rules.hours_per_day, tz)
+                inside = _overlap_ms(begin, upto, *hours[day])
                 if inside:
                     days[day].in_hours[span.ref] = span.credited_ms * inside // wall
     # Only days with a booking, or more live time than the ceiling, can have anything to do.
@@ -248,6 +257,10 @@ def resolve(
 
     for on in sorted(busy):
         day = days[on]
+        if not day.live and len(day.bookings) == 1:  # most booked days: nothing to settle
+            ((ref, ms),) = day.bookings.items()
+            if ms <= policy.daily_ceiling_ms and (ms <= hours_ms or not books[ref].offline):
+                continue
         offline = sorted((r for r in day.bookings if books[r].offline), key=keep_order)
         # 1. Offline bookings share the day's training hours.
         room = hours_ms

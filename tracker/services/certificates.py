@@ -10,20 +10,18 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from flask_babel import gettext as _
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 
 from tracker import wire
 from tracker.auth import Principal
-from tracker.clock import local_day, now, this_year
+from tracker.clock import local_day, now
 from tracker.errors import fail
 from tracker.extensions import db
+from tracker.ids import is_id
 from tracker.models import Certificate, ExamAttempt, User
 from tracker.services import transaction
 from tracker.services.access import may_see
 from tracker.services.audit import log_action
-from tracker.services.rules import rule_sets
 from tracker.services.scope import actor_scope, admin_scope
 
 if TYPE_CHECKING:
@@ -109,7 +107,7 @@ class CertificateView:
         }
 
 
-def _view(c: Certificate) -> CertificateView:
+def certificate_view(c: Certificate) -> CertificateView:
     return CertificateView(
         id=c.id,
         number=c.number,
@@ -133,7 +131,9 @@ def _holder(user_id: int) -> str:
     return (user.display_name or user.username)[:120]
 
 
-def _issue(kind: str, user_id: int, valid_key: str, at: datetime, **fields: Any) -> Certificate:
+def issue_certificate(
+    kind: str, user_id: int, valid_key: str, at: datetime, **fields: Any
+) -> Certificate:
     """Add a certificate inside the caller's transaction."""
     certificate = Certificate(
         number=new_number(kind, local_day(at).year),
@@ -155,7 +155,7 @@ def issue_for_exam(exam: ExamView, attempt: ExamAttempt, percent: float, at: dat
     key = f"exam:{exam.id}:{attempt.user_id}"
     if db.session.scalar(select(Certificate.id).where(Certificate.valid_key == key)):
         return
-    certificate = _issue(
+    certificate = issue_certificate(
         "exam",
         attempt.user_id,
         key,
@@ -169,61 +169,6 @@ def issue_for_exam(exam: ExamView, attempt: ExamAttempt, percent: float, at: dat
     )
     db.session.flush()
     log_action(None, "certificate.issue", "certificate", certificate.id, number=certificate.number)
-
-
-def issue_yearly(actor_id: int, unit_id: int, year: int) -> tuple[list[CertificateView], int, int]:
-    """The year's certificate for everyone in the unit (and below) who met the target:
-    (those issued now, how many held one already, how many did not meet the target)."""
-    if year > this_year():
-        message = _("The year has not begun yet.")
-        fail("bad_payload", details=[{"field": "year", "problem": message}])
-    # Imported here: the report counts exams, whose passes issue certificates through this module.
-    from tracker.services.reports import unit_report
-
-    report = unit_report(actor_scope(actor_id), unit_id, year)  # unit_not_found if not theirs
-    met = {row.user_id: row for row in report.rows if row.compliance.compliant}
-    try:
-        issued, held = _issue_year(actor_id, unit_id, year, met)
-    except IntegrityError:
-        # Another admin issued some of them at this very moment: theirs stand, add the rest.
-        issued, held = _issue_year(actor_id, unit_id, year, met)
-    return issued, held, len(report.rows) - len(met)
-
-
-def _issue_year(
-    actor_id: int, unit_id: int, year: int, met: dict[int, Any]
-) -> tuple[list[CertificateView], int]:
-    keys = {f"year:{year}:{user_id}": user_id for user_id in met}
-    with transaction():
-        held = set(
-            db.session.scalars(select(Certificate.valid_key).where(Certificate.valid_key.in_(keys)))
-        )
-        at = now()
-        titles = rule_sets()
-        issued = [
-            _issue(
-                "year",
-                user_id,
-                key,
-                at,
-                year=year,
-                title=titles[met[user_id].rule_set].title[:200],
-                hours_ms=met[user_id].compliance.effective_ms,
-                issued_by=actor_id,
-            )
-            for key, user_id in keys.items()
-            if key not in held
-        ]
-        db.session.flush()
-        log_action(
-            actor_id,
-            "certificate.issue_yearly",
-            "unit",
-            unit_id,
-            year=year,
-            numbers=[c.number for c in issued],
-        )
-        return [_view(c) for c in issued], len(held)
 
 
 def revoke(actor_id: int, certificate_id: int, reason: str) -> CertificateView:
@@ -248,13 +193,13 @@ def revoke(actor_id: int, certificate_id: int, reason: str) -> CertificateView:
             reason=reason,
         )
         db.session.flush()
-        return _view(certificate)
+        return certificate_view(certificate)
 
 
 def _load(certificate_id: int, lock: bool = False) -> Certificate:
     certificate = (
         db.session.get(Certificate, certificate_id, with_for_update=lock)
-        if 0 < certificate_id < 2**31
+        if is_id(certificate_id)
         else None
     )
     if certificate is None:
@@ -264,7 +209,7 @@ def _load(certificate_id: int, lock: bool = False) -> Certificate:
 
 def get_certificate(certificate_id: int) -> CertificateView:
     """One certificate by id."""
-    return _view(_load(certificate_id))
+    return certificate_view(_load(certificate_id))
 
 
 def verify(number: str) -> CertificateView | None:
@@ -273,7 +218,7 @@ def verify(number: str) -> CertificateView | None:
     if printed is None:
         return None
     found = db.session.scalar(select(Certificate).where(Certificate.number == printed))
-    return _view(found) if found else None
+    return certificate_view(found) if found else None
 
 
 def shown_to(principal: Principal, certificate: CertificateView | None) -> CertificateView:
@@ -310,4 +255,4 @@ def list_certificates(
         .limit(limit)
         .offset(offset)
     )
-    return [_view(c) for c in rows], total
+    return [certificate_view(c) for c in rows], total

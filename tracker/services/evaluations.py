@@ -14,6 +14,7 @@ from tracker.auth import Principal
 from tracker.clock import now
 from tracker.errors import fail
 from tracker.extensions import db
+from tracker.ids import is_id
 from tracker.models import Courseware, Evaluation, Training, User
 from tracker.services import transaction
 from tracker.services.completion import attended_trainings, completed_courseware
@@ -89,7 +90,7 @@ def _view(e: Evaluation) -> EvaluationView:
 def target_title(target: str, target_id: int) -> str:
     """The title of the item or training; its not-found error if there is none."""
     model = Courseware if target == "courseware" else Training
-    found = db.session.get(model, target_id) if 0 < target_id < 2**31 else None
+    found = db.session.get(model, target_id) if is_id(target_id) else None
     if found is None or (target == "courseware" and not found.published):
         fail("courseware_not_found" if target == "courseware" else "training_not_found")
     return found.title

@@ -15,18 +15,32 @@ import json
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ColumnElement, delete, func, insert, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    DateTime,
+    Select,
+    and_,
+    case,
+    delete,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    type_coerce,
+    update,
+)
 
 from tracker import clock
 from tracker.auth import Principal
 from tracker.core import heuristics
 from tracker.core.heuristics import Finding, Watch
-from tracker.core.overlaps import Booking, Span, days_of, resolve, spread
+from tracker.core.overlaps import Booking, Span, days_of, spread
 from tracker.core.rules import KINDS, RECORD_KIND, RuleSet, hours_to_ms
 from tracker.errors import fail
 from tracker.extensions import db
@@ -41,7 +55,7 @@ from tracker.models import (
     User,
     WatchSession,
 )
-from tracker.services import transaction
+from tracker.services import large_read, transaction
 from tracker.services.audit import log_action
 from tracker.services.entries import rows_of
 from tracker.services.notices import notify
@@ -71,6 +85,7 @@ class ScanResult:
     sessions: int
     flags_open: int
     set_aside_ms: int
+    partners: frozenset[int] = frozenset()  # others live at once with them on one client
 
 
 def rule_title(rule: str) -> str:
@@ -100,24 +115,81 @@ def scan_people(user_ids: Iterable[int], year: int) -> ScanResult:
     """Re-scan `year` of a few people (as their sessions close)."""
     ids = sorted(set(user_ids))
     with transaction():
-        return _scan_chunk(ids, year)
+        result = _scan_chunk(ids, year)
+        if result.partners:  # their shared-client findings count these sessions too
+            _scan_chunk(sorted(result.partners), year)
+        return result
 
 
-def _watches(
-    where: ColumnElement[bool], year: int
-) -> tuple[list[Watch], dict[str, tuple[date, str | None]]]:
-    """The year's credited sessions of whom `where` selects, and each one's dated day and
-    subject."""
+def refresh(user_ids: Iterable[int], years: Iterable[int]) -> None:
+    """Re-scan `years` of these people inside the caller's transaction: a decision that changes
+    what they were credited (a claim, an attendance, a training's days) takes its set-asides
+    and flags along, so the archive never shows a stale set-aside."""
+    ids = sorted(set(user_ids))
+    for year in sorted(set(years)):
+        for start in range(0, len(ids), CHUNK):
+            _scan_chunk(ids[start : start + CHUNK], year)
+
+
+def years_of(first: date, last: date) -> range:
+    """The years a period touches (a booking counts in the scan of each)."""
+    return range(first.year, last.year + 1)
+
+
+def _utc(column: Any) -> Any:
+    """A UTC timestamp column read without the model type's per-value Python step where the
+    driver already gives aware UTC datetimes (PostgreSQL; SQLite stores them naive)."""
+    if db.session.get_bind().dialect.name == "sqlite":
+        return column
+    return type_coerce(column, DateTime(timezone=True))
+
+
+def _credited(where: ColumnElement[bool], year: int, *columns: Any) -> Select[Any]:
+    """The year's credited sessions of whom `where` selects: `columns` after the session's id,
+    person, span (to its last heartbeat) and credited time."""
     ws, sc = WatchSession, SessionCredit
+    return (
+        select(ws.id, ws.user_id, _utc(ws.opened_at), _utc(ws.last_beat_at), sc.raw_ms, *columns)
+        .join(sc, sc.session_id == ws.id)
+        .where(where, sc.year == year, sc.raw_ms > 0)
+    )
+
+
+def _spans(user_ids: Sequence[int], year: int) -> dict[int, list[Span]]:
+    """The year's credited sessions of the people, per person in the order they were opened."""
+    chosen, subjects = set(user_ids), _subjects()
+    found: dict[int, list[Span]] = defaultdict(list)
+    statement = _credited(_among(WatchSession.user_id, user_ids), year, SessionCredit.day)
+    for session_id, user_id, opened, last, credited, day, item in rows_of(
+        statement.add_columns(WatchSession.courseware_id).order_by(
+            WatchSession.user_id, WatchSession.opened_at
+        )
+    ):
+        if user_id in chosen:
+            found[user_id].append(
+                Span(
+                    f"session:{session_id}",
+                    opened,
+                    last if last > opened else opened,
+                    credited,
+                    day,
+                    subjects.get(item),
+                )
+            )
+    return found
+
+
+def _subjects() -> dict[int, str | None]:
+    return dict(rows_of(select(Courseware.id, Courseware.subject)))
+
+
+def _watches(where: ColumnElement[bool], year: int) -> list[Watch]:
+    """The year's credited sessions of whom `where` selects, with their rhythm and client."""
+    ws = WatchSession
     rows = rows_of(
-        select(
-            ws.id,
-            ws.user_id,
-            ws.opened_at,
-            ws.last_beat_at,
-            sc.raw_ms,
-            sc.day,
-            Courseware.subject,
+        _credited(
+            where,
+            year,
             ws.beats,
             ws.gap_sum_ms,
             ws.gap_square_sum,
@@ -125,47 +197,60 @@ def _watches(
             ws.breaks,
             ws.client_address,
             ws.device_id,
-        )
-        .join(sc, sc.session_id == ws.id)
-        .join(Courseware, Courseware.id == ws.courseware_id)
-        .where(where, sc.year == year, sc.raw_ms > 0)
-        .order_by(ws.user_id, ws.opened_at)
+        ).order_by(ws.user_id, ws.opened_at)
     )
-    watches, dated = [], {}
-    for (
-        session_id,
-        user_id,
-        opened,
-        last,
-        credited,
-        day,
-        subject,
-        beats,
-        gap_sum,
-        gap_square_sum,
-        longest,
-        breaks,
-        address,
-        device,
-    ) in rows:
-        ref = f"session:{session_id}"
-        watches.append(
-            Watch(
-                ref,
-                user_id,
-                opened,
-                last if last > opened else opened,
-                credited,
-                beats or 0,
-                heuristics.gap_sd_ms(beats or 0, gap_sum or 0, gap_square_sum or 0),
-                longest or 0,
-                breaks or 0,
-                address,
-                device,
-            )
+    return [
+        Watch(
+            f"session:{session_id}",
+            user_id,
+            opened,
+            last if last > opened else opened,
+            credited,
+            beats or 0,
+            heuristics.gap_sd_ms(beats or 0, gap_sum or 0, gap_square_sum or 0),
+            longest or 0,
+            breaks or 0,
+            address,
+            device,
         )
-        dated[ref] = (day, subject)
-    return watches, dated
+        for (
+            session_id,
+            user_id,
+            opened,
+            last,
+            credited,
+            beats,
+            gap_sum,
+            gap_square_sum,
+            longest,
+            breaks,
+            address,
+            device,
+        ) in rows
+    ]
+
+
+def _robotic(
+    user_ids: Sequence[int], year: int, rules: dict[int, RuleSet], tz: tzinfo
+) -> list[Finding]:
+    """`robotic` for these people: only sessions that could pass every rule set's thresholds of
+    length and heartbeats are read."""
+    limits = [r.heuristics for r in rules.values()]
+    ws = WatchSession
+    candidates = _watches(
+        and_(
+            _among(ws.user_id, user_ids),
+            func.coalesce(ws.beats, 0) >= max(2, min(h.robotic_min_beats for h in limits)),
+            func.coalesce(ws.longest_live_ms, 0) >= min(h.robotic_stretch_ms for h in limits),
+        ),
+        year,
+    )
+    return [
+        finding
+        for watch in candidates
+        if watch.user_id in rules
+        for finding in heuristics.robotic([watch], rules[watch.user_id].heuristics, tz)
+    ]
 
 
 def _among(column: ColumnElement[int], user_ids: Sequence[int]) -> ColumnElement[bool]:
@@ -232,16 +317,30 @@ def _bookings(user_ids: Sequence[int], year: int) -> dict[int, list[Booking]]:
     return found
 
 
-def _daily(user_ids: Sequence[int], year: int) -> dict[int, dict[date, int]]:
-    """Credited time per person and day, `HISTORY_YEARS` before `year` to `year`."""
+def _daily(user_ids: Sequence[int], year: int, length: int) -> dict[int, dict[date, int]]:
+    """Credited time per person and day in the last `length` days of `year` and of the
+    `HISTORY_YEARS` before it; each year's earlier days summed on its 1 January (all a
+    year-end burst compares)."""
     sc = SessionCredit
-    days: dict[int, dict[date, int]] = defaultdict(lambda: defaultdict(int))
-    for user_id, day, ms in rows_of(
-        select(sc.user_id, sc.day, func.sum(sc.raw_ms))
-        .where(_among(sc.user_id, user_ids), sc.year.in_(range(year - HISTORY_YEARS, year + 1)))
-        .group_by(sc.user_id, sc.day)
+    years = range(year - HISTORY_YEARS, year + 1)
+    ladder = [(sc.day < date(years[0], 1, 1), sc.day)]
+    for y in years:
+        ladder += [
+            (sc.day < date(y, 12, 31) - timedelta(days=length - 1), literal(date(y, 1, 1))),
+            (sc.day <= date(y, 12, 31), sc.day),
+        ]
+    dated = (
+        select(sc.user_id, case(*ladder, else_=sc.day).label("on"), sc.raw_ms)
+        .where(_among(sc.user_id, user_ids), sc.year.in_(years))
+        .subquery()
+    )
+    days: dict[int, dict[date, int]] = defaultdict(dict)
+    for user_id, on, ms in rows_of(
+        select(dated.c.user_id, dated.c.on, func.sum(dated.c.raw_ms)).group_by(
+            dated.c.user_id, dated.c.on
+        )
     ):
-        days[user_id][day] += int(ms)
+        days[user_id][on] = int(ms)
     return days
 
 
@@ -256,23 +355,23 @@ def _rules_of(user_ids: Sequence[int]) -> dict[int, RuleSet]:
 def _scan_chunk(user_ids: list[int], year: int) -> ScanResult:
     if not user_ids:
         return ScanResult(year, 0, 0, 0, 0)
+    with large_read():
+        return _scan_read(user_ids, year)
+
+
+def _scan_read(user_ids: list[int], year: int) -> ScanResult:
     tz = clock.timezone()
     rules = _rules_of(user_ids)
-    watches, dated = _watches(_among(WatchSession.user_id, user_ids), year)
-    chosen = set(user_ids)
-    watches = [w for w in watches if w.user_id in chosen]
-    by_user: dict[int, list[Watch]] = defaultdict(list)
-    for watch in watches:
-        by_user[watch.user_id].append(watch)
+    spans = _spans(user_ids, year)
     bookings = _bookings(user_ids, year)
-    daily = _daily(user_ids, year)
+    daily = _daily(user_ids, year, max(r.heuristics.burst_days for r in rules.values()))
     findings: list[Finding] = []
     taken: list[dict[str, Any]] = []
     for user_id in user_ids:
         rule_set = rules[user_id]
-        own = by_user.get(user_id, [])
-        spans = [Span(w.ref, w.start, w.end, w.credited_ms, *dated[w.ref]) for w in own]
-        resolution = resolve(spans, bookings.get(user_id, []), rule_set, tz)
+        own = bookings.get(user_id, [])
+        resolution, found = heuristics.review(user_id, spans.get(user_id, []), own, rule_set, tz)
+        findings += found
         for line in resolution.set_aside:
             if line.dated.year == year:
                 taken.append(
@@ -289,12 +388,8 @@ def _scan_chunk(user_ids: list[int], year: int) -> ScanResult:
                     }
                 )
         limits = rule_set.heuristics
-        findings += heuristics.long_days(own, limits, tz)
-        findings += heuristics.nights(own, limits, tz)
-        findings += heuristics.robotic(own, limits, tz)
-        findings += heuristics.from_overlaps(user_id, resolution)
         days = dict(daily.get(user_id, {}))
-        for booking in bookings.get(user_id, []):
+        for booking in own:
             for day, ms in spread(booking.ms, days_of(booking.first, booking.last)).items():
                 days[day] = days.get(day, 0) + ms
         burst = heuristics.year_end_burst(
@@ -302,10 +397,14 @@ def _scan_chunk(user_ids: list[int], year: int) -> ScanResult:
         )
         if burst is not None:
             findings.append(burst)
-    findings += _shared(user_ids, watches, year, rules)
+    findings += _robotic(user_ids, year, rules, tz)
+    shared, partners = _shared(user_ids, year, rules)
+    findings += shared
     _replace_set_asides(user_ids, year, taken)
     flags_open = _store_findings(user_ids, year, findings)
-    return ScanResult(year, len(user_ids), len(watches), flags_open, sum(t["ms"] for t in taken))
+    sessions = sum(len(own) for own in spans.values())
+    set_aside = sum(t["ms"] for t in taken)
+    return ScanResult(year, len(user_ids), sessions, flags_open, set_aside, partners)
 
 
 def _windows(days: dict[date, int], year: int, length: int) -> dict[int, int]:
@@ -319,30 +418,41 @@ def _windows(days: dict[date, int], year: int, length: int) -> dict[int, int]:
 
 
 def _shared(
-    user_ids: list[int], watches: list[Watch], year: int, rules: dict[int, RuleSet]
-) -> list[Finding]:
-    """`shared_client` for these people: with everyone's sessions from the same clients."""
-    devices = sorted({w.device for w in watches if w.device})
-    addresses = sorted({w.address for w in watches if w.address})
+    user_ids: list[int], year: int, rules: dict[int, RuleSet]
+) -> tuple[list[Finding], frozenset[int]]:
+    """`shared_client` for these people: with everyone's sessions from the clients they used
+    that another account used that year too (only those can be shared); and the others live
+    at once with them on one of those clients."""
+    ws, sc = WatchSession, SessionCredit
     clients = []
-    if devices:
-        clients.append(WatchSession.device_id.in_(devices))
-    if addresses and any("address" in r.heuristics.shared_client_by for r in rules.values()):
-        clients.append(WatchSession.client_address.in_(addresses))
+    by = {b for r in rules.values() for b in r.heuristics.shared_client_by}
+    for name, column in (("device", ws.device_id), ("address", ws.client_address)):
+        if name not in by:
+            continue
+        mine = _credited(_among(ws.user_id, user_ids), year).with_only_columns(column)
+        used = (
+            select(column)
+            .join(sc, sc.session_id == ws.id)
+            .where(sc.year == year, sc.raw_ms > 0, column.in_(mine.where(column.is_not(None))))
+            .group_by(column)
+            .having(func.count(ws.user_id.distinct()) > 1)
+        )
+        clients.append(column.in_(used))
     if not clients:
-        return []
-    others, _ = _watches(or_(*clients), year)
+        return [], frozenset()
+    others = _watches(or_(*clients), year)
     mine = set(user_ids)
     found = []
+    tz = clock.timezone()
     # Each person by their own rule set's thresholds.
     for rule_set in {id(r): r for r in rules.values()}.values():
         people = {u for u in mine if rules[u] is rule_set}
         found += [
             f
-            for f in heuristics.shared_clients(others, rule_set.heuristics, clock.timezone())
+            for f in heuristics.shared_clients(others, rule_set.heuristics, tz)
             if f.user_id in people
         ]
-    return found
+    return found, frozenset(heuristics.partners(others, mine, tuple(sorted(by)), tz))
 
 
 _TAKEN_FIELDS = ("day", "on_day", "kind", "subject", "ms", "reason", "source", "against")
@@ -374,8 +484,10 @@ def _replace_set_asides(user_ids: list[int], year: int, taken: list[dict[str, An
         for _ in range(times)
     ]
     if new:
-        db.session.execute(
-            insert(tb), [row | {"flag_id": None, "created_at": clock.now()} for row in new]
+        now = clock.now()
+        # Core, not the ORM's bulk path: thousands of plain rows in a first scan.
+        db.session.connection().execute(
+            insert(tb.__table__), [row | {"flag_id": None, "created_at": now} for row in new]
         )
 
 
@@ -427,7 +539,7 @@ def _store_findings(user_ids: list[int], year: int, findings: list[Finding]) -> 
     if gone:
         db.session.execute(delete(Flag).where(Flag.id.in_(gone)))
     if new:
-        db.session.execute(insert(Flag), new)
+        db.session.connection().execute(insert(Flag.__table__), new)
     if changed:
         db.session.execute(update(Flag), changed)
     opened = sum(1 for old in existing.values() if old[1] == "open") - len(gone) + len(new)

@@ -17,7 +17,7 @@ from tracker.core.rules import RECORD_KIND, RuleSet, hours_to_ms
 from tracker.errors import fail
 from tracker.extensions import db
 from tracker.models import LearningRecord, RecordEvidence, User
-from tracker.services import transaction
+from tracker.services import flags, transaction
 from tracker.services.access import may_see
 from tracker.services.audit import log_action
 from tracker.services.entries import year_entries
@@ -341,6 +341,7 @@ def review_record(
             record.user_id, f"record_{target}", record_id=record.id, title=record.title, **outcome
         )
         db.session.flush()
+        flags.refresh([record.user_id], flags.years_of(record.start_date, record.end_date))
         return _one_view(record)
 
 
@@ -413,6 +414,7 @@ def withdraw_record(principal: Principal, record_id: int) -> RecordView:
             principal.id, "record.withdraw", "record", record.id, old=old, new=_review_state(record)
         )
         db.session.flush()
+        flags.refresh([record.user_id], flags.years_of(record.start_date, record.end_date))
         return _one_view(record)
 
 
@@ -490,6 +492,7 @@ def revoke_record(principal: Principal, record_id: int, reason: str) -> RecordVi
             record.user_id, "record_revoked", record_id=record.id, title=record.title, reason=reason
         )
         db.session.flush()
+        flags.refresh([record.user_id], flags.years_of(record.start_date, record.end_date))
         return _one_view(record)
 
 

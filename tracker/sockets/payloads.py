@@ -6,6 +6,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
+from tracker.ids import ID_MAX
+
 SessionId = Annotated[str, Field(pattern=r"^[0-9a-f]{32}$")]
 Position = Annotated[float, Field(ge=0, le=10_000_000, allow_inf_nan=False)]
 
@@ -19,7 +21,7 @@ class _Payload(BaseModel):
 class OpenPayload(_Payload):
     """`open` {"courseware_id", "device_id"?}."""
 
-    courseware_id: Annotated[int, Field(gt=0, lt=2**31)]
+    courseware_id: Annotated[int, Field(gt=0, le=ID_MAX)]
     # A random id the player keeps in the browser: several accounts watching at once from one
     # device are flagged for review (docs/heuristics.md).
     device_id: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{8,64}$")] | None = None

@@ -22,6 +22,7 @@ from tracker.live.fanout import session_room, sign_in_room, user_room
 from tracker.live.limits import EventLimiter
 from tracker.live.load import watch_loop_lag
 from tracker.live.store import LiveSessionStore
+from tracker.proxies import client_address
 from tracker.services import player
 from tracker.services.player import BeatIn, BeatResult, LiveView
 from tracker.sockets.payloads import ClosePayload, HeartbeatPayload, OpenPayload
@@ -87,17 +88,6 @@ def _rooms(principal: Principal) -> list[str]:
 
 def _store() -> LiveSessionStore:
     return current_app.extensions["tracker.live_store"]
-
-
-def _client_address() -> str | None:
-    """The client's address: the socket's peer, or behind `TRUSTED_PROXIES` proxies the
-    address the outermost of them saw (X-Forwarded-For, counted from the right)."""
-    # Socket.IO answers before ProxyFix (which serves the HTTP routes) sees the request.
-    proxies = int(current_app.config["TRUSTED_PROXIES"])
-    if proxies <= 0:
-        return request.remote_addr
-    forwarded = [a.strip() for a in request.headers.get("X-Forwarded-For", "").split(",")]
-    return forwarded[-proxies][:64] if len(forwarded) >= proxies else request.remote_addr
 
 
 def _limiter() -> EventLimiter:
@@ -200,7 +190,7 @@ class PlayerNamespace(Namespace):
     @_acked
     def on_open(self, data: Any) -> dict[str, Any]:
         payload = OpenPayload.model_validate(data)
-        client = player.Client(_client_address(), payload.device_id)
+        client = player.Client(client_address(), payload.device_id)
         result = player.open_session(self._principal(), payload.courseware_id, request.sid, client)
         join_room(session_room(result.session_id))
         return {

@@ -14,7 +14,7 @@ from tracker.api.fields import PAGE_ARG
 from tracker.auth import current_principal
 from tracker.clock import this_year
 from tracker.errors import TrackerError
-from tracker.services import certificates
+from tracker.services import certificates, yearly_certificates
 from tracker.services import units as org
 from tracker.web import bp
 from tracker.web.access import admin_page
@@ -74,7 +74,7 @@ def admin_certificates_yearly() -> Any:
     if form is None:
         return _admin_page(400, problems)
     try:
-        issued, held, not_met = certificates.issue_yearly(
+        issued, held, not_met = yearly_certificates.issue_yearly(
             current_principal().id, form.unit_id, form.year
         )
     except TrackerError as error:

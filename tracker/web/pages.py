@@ -17,6 +17,7 @@ from flask_login import login_required, login_user, logout_user
 from tracker.auth import current_principal
 from tracker.errors import RetryLater, TrackerError
 from tracker.exports.document import archive_document
+from tracker.proxies import client_address
 from tracker.security import same_site_path
 from tracker.services import courseware as catalogue
 from tracker.services.accounts import log_in, log_out
@@ -37,7 +38,7 @@ def login_submit() -> Any:
     if form is None:
         return render_template("login.html", problems=problems), 400
     try:
-        principal = log_in(form.username, form.password, request.remote_addr)
+        principal = log_in(form.username, form.password, client_address())
     except TrackerError as error:
         headers = error.headers() if isinstance(error, RetryLater) else {}
         return render_template("login.html", problems=error_problems(error)), error.status, headers

@@ -30,6 +30,7 @@ from tracker.core.exams import (
 )
 from tracker.errors import fail
 from tracker.extensions import db
+from tracker.ids import is_id
 from tracker.models import Certificate, Exam, ExamAttempt, ExamChoice, ExamQuestion, User
 from tracker.services import transaction
 from tracker.services.certificates import issue_for_exam
@@ -230,7 +231,7 @@ def _own(user_id: int, attempt_id: int, lock: bool = False) -> ExamAttempt:
         query = query.with_for_update()
     attempt = (
         db.session.scalar(query.execution_options(populate_existing=True))
-        if attempt_id < 2**31
+        if is_id(attempt_id)
         else None
     )
     if attempt is None or attempt.user_id != user_id:

@@ -15,6 +15,7 @@ from tracker.core.exams import MAX_QUESTIONS, TRUE_FALSE
 from tracker.core.rules import hours_to_ms
 from tracker.errors import fail
 from tracker.extensions import db
+from tracker.ids import is_id
 from tracker.models import Courseware, Exam, ExamAttempt, ExamChoice, ExamQuestion
 from tracker.services import transaction
 from tracker.services.audit import log_action
@@ -76,7 +77,7 @@ def exam_view(exam: Exam) -> ExamView:
 
 def load_exam(exam_id: int, published_only: bool = False, lock: bool = False) -> Exam:
     """The exam, or `exam_not_found` (also for an unpublished one when `published_only`)."""
-    exam = db.session.get(Exam, exam_id, with_for_update=lock) if exam_id < 2**31 else None
+    exam = db.session.get(Exam, exam_id, with_for_update=lock) if is_id(exam_id) else None
     if exam is None or (published_only and not exam.published):
         fail("exam_not_found")
     return exam
@@ -281,7 +282,7 @@ def add_questions(
 
 
 def _question(exam_id: int, question_id: int) -> ExamQuestion:
-    question = db.session.get(ExamQuestion, question_id) if question_id < 2**31 else None
+    question = db.session.get(ExamQuestion, question_id) if is_id(question_id) else None
     if question is None or question.exam_id != exam_id:
         fail("question_not_found")
     return question

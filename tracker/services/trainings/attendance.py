@@ -14,7 +14,7 @@ from tracker.auth import Principal
 from tracker.errors import fail
 from tracker.extensions import db
 from tracker.models import Training, TrainingParticipant, User
-from tracker.services import transaction
+from tracker.services import flags, transaction
 from tracker.services.audit import log_action
 from tracker.services.csvfile import problem
 from tracker.services.notices import notify
@@ -142,7 +142,7 @@ def confirm_attendance(
         if user is None or not admin_scope(principal).covers_unit(user.unit_id):
             fail("user_not_found")
         participant = _confirm(principal, training, user, absent_fraction, assessment)
-        db.session.flush()
+        flags.refresh([user.id], flags.years_of(training.start_date, training.end_date))
         return _attendance_view(participant, user)
 
 
@@ -180,7 +180,7 @@ def void_attendance(
             title=training.title,
             reason=reason,
         )
-        db.session.flush()
+        flags.refresh([user_id], flags.years_of(training.start_date, training.end_date))
         return _attendance_view(participant, db.session.get(User, user_id))
 
 
@@ -242,5 +242,6 @@ def import_attendance(principal: Principal, training_id: int, data: bytes) -> li
             user = users[line.username]
             participant = _confirm(principal, training, user, line.absent_fraction, line.assessment)
             confirmed.append((participant, user))
-        db.session.flush()
+        years = flags.years_of(training.start_date, training.end_date)
+        flags.refresh([user.id for _, user in confirmed], years)
         return [_attendance_view(participant, user) for participant, user in confirmed]

@@ -15,7 +15,7 @@ from tracker.core.rules import RuleSet, hours_to_ms
 from tracker.errors import fail
 from tracker.extensions import db
 from tracker.models import Notice, Training, TrainingMaterial, TrainingParticipant, User
-from tracker.services import transaction
+from tracker.services import flags, transaction
 from tracker.services.audit import log_action
 from tracker.services.notices import notify
 from tracker.services.rules import rule_set_for, rule_sets
@@ -29,6 +29,9 @@ from tracker.services.trainings.listing import (
     held_training,
     view_of,
 )
+
+# What a training's attendees are credited and on which days: a change re-scans them.
+SCHEDULE = {"start_date", "end_date", "days", "subject"}
 
 
 def _columns(fields: dict[str, Any]) -> dict[str, Any]:
@@ -77,6 +80,7 @@ def update_training(principal: Principal, training_id: int, fields: dict[str, An
         training = held_training(principal, training_id, lock=True)
         columns = _columns(fields)
         old = {k: _plain(getattr(training, k)) for k in columns}
+        years = flags.years_of(training.start_date, training.end_date)
         for name, value in columns.items():
             setattr(training, name, value)
         if training.end_date < training.start_date:
@@ -91,8 +95,26 @@ def update_training(principal: Principal, training_id: int, fields: dict[str, An
         if changed:
             old, new = {k: old[k] for k in changed}, {k: new[k] for k in changed}
             log_action(principal.id, "training.update", "training", training.id, old=old, new=new)
+        if SCHEDULE.intersection(changed):
+            years = range(
+                min(years.start, training.start_date.year),
+                max(years.stop, training.end_date.year + 1),
+            )
+            flags.refresh(_confirmed(training), years)
         db.session.flush()
     return get_training(principal, training_id)
+
+
+def _confirmed(training: Training) -> list[int]:
+    """Who has a confirmed attendance of `training`."""
+    return list(
+        db.session.scalars(
+            select(TrainingParticipant.user_id).where(
+                TrainingParticipant.training_id == training.id,
+                TrainingParticipant.status == "confirmed",
+            )
+        )
+    )
 
 
 def _recredit(training: Training) -> None:
