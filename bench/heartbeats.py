@@ -35,6 +35,8 @@ from viewers import Plan, Tally, Window, run_all  # noqa: E402
 
 from deploy.local import Processes, ServerProcess  # noqa: E402
 
+READY_TIMEOUT_S = 300  # a loaded machine migrates a fresh schema slowly
+
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """The command-line options."""
@@ -254,7 +256,7 @@ def measure(args: argparse.Namespace, bare: bool, label: str = "") -> dict[str, 
         server = BareServer("bare", env) if bare else ServerProcess("tracker", env)
         processes.all.append(server)
         server.start()
-        server.wait_ready()
+        server.wait_ready(READY_TIMEOUT_S)
         started = time.monotonic()
         if bare:
             courseware_id, tokens = 1, ["-"] * args.viewers
