@@ -72,18 +72,14 @@ MAX_LOGIN_NAME = 200  # longer than any username: what a login form may be count
 T = TypeVar("T")
 
 
-# How much lower than the event loop's thread the hashing threads run (Linux `nice`).
-HASHING_NICE = 10
-
-
 def off_the_loop(work: Callable[..., T], *args: Any) -> T:
     """Run CPU-bound `work` (Argon2) in gevent's thread pool when serving under gevent.
 
     Argon2 takes a tenth of a second of CPU; on the gevent loop that would stall every
     socket of the process. The C code releases the GIL, so a pool thread runs it while the
     loop serves others. At most `HASHING_THREADS` hashes run at once (more wait their turn,
-    still off the loop) and their threads run at a lower priority: a storm of logins takes
-    the CPU the loop leaves, not the loop's, so heartbeat acks of everyone else stay prompt.
+    still off the loop), so a storm of logins cannot take every core from the loop's thread;
+    `HASHING_NICE` lowers their threads' priority too.
     This yields to other greenlets in the middle of a transaction, which is safe only
     because waiting for SQLite's write lock is cooperative (`tracker.db`).
     """
@@ -92,7 +88,8 @@ def off_the_loop(work: Callable[..., T], *args: Any) -> T:
     if not monkey.is_module_patched("threading"):
         return work(*args)
     with _hashing_turns():
-        return get_hub().threadpool.apply(_yielding_cpu, (work, args))
+        nice = int(current_app.config["HASHING_NICE"])
+        return get_hub().threadpool.apply(_yielding_cpu, (work, args, nice))
 
 
 def _hashing_turns() -> Any:
@@ -106,15 +103,17 @@ def _hashing_turns() -> Any:
     return turns
 
 
-def _yielding_cpu(work: Callable[..., T], args: tuple[Any, ...]) -> T:
-    """`work(*args)` in this (pool) thread at `HASHING_NICE`; Argon2's own lane threads,
-    started from it, inherit the priority."""
-    from gevent.monkey import get_original
+def _yielding_cpu(work: Callable[..., T], args: tuple[Any, ...], nice: int) -> T:
+    """`work(*args)` in this (pool) thread, `nice` steps below normal priority (Linux);
+    Argon2's own lane threads, started from it, inherit the priority."""
+    if nice:
+        from gevent.monkey import get_original
 
-    thread = get_original("threading", "get_native_id")()
-    with contextlib.suppress(OSError, AttributeError):  # not Linux, or not allowed
-        nice = max(os.getpriority(os.PRIO_PROCESS, thread), HASHING_NICE)
-        os.setpriority(os.PRIO_PROCESS, thread, nice)
+        thread = get_original("threading", "get_native_id")()
+        with contextlib.suppress(OSError, AttributeError):  # not Linux, or not allowed
+            os.setpriority(
+                os.PRIO_PROCESS, thread, max(os.getpriority(os.PRIO_PROCESS, thread), nice)
+            )
     return work(*args)
 
 
