@@ -196,10 +196,12 @@ def _register_blueprints(app: Flask) -> None:
     )
     from tracker.sockets.player import PlayerNamespace
     from tracker.sockets.sessions import SocketAwareSessionInterface
+    from tracker.web.tables import cards
 
     app.add_template_filter(duration, "duration")
     app.add_template_filter(clock, "clock")
     app.add_template_filter(day, "day")
+    app.add_template_filter(cards, "cards")
     app.add_template_global(get_locale, "get_locale")
     app.add_template_filter(labels.hours, "hours")
     app.add_template_filter(wire.seconds, "seconds")

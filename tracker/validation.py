@@ -22,10 +22,13 @@ _PROBLEMS: dict[str, Any] = {
     "missing": _l("This field is required."),
     "string_too_short": _l("This field is required."),
     "iso_date": _l("Enter a date as YYYY-MM-DD."),
+    "date_parsing": _l("Enter a date as YYYY-MM-DD."),
+    "date_type": _l("Enter a date as YYYY-MM-DD."),
+    "date_from_datetime_inexact": _l("Enter a date as YYYY-MM-DD."),
     "end_before_start": _l("The end date must not be before the start date."),
-    "multiple_of": _l("Use whole or half days (steps of 0.5)."),
     "string_pattern_mismatch": _l("This value is not in the expected format."),
     "literal_error": _l("Choose one of the offered values."),
+    "enum": _l("Choose one of the offered values."),
     "float_parsing": _l("Enter a number."),
     "float_type": _l("Enter a number."),
     "finite_number": _l("Enter a number."),
@@ -37,7 +40,28 @@ _PROBLEMS: dict[str, Any] = {
     "string_type": _l("Enter text."),
     "extra_forbidden": _l("This field is not expected here."),
     "username": _l("Use only letters a-z, digits, . _ - @ or Chinese characters in a username."),
+    "hours_minutes": _l("Enter whole hours, and minutes from 0 to 59."),
+    "hours_too_few": _l("Enter at least 1 minute."),
+    "exam_needs_subject": _l("A stand-alone exam needs a subject or a courseware item."),
+    "completion_needs_item": _l("Only an exam of a courseware item can require its hours first."),
+    "true_false_answer": _l("A true or false question has an answer and no choices."),
+    "single_one_correct": _l("Mark exactly one choice correct."),
+    "none_correct": _l("Mark at least one choice correct."),
+    "value_error": _l("This value is not valid."),
 }
+
+# Patterns named by what they ask for (a regular expression means nothing to people).
+_PATTERNS: dict[str, Any] = {
+    r"^$|^[^@\s]+@[^@\s]+$": _l("Enter an email address such as name@example.com."),
+    r"^\d{4}-\d{2}$": _l("Enter a month as YYYY-MM."),
+}
+
+
+def _figure(value: Any) -> str:
+    """A limit as people write it: 1000 rather than 1000.0 or 1e+03."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value) if isinstance(value, int) else f"{value:g}"
 
 
 def problem(error: ErrorDetails) -> str:
@@ -45,16 +69,35 @@ def problem(error: ErrorDetails) -> str:
     ctx = error.get("ctx") or {}
     kind = error["type"]
     if kind == "string_too_short" and (ctx.get("min_length") or 0) > 1:
-        return _("This is too short (at least %(n)s characters).", n=ctx["min_length"])
+        return _("Use at least %(n)s characters.", n=ctx["min_length"])
     if kind == "string_too_long":
-        return _("This is too long (at most %(n)s characters).", n=ctx.get("max_length"))
-    if kind in ("greater_than", "greater_than_equal"):
-        return _("This must be more than %(limit)s.", limit=ctx.get("gt", ctx.get("ge")))
-    if kind in ("less_than", "less_than_equal"):
-        return _("This must be at most %(limit)s.", limit=ctx.get("le", ctx.get("lt")))
+        return _("Use at most %(n)s characters.", n=ctx.get("max_length"))
+    if kind == "too_short":
+        return _("Give at least %(n)s.", n=ctx.get("min_length"))
+    if kind == "too_long":
+        return _("Give at most %(n)s.", n=ctx.get("max_length"))
+    if kind == "greater_than":
+        return _("Enter a number greater than %(limit)s.", limit=_figure(ctx.get("gt")))
+    if kind == "greater_than_equal":
+        return _("Enter a number of at least %(limit)s.", limit=_figure(ctx.get("ge")))
+    if kind == "less_than":
+        return _("Enter a number less than %(limit)s.", limit=_figure(ctx.get("lt")))
+    if kind == "less_than_equal":
+        return _("Enter a number of at most %(limit)s.", limit=_figure(ctx.get("le")))
+    if kind == "multiple_of":
+        step = ctx.get("multiple_of")
+        if step == 0.5:
+            return _("Use whole or half days (steps of 0.5).")
+        return _("Enter a multiple of %(step)s.", step=_figure(step))
+    if kind == "string_pattern_mismatch" and ctx.get("pattern") in _PATTERNS:
+        return str(_PATTERNS[ctx["pattern"]])
+    if kind == "hours_too_many":
+        return _("Enter at most %(n)s hours.", n=_figure(ctx.get("le")))
+    if kind == "choices_count":
+        return _("Give %(low)s to %(high)s choices.", low=ctx.get("low"), high=ctx.get("high"))
     if kind == "not_null":
         return _("These fields cannot be empty: %(fields)s.", fields=", ".join(ctx["fields"]))
-    return str(_PROBLEMS.get(kind, _l("This value is not valid.")))
+    return str(_PROBLEMS.get(kind, _PROBLEMS["value_error"]))
 
 
 def details(error: ValidationError, **where: Any) -> list[dict[str, Any]]:

@@ -3,9 +3,15 @@
   var form = document.getElementById("record-form");
   var box = document.getElementById("preview");
   if (!form || !window.fetch) return;
+  // Hours are typed as whole hours and minutes (hours_h, hours_min), as the server joins them.
+  function typedHours() {
+    var h = form.elements.hours_h.value, m = form.elements.hours_min.value;
+    if (!h && !m) return 0;
+    return Number(h || 0) + Number(m || 0) / 60;
+  }
   function update() {
-    var hours = form.elements.hours.value, end = form.elements.end_date.value;
-    if (!hours || !end || Number(hours) <= 0) return;
+    var hours = typedHours(), end = form.elements.end_date.value;
+    if (!end || !(hours > 0)) return;
     var url = form.dataset.previewUrl + "?" + new URLSearchParams({kind: form.elements.kind.value, hours: hours, date: end});
     fetch(url, {credentials: "same-origin"}).then(function (r) { return r.ok ? r.json() : null; }).then(function (data) {
       if (!data) return;
@@ -17,6 +23,7 @@
       box.appendChild(p);
     });
   }
-  form.elements.hours.addEventListener("change", update);
+  form.elements.hours_h.addEventListener("change", update);
+  form.elements.hours_min.addEventListener("change", update);
   form.elements.end_date.addEventListener("change", update);
 })();

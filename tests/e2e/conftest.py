@@ -131,8 +131,9 @@ def _wait_ready(process: subprocess.Popen[bytes], url: str, log: Path) -> None:
 
 
 @contextlib.contextmanager
-def serve(home: Path) -> Iterator[Server]:
-    """`python wsgi.py` on a free port with a SQLite database in `home` and the demo data."""
+def serve(home: Path, history: bool = False) -> Iterator[Server]:
+    """`python wsgi.py` on a free port with a SQLite database in `home` and the demo data
+    (with `history`, also the demo's year of sessions, trainings and claims)."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("TRACKER_")}
     env.update(
@@ -146,7 +147,8 @@ def serve(home: Path) -> Iterator[Server]:
         TRACKER_PORT=str(port),
     )
     subprocess.run(
-        [sys.executable, "-m", "flask", "--app", "wsgi", "seed-demo", "--no-history"],
+        [sys.executable, "-m", "flask", "--app", "wsgi", "seed-demo"]
+        + ([] if history else ["--no-history"]),
         cwd=ROOT,
         env=env,
         check=True,

@@ -26,7 +26,7 @@ def file_claim(page: Any, server: Server, title: str, hours: str) -> None:
     page.fill("input[name=title]", title)
     page.fill("input[name=start_date]", "2026-02-05")
     page.fill("input[name=end_date]", "2026-02-07")
-    page.fill("input[name=hours]", hours)
+    page.fill("input[name=hours_h]", hours)
     page.click("button[value=submit]")
     expect(page.locator("p.flash.ok")).to_contain_text(title)
 
@@ -64,10 +64,10 @@ def test_learner_resubmits_a_rejected_claim_and_withdraws_a_pending_one(
 
     rejected.get_by_role("link", name="Edit and resubmit").click()
     expect(page.locator("[data-review-note]")).to_contain_text("Attach the certificate")
-    page.fill("input[name=hours]", "30")  # more than 3 days × 8 h: refused, nothing changes
+    page.fill("input[name=hours_h]", "30")  # more than 3 days × 8 h: refused, nothing changes
     page.click("button[value=submit]")
     expect(page.locator(".problems")).to_contain_text("at most 24 hours")
-    page.fill("input[name=hours]", "10")
+    page.fill("input[name=hours_h]", "10")
     page.fill("input[name=days]", "1.5")
     page.click("button[value=submit]")
     expect(page.locator("p.flash.ok")).to_contain_text("resubmitted")

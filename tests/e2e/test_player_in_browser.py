@@ -349,7 +349,7 @@ def test_every_page_works_under_the_content_security_policy(
         page.wait_for_load_state("load")
     # The scripts that were inline before run from their files.
     page.goto(f"{server.url}/learning/external")
-    page.fill("#record-form input[name=hours]", "2")
+    page.fill("#record-form input[name=hours_h]", "2")
     page.fill("#record-form input[name=end_date]", "2026-03-02")
     page.dispatch_event("#record-form input[name=end_date]", "change")
     page.wait_for_selector("#preview p.notice")

@@ -84,7 +84,7 @@ def test_add_user_by_form(app, admin_client):
 def test_bad_user_form_shows_why_and_saves_nothing(app, admin_client, form):
     response = admin_client.post("/admin/users", data=form, headers=ZH)
     assert response.status_code in (400, 409)
-    assert 'class="flash error"' in response.text
+    assert 'class="field-error"' in response.text
     assert count(app, User) == 1
 
 
@@ -178,7 +178,7 @@ def test_bad_courseware_form_saves_nothing(app, admin_client, data):
         "/admin/courseware", data=data, headers=ZH, content_type="multipart/form-data"
     )
     assert response.status_code == 400
-    assert 'class="flash error"' in response.text
+    assert 'class="field-error"' in response.text
     assert count(app, Courseware) == 0
 
 
@@ -210,8 +210,9 @@ def test_audit_page_shows_limit_changes(admin_client, make_courseware, app):
         data={"title": "Item", "kind": "video", "hours_limit": "0.5", "source_url": "/x.webm"},
     )
     page = admin_client.get("/admin/audit", headers=ZH).text
-    assert "courseware.update" in page
-    assert "hours_limit: 2.0 → 0.5" in page
+    assert "修改了课件“<a" in page
+    assert "学时上限：2 小时" in page
+    assert "hours_limit" not in page
 
 
 def test_audit_page_shows_every_kind_of_entry(app, admin_client, make_user, auth_headers):
@@ -248,8 +249,10 @@ def test_audit_page_shows_every_kind_of_entry(app, admin_client, make_user, auth
     for language in (ZH, {"Accept-Language": "en"}):
         page = admin_client.get("/admin/audit", headers=language)
         assert page.status_code == 200
-        assert "attendance" in page.text
-        assert "revoke" in page.text
+        assert 'data-action="attendance.void"' in page.text
+        assert 'data-action="record.revoke"' in page.text
+        assert "twice" in page.text
+        assert "None" not in page.text
 
 
 def test_recent_learning_leaves_out_sessions_that_booked_nothing(

@@ -312,4 +312,4 @@ def test_flash_messages_are_announced(client, make_user):
     assert '<p class="flash message" role="status">' in hint.text
     make_user("ann")
     failed = client.post("/login", data={"username": "ann", "password": "wrong"})
-    assert '<p class="flash error" role="alert">' in failed.text
+    assert '<div class="problems" role="alert" id="problems">' in failed.text

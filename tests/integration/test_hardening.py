@@ -356,7 +356,7 @@ def test_the_audit_page_shows_a_first_confirmation(client, admin, make_user):
     ann = make_user("ann")
     attended_training(client, admin, ann, 1, "2026-03-02")
     login(client, "root")
-    page = client.get("/admin/audit")
+    page = client.get("/admin/audit", headers={"Accept-Language": "en"})
     assert page.status_code == 200
-    assert "attendance.confirm" in page.text
-    assert "credited_ms: — →" in page.text
+    assert 'data-action="attendance.confirm"' in page.text
+    assert "confirmed the attendance of <a" in page.text

@@ -119,7 +119,7 @@ def test_the_api_called_from_the_browser_keeps_that_session(app, learner):
         ),
         (
             {"current_password": PASSWORD, "new_password": "short", "repeat_password": "short"},
-            "New password: This is too short (at least 8 characters).",
+            "New password: Use at least 8 characters.",
         ),
     ],
 )

@@ -462,7 +462,8 @@ def test_external_learning_page_has_each_form(client, learner, kind):
     response = client.get(f"/learning/external?kind={kind}", headers={"Accept-Language": "en"})
     assert response.status_code == 200
     page = response.get_data(as_text=True)
-    assert 'name="hours"' in page
+    assert 'name="hours_h"' in page
+    assert 'name="hours_min"' in page
     assert f'value="{kind}"' in page
     assert "counts at most" in page
 
@@ -495,8 +496,8 @@ def test_the_form_submits_with_evidence(app, client, learner):
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
-        ({"hours": "0"}, "Hours: This must be more than 0."),
-        ({"hours": "lots"}, "Hours: Enter a number."),
+        ({"hours": "0"}, "Hours: Enter at least 1 minute."),
+        ({"hours": "lots"}, "Hours: Enter whole hours, and minutes from 0 to 59."),
         ({"end_date": "2026-01-01"}, "The end date must not be before the start date."),
         ({"title": ""}, "Title: This field is required."),
         ({"start_date": "01/02/2026"}, "Start date: Enter a date as YYYY-MM-DD."),

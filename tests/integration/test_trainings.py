@@ -687,7 +687,8 @@ def test_material_upload_page(app, client, admin):
         data={"kind": "schedule", "file": (io.BytesIO(b"MZ"), "x.exe")},
         content_type="multipart/form-data",
     )
-    assert refused.status_code == 302
+    assert refused.status_code == 400
+    assert 'id="f-file-error"' in refused.get_data(as_text=True)  # beside the file input
     assert count(app, TrainingMaterial) == 1
 
 

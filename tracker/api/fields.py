@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
@@ -91,6 +91,19 @@ def period_in_order(start: date | None, end: date | None) -> None:
     """`end_before_start` if a period ends before it starts."""
     if start is not None and end is not None and end < start:
         raise PydanticCustomError("end_before_start", "end_date must not be before start_date")
+
+
+def typed_period(values: Mapping[str, Any]) -> None:
+    """`period_in_order` on a form's values as typed: dates or ISO text (anything else is
+    left to the fields' own checks)."""
+    found = []
+    for key in ("start_date", "end_date"):
+        value = values.get(key)
+        try:
+            found.append(_iso_date(value) if value is not None else None)
+        except PydanticCustomError:
+            found.append(None)
+    period_in_order(*found)
 
 
 class IdConverter(IntegerConverter):

@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, RootModel, Strict, StrictBool, model_validator
+from pydantic_core import PydanticCustomError
 
 from tracker.api.fields import Id, IdParam, In, Query, Subject
 from tracker.core.exams import MAX_ATTEMPTS, MAX_CHOICES, MAX_POINTS, MAX_QUESTIONS, MIN_CHOICES
@@ -21,6 +22,41 @@ Hours = Annotated[float, Strict(), Field(ge=0, le=1000, allow_inf_nan=False)]
 
 
 # --- exams ----------------------------------------------------------------------------------
+
+
+def exam_target(courseware_id: int | None, subject: str | None, requires_completion: bool) -> None:
+    """An exam is on a courseware item, or stand-alone for a subject (and then has no item's
+    hours to require)."""
+    if courseware_id is None and subject is None:
+        raise PydanticCustomError("exam_needs_subject", "a stand-alone exam needs a subject")
+    if courseware_id is None and requires_completion:
+        raise PydanticCustomError(
+            "completion_needs_item", "requires_completion needs a courseware item"
+        )
+
+
+def question_keyed(kind: str, corrects: list[bool] | None, answer: bool | None) -> None:
+    """A true/false question has its answer; a choice question its choices (`corrects`: which
+    are correct) with one correct (single) or at least one (multiple)."""
+    if kind == "true_false":
+        if answer is None or corrects is not None:
+            raise PydanticCustomError(
+                "true_false_answer", "a true/false question has an answer and no choices"
+            )
+        return
+    if answer is not None or not corrects or len(corrects) < MIN_CHOICES:
+        raise PydanticCustomError(
+            "choices_count",
+            "give {low} to {high} choices and no answer",
+            {"low": MIN_CHOICES, "high": MAX_CHOICES},
+        )
+    right = sum(corrects)
+    if kind == "single" and right != 1:
+        raise PydanticCustomError(
+            "single_one_correct", "a single choice question has exactly one correct choice"
+        )
+    if right == 0:
+        raise PydanticCustomError("none_correct", "mark at least one choice correct")
 
 
 class ExamSettings(In):
@@ -55,10 +91,7 @@ class ExamCreate(In):
 
     @model_validator(mode="after")
     def _item_or_subject(self) -> ExamCreate:
-        if self.courseware_id is None and self.subject is None:
-            raise ValueError("a stand-alone exam needs a subject")
-        if self.courseware_id is None and self.requires_completion:
-            raise ValueError("requires_completion needs a courseware item")
+        exam_target(self.courseware_id, self.subject, self.requires_completion)
         return self
 
 
@@ -70,7 +103,7 @@ class ExamPatch(ExamSettings):
         clearable = {"time_limit_minutes", "question_count", "subject", "hours"}
         nulls = sorted(n for n in self.model_fields_set - clearable if getattr(self, n) is None)
         if nulls:
-            raise ValueError(f"{', '.join(nulls)} cannot be null")
+            raise PydanticCustomError("not_null", "{fields} cannot be null", {"fields": nulls})
         return self
 
 
@@ -144,17 +177,8 @@ class QuestionIn(In):
 
     @model_validator(mode="after")
     def _keyed(self) -> QuestionIn:
-        if self.kind == "true_false":
-            if self.answer is None or self.choices is not None:
-                raise ValueError("a true/false question has an answer and no choices")
-            return self
-        if self.answer is not None or not self.choices or len(self.choices) < MIN_CHOICES:
-            raise ValueError(f"give {MIN_CHOICES} to {MAX_CHOICES} choices and no answer")
-        right = sum(c.correct for c in self.choices)
-        if self.kind == "single" and right != 1:
-            raise ValueError("a single choice question has exactly one correct choice")
-        if right == 0:
-            raise ValueError("mark at least one choice correct")
+        corrects = None if self.choices is None else [c.correct for c in self.choices]
+        question_keyed(self.kind, corrects, self.answer)
         return self
 
 

@@ -13,6 +13,7 @@ from tracker.web import (  # noqa: E402, F401  (routes register)
     evaluations,
     exams,
     exams_admin,
+    fields,
     flags,
     notices,
     pages,

@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from flask_login import login_required
 
 from tracker.api.certificates import pdf_response
-from tracker.api.fields import PAGE_ARG, YEAR_ARG, id_arg
+from tracker.api.fields import PAGE_ARG
 from tracker.auth import current_principal
 from tracker.clock import this_year
 from tracker.errors import TrackerError
@@ -18,6 +18,7 @@ from tracker.services import certificates
 from tracker.services import units as org
 from tracker.web import bp
 from tracker.web.access import admin_page
+from tracker.web.forms import CertificateRevokeForm, Problems, YearlyForm, error_problems, validated
 
 PAGE_SIZE = 100
 
@@ -44,7 +45,7 @@ def verify_page(number: str | None = None) -> Any:
     return render_template("exams/verify.html", number=number, found=found)
 
 
-def _admin_page(status: int = 200) -> Any:
+def _admin_page(status: int = 200, problems: Problems | None = None) -> Any:
     page = request.args.get("page", 1, type=PAGE_ARG)
     found, total = certificates.list_certificates(
         current_principal(), None, None, PAGE_SIZE, (page - 1) * PAGE_SIZE
@@ -56,6 +57,7 @@ def _admin_page(status: int = 200) -> Any:
         pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1),
         units=org.list_units(current_principal()),
         year=this_year(),
+        problems=problems or Problems(),
     ), status
 
 
@@ -68,16 +70,15 @@ def admin_certificates() -> Any:
 @bp.post("/admin/certificates/yearly")
 @admin_page
 def admin_certificates_yearly() -> Any:
-    unit_id = request.form.get("unit_id", type=id_arg)
-    year = request.form.get("year", type=YEAR_ARG)
-    if unit_id is None or year is None or not 2000 <= year <= 2100:
-        flash(_("Choose a unit and a year."), "error")
-        return _admin_page(400)
+    form, problems = validated(YearlyForm, request.form.to_dict(), "yearly")
+    if form is None:
+        return _admin_page(400, problems)
     try:
-        issued, held, not_met = certificates.issue_yearly(current_principal().id, unit_id, year)
+        issued, held, not_met = certificates.issue_yearly(
+            current_principal().id, form.unit_id, form.year
+        )
     except TrackerError as error:
-        flash(str(error.message), "error")
-        return _admin_page(error.status)
+        return _admin_page(error.status, error_problems(error, "yearly"))
     flash(
         _(
             "%(issued)d certificates issued; %(held)d held one already; %(not_met)d did not "
@@ -94,16 +95,15 @@ def admin_certificates_yearly() -> Any:
 @bp.post("/admin/certificates/<int:certificate_id>/revoke")
 @admin_page
 def admin_certificate_revoke(certificate_id: int) -> Any:
-    reason = request.form.get("reason", "").strip()
-    if not reason or len(reason) > 500:
-        flash(_("Give the reason for the revocation (at most 500 characters)."), "error")
-        return _admin_page(400)
+    which = f"revoke-{certificate_id}"
+    form, problems = validated(CertificateRevokeForm, request.form.to_dict(), which)
+    if form is None:
+        return _admin_page(400, problems)
     try:
-        revoked = certificates.revoke(current_principal().id, certificate_id, reason)
+        revoked = certificates.revoke(current_principal().id, certificate_id, form.reason)
     except TrackerError as error:
         if error.status == 404:
             raise
-        flash(str(error.message), "error")
-        return _admin_page(error.status)
+        return _admin_page(error.status, error_problems(error, which))
     flash(_("Certificate %(n)s revoked.", n=revoked.number), "ok")
     return redirect(url_for("web.admin_certificates"))

@@ -9,13 +9,14 @@ from flask import Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
 
-from tracker.api.fields import PAGE_ARG, bounded_arg, id_arg
+from tracker.api.fields import PAGE_ARG, id_arg
 from tracker.auth import current_principal
 from tracker.errors import fail
 from tracker.exports.evaluations import EXPORTS
 from tracker.services import evaluations
 from tracker.web import bp
 from tracker.web.access import admin_page
+from tracker.web.forms import EvaluationForm, Problems, validated
 
 PAGE_SIZE = 100
 MAX_EXPORT = 100_000
@@ -27,7 +28,7 @@ def _back(target: str, target_id: int) -> str:
     return url_for(_BACK[target], **{key: target_id})
 
 
-def _page(target: str, target_id: int, problems: list[str] | None = None, status: int = 200) -> Any:
+def _page(target: str, target_id: int, problems: Problems | None = None, status: int = 200) -> Any:
     title = evaluations.target_title(target, target_id)
     user_id = current_principal().id
     return render_template(
@@ -39,21 +40,17 @@ def _page(target: str, target_id: int, problems: list[str] | None = None, status
         rating=evaluations.ratings(target, [target_id]).get(target_id),
         mine=evaluations.mine(user_id, target, target_id),
         allowed=evaluations.may_evaluate(user_id, target, target_id),
-        problems=problems or [],
+        problems=problems or Problems(),
     ), status
 
 
 def _save(target: str, target_id: int) -> Any:
-    rating = request.form.get("rating", type=bounded_arg(1, 5))
-    comment = request.form.get("comment", "").strip()
-    problems = []
-    if rating is None or not 1 <= rating <= 5:
-        problems.append(_("Choose a rating from 1 to 5 stars."))
-    if len(comment) > 2000:
-        problems.append(_("The comment is too long (at most 2000 characters)."))
-    if problems:
+    form, problems = validated(EvaluationForm, request.form.to_dict())
+    if form is None:
+        if problems.of("rating"):  # one sentence for a missing or odd rating
+            problems.fields["rating"] = [_("Choose a rating from 1 to 5 stars.")]
         return _page(target, target_id, problems, 400)
-    evaluations.evaluate(current_principal().id, target, target_id, rating or 0, comment)
+    evaluations.evaluate(current_principal().id, target, target_id, form.rating, form.comment)
     flash(_("Thank you: your evaluation was saved."), "ok")
     return redirect(_back(target, target_id))
 

@@ -19,7 +19,7 @@ from tracker.services.exams.sheet import LETTERS, SHEETS, read_sheet
 from tracker.services.uploads import read_upload
 from tracker.web import bp
 from tracker.web.access import organisation_page
-from tracker.web.forms import error_lines, validated
+from tracker.web.forms import Problems, error_problems, join_hours, validated
 
 _INTS = ("pass_mark", "max_attempts", "question_count", "courseware_id", "points")
 _FLOATS = ("time_limit_minutes", "hours")
@@ -38,8 +38,9 @@ def _number(name: str, text: str) -> Any:
         return text  # validation says "enter a number"
 
 
-def _settings(form: MultiDict[str, str]) -> dict[str, Any]:
+def _settings(sent: MultiDict[str, str]) -> dict[str, Any]:
     """The settings form's strings as the API models expect them (blanks: not given)."""
+    form = join_hours(sent)
     values: dict[str, Any] = {}
     for name in ("title", "description", "subject", *_INTS, *_FLOATS):
         text = form.get(name, "").strip()
@@ -53,13 +54,12 @@ def _settings(form: MultiDict[str, str]) -> dict[str, Any]:
 
 @bp.get("/admin/exams")
 @organisation_page
-def admin_exams(problems: list[str] | None = None, status: int = 200) -> Any:
+def admin_exams(problems: Problems | None = None, status: int = 200) -> Any:
     return render_template(
         "exams/admin_list.html",
         exams=authoring.all_exams(current_principal()),
         items=catalogue.list_courseware(current_principal().id, include_unpublished=True),
-        values=request.form if request.method == "POST" else None,
-        problems=problems or [],
+        problems=problems or Problems(),
     ), status
 
 
@@ -74,21 +74,21 @@ def admin_exam_create() -> Any:
     try:
         exam = authoring.create_exam(current_principal().id, body.model_dump())
     except TrackerError as error:
-        return admin_exams(error_lines(error), error.status)
+        return admin_exams(error_problems(error), error.status)
     flash(_("The exam was created. Add its questions, then publish it."), "ok")
     return redirect(url_for("web.admin_exam", exam_id=exam.id))
 
 
 @bp.get("/admin/exams/<int:exam_id>")
 @organisation_page
-def admin_exam(exam_id: int, problems: list[str] | None = None, status: int = 200) -> Any:
+def admin_exam(exam_id: int, problems: Problems | None = None, status: int = 200) -> Any:
     return render_template(
         "exams/admin_exam.html",
         exam=authoring.get_exam(exam_id, admin=True),
         questions=authoring.question_bank(current_principal(), exam_id),
         attempts=results.exam_attempts(current_principal(), exam_id, limit=200),
         letters=LETTERS,
-        problems=problems or [],
+        problems=problems or Problems(),
     ), status
 
 
@@ -101,7 +101,7 @@ def admin_exam_save(exam_id: int) -> Any:
         values.setdefault(name, None)  # a blank field clears it
     if "subject" not in values and authoring.get_exam(exam_id, True).courseware_id:
         values["subject"] = None
-    body, problems = validated(ExamPatch, values)
+    body, problems = validated(ExamPatch, values, "settings")
     if problems:
         return admin_exam(exam_id, problems, 400)
     try:
@@ -109,7 +109,7 @@ def admin_exam_save(exam_id: int) -> Any:
     except TrackerError as error:
         if error.status == 404:
             raise
-        return admin_exam(exam_id, error_lines(error), error.status)
+        return admin_exam(exam_id, error_problems(error, "settings"), error.status)
     flash(_("Saved."), "ok")
     return redirect(url_for("web.admin_exam", exam_id=exam_id))
 
@@ -135,7 +135,7 @@ def _question(form: MultiDict[str, str]) -> dict[str, Any]:
 @bp.post("/admin/exams/<int:exam_id>/questions")
 @organisation_page
 def admin_question_add(exam_id: int) -> Any:
-    body, problems = validated(QuestionIn, _question(request.form))
+    body, problems = validated(QuestionIn, _question(request.form), "question")
     if problems:
         return admin_exam(exam_id, problems, 400)
     try:
@@ -144,7 +144,7 @@ def admin_question_add(exam_id: int) -> Any:
     except TrackerError as error:
         if error.status == 404:
             raise
-        return admin_exam(exam_id, error_lines(error), error.status)
+        return admin_exam(exam_id, error_problems(error, "question"), error.status)
     flash(_("The question was added."), "ok")
     return redirect(url_for("web.admin_exam", exam_id=exam_id) + "#questions")
 
@@ -157,7 +157,7 @@ def admin_question_delete(exam_id: int, question_id: int) -> Any:
     except TrackerError as error:
         if error.status == 404:
             raise
-        return admin_exam(exam_id, error_lines(error), error.status)
+        return admin_exam(exam_id, error_problems(error, "questions"), error.status)
     flash(_("The question was removed."), "ok")
     return redirect(url_for("web.admin_exam", exam_id=exam_id) + "#questions")
 
@@ -174,7 +174,7 @@ def admin_question_import(exam_id: int) -> Any:
             current_principal().id, exam_id, drafts, replace="replace" in request.form
         )
     except TrackerError as error:
-        return admin_exam(exam_id, error_lines(error), error.status)
+        return admin_exam(exam_id, error_problems(error, "import"), error.status)
     flash(_("%(n)d questions imported.", n=len(added)), "ok")
     return redirect(url_for("web.admin_exam", exam_id=exam_id) + "#questions")
 

@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Annotated, Any, Literal, TypeVar
 
 from flask import request
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic_core import PydanticCustomError
 from werkzeug.datastructures import MultiDict
 
-from tracker.api.fields import Fraction, HoursText, IdParam
-from tracker.api.schemas_trainings import Assessment
+from tracker.api.fields import Fraction, HoursText, IdParam, typed_period
+from tracker.api.schemas_exams import ExamCreate, QuestionIn, exam_target, question_keyed
+from tracker.api.schemas_records import RecordCreate, RecordPatch
+from tracker.api.schemas_trainings import Assessment, TrainingCreate
 from tracker.errors import TrackerError
-from tracker.services.accounts import DisplayName, Password, Username
+from tracker.services.accounts import MAX_LOGIN_NAME, DisplayName, Password, Username
 from tracker.services.trainings import PARTICIPANT_CATEGORIES
 from tracker.services.uploads import Upload, read_upload
-from tracker.validation import detail_lines, details, invalid
+from tracker.validation import detail_lines, invalid, problem
 
 # How the pages name the fields of their forms in messages.
 LABELS = {
@@ -51,6 +56,32 @@ LABELS = {
     "language": _l("Language"),
     "current_password": _l("Current password"),
     "new_password": _l("New password"),
+    "repeat_password": _l("New password again"),
+    "password": _l("Password"),
+    "name": _l("Unit name"),
+    "parent_id": _l("Parent"),
+    "rule_set": _l("Rule set"),
+    "role": _l("Role"),
+    "unit_id": _l("Unit"),
+    "description": _l("Description"),
+    "hours_limit": _l("Hour limit"),
+    "source_url": _l("Address"),
+    "file": _l("File"),
+    "pass_mark": _l("Pass mark"),
+    "time_limit_minutes": _l("Time limit"),
+    "max_attempts": _l("Attempts allowed"),
+    "question_count": _l("Questions per attempt"),
+    "courseware_id": _l("Courseware item"),
+    "requires_completion": _l("Only after the item's hours are credited"),
+    "text": _l("Question"),
+    "points": _l("Points"),
+    "choices": _l("Choices"),
+    "correct": _l("Correct choices"),
+    "answer": _l("Answer"),
+    "rating": _l("Rating"),
+    "year": _l("Year"),
+    "comment": _l("Comment"),
+    "enrolment_open": _l("Open for enrolment"),
 }
 
 
@@ -108,21 +139,199 @@ class UnitForm(_Form):
 
 F = TypeVar("F", bound=BaseModel)
 
+# The form field a model-wide error concerns (pydantic gives such errors no location).
+_FIELD_OF_KIND = {
+    "end_before_start": "end_date",
+    "exam_needs_subject": "subject",
+    "completion_needs_item": "requires_completion",
+    "true_false_answer": "answer",
+    "choices_count": "choices",
+    "single_one_correct": "correct",
+    "none_correct": "correct",
+}
+# The form field a service's refusal concerns, by its code.
+_FIELD_OF_CODE = {
+    "bad_file": "file",
+    "too_large": "file",
+    "bad_media_type": "file",
+    "username_taken": "username",
+    "unknown_unit": "unit_id",
+    "unit_required": "unit_id",
+    "unit_name_taken": "name",
+    "unit_cycle": "parent_id",
+    "unknown_rule_set": "rule_set",
+    "wrong_password": "current_password",
+    "exam_exists": "courseware_id",
+}
+# Fields a person edits as hours and minutes (`<name>_h`, `<name>_min`): the models get hours.
+HOUR_FIELDS = ("hours", "hours_limit")
+_NOT_HOURS = "?"
+# What is wrong with an hours-and-minutes input, in its own terms rather than decimal hours.
+_HOURS_KINDS = {
+    "float_type": "hours_minutes",
+    "float_parsing": "hours_minutes",
+    "greater_than": "hours_too_few",
+    "greater_than_equal": "hours_too_few",
+    "less_than_equal": "hours_too_many",
+}  # what `join_hours` passes on for hours and minutes that are not numbers
+
+
+def form_field(location: Iterable[Any]) -> str | None:
+    """The name of the form input a pydantic error location concerns."""
+    parts = [str(p) for p in location]
+    if not parts:
+        return None
+    if parts[0] == "participants" and len(parts) > 1:
+        return f"participants_{parts[1]}"
+    return parts[0]
+
+
+class Problems:
+    """What is wrong with one submitted form: messages beside its fields and about it as a
+    whole. `form` tells which form of a page it is when a page has several (a row, a claim)."""
+
+    def __init__(self, form: str = "") -> None:
+        self.form = form
+        self.fields: dict[str, list[str]] = {}
+        self.general: list[str] = []
+
+    def add(self, message: Any, field: str | None = None) -> Problems:
+        """One more problem, of `field` or of the form as a whole."""
+        shown = self.fields.setdefault(field, []) if field else self.general
+        if str(message) not in shown:
+            shown.append(str(message))
+        return self
+
+    def add_validation(self, error: ValidationError) -> Problems:
+        """Each problem pydantic found, beside the field it concerns."""
+        for item in error.errors():
+            field = form_field(item["loc"]) or _FIELD_OF_KIND.get(item["type"])
+            kind = _HOURS_KINDS.get(item["type"]) if field in HOUR_FIELDS else None
+            self.add(problem({**item, "type": kind} if kind else item), field)
+        return self
+
+    def add_error(self, error: TrackerError) -> Problems:
+        """A refusal of a service: its details beside their fields, else its message."""
+        if error.code in _FIELD_OF_CODE:
+            return self.add(error.message, _FIELD_OF_CODE[error.code])
+        found = error.details or []
+        for detail in found:
+            field = form_field(str(detail["field"]).split(".")) if "field" in detail else None
+            if "line" in detail or field is None:
+                self.general.extend(detail_lines([detail], LABELS))
+            else:
+                self.add(detail["problem"], field)
+        if not found:
+            self.add(error.message)
+        return self
+
+    def of(self, field: str) -> list[str]:
+        """The problems of one field."""
+        return self.fields.get(field, [])
+
+    def summary(self) -> list[tuple[str | None, str]]:
+        """Each problem as (the field it concerns or None, a line naming the field)."""
+        lines: list[tuple[str | None, str]] = [(None, line) for line in self.general]
+        for field, found in self.fields.items():
+            label = str(LABELS.get(field, field))
+            for text in found:
+                lines.append((field, _("%(label)s: %(problem)s", label=label, problem=text)))
+        return lines
+
+    def __bool__(self) -> bool:
+        return bool(self.fields or self.general)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter([line for _field, line in self.summary()])
+
+    def __len__(self) -> int:
+        return len(self.summary())
+
+
+def join_hours(form: Mapping[str, str]) -> dict[str, str]:
+    """The form's strings with each hours-and-minutes pair as one figure of hours; both left
+    blank: not given. Every form with an hours input goes through here."""
+    pairs = {f"{name}_{unit}" for name in HOUR_FIELDS for unit in ("h", "min")}
+    values = {k: v for k, v in form.items() if k not in pairs}
+    for name in HOUR_FIELDS:
+        hours, minutes = form.get(f"{name}_h"), form.get(f"{name}_min")
+        if hours is None and minutes is None:
+            continue
+        hours, minutes = (hours or "").strip(), (minutes or "").strip()
+        if not hours and not minutes:
+            values[name] = ""
+            continue
+        try:
+            whole, part = int(hours or 0), int(minutes or 0)
+        except ValueError:
+            values[name] = _NOT_HOURS
+            continue
+        ok = whole >= 0 and 0 <= part < 60
+        values[name] = repr(whole + part / 60) if ok else _NOT_HOURS
+    return values
+
+
+def split_hours(hours: float | None) -> tuple[int, int] | None:
+    """Decimal hours as the whole hours and minutes an hours input shows."""
+    if hours is None:
+        return None
+    minutes = round(hours * 60)
+    return minutes // 60, minutes % 60
+
 
 def parse_form(model: type[F], form: MultiDict[str, str]) -> F:
     """The validated form, or `bad_payload` whose details name each wrong field."""
     try:
-        return model.model_validate(form.to_dict())
+        return model.model_validate(join_hours(form.to_dict()))
     except ValidationError as exc:
         raise invalid(exc) from exc
 
 
-def validated(model: type[F], values: dict[str, Any]) -> tuple[F | None, list[str]]:
-    """The validated values, or None and each problem as a line to show."""
+def _exam_target(values: dict[str, Any]) -> None:
+    exam_target(
+        values.get("courseware_id"), values.get("subject"), bool(values.get("requires_completion"))
+    )
+
+
+def _question_keyed(values: dict[str, Any]) -> None:
+    choices = values.get("choices")
+    corrects = None if choices is None else [bool(c.get("correct")) for c in choices]
+    question_keyed(str(values.get("kind")), corrects, values.get("answer"))
+
+
+# Rules across fields, which pydantic checks only once every field is valid: run on what was
+# typed as well, so that one refusal names every problem. The rules themselves live with the
+# models; this only calls them.
+_CROSS_CHECKS: dict[type[BaseModel], Callable[[dict[str, Any]], None]] = {
+    TrainingCreate: typed_period,
+    RecordCreate: typed_period,
+    RecordPatch: typed_period,
+    ExamCreate: _exam_target,
+    QuestionIn: _question_keyed,
+}
+
+
+def validated(model: type[F], values: dict[str, Any], form: str = "") -> tuple[F | None, Problems]:
+    """The validated values, or None and each problem beside its field."""
     try:
-        return model.model_validate(values), []
+        return model.model_validate(values), Problems(form)
     except ValidationError as error:
-        return None, detail_lines(details(error), LABELS)
+        problems = Problems(form).add_validation(error)
+    check = _CROSS_CHECKS.get(model)
+    try:
+        if check is not None:
+            check(values)
+    except PydanticCustomError as error:
+        item = {"type": error.type, "ctx": error.context or {}, "loc": ()}
+        problems.add(problem(item), _FIELD_OF_KIND.get(error.type))  # type: ignore[arg-type]
+    except (TypeError, ValueError, AttributeError):
+        pass  # what was typed is too far off to weigh against the other fields
+    return None, problems
+
+
+def error_problems(error: TrackerError, form: str = "") -> Problems:
+    """A service's refusal as the problems of a form."""
+    return Problems(form).add_error(error)
 
 
 def error_lines(error: TrackerError) -> list[str]:
@@ -145,7 +354,7 @@ def _number(name: str, text: str) -> Any:
 def form_values(form: MultiDict[str, str], checkboxes: tuple[str, ...] = ()) -> dict[str, Any]:
     """Form strings as the API models expect them: numbers, booleans, blanks left out."""
     values: dict[str, Any] = {}
-    for name, text in form.items():
+    for name, text in join_hours(form).items():
         text = text.strip()
         if not text or name in ("action", "file"):
             continue
@@ -164,6 +373,33 @@ def optional_upload(allowed: frozenset[str]) -> Upload | None:
     if file is None or not file.filename:
         return None
     return read_upload(file, allowed)
+
+
+class LoginForm(_Form):
+    """The login form: both fields given, neither longer than any account's."""
+
+    username: Annotated[str, Field(min_length=1, max_length=MAX_LOGIN_NAME)]
+    password: Annotated[str, Field(min_length=1, max_length=1000)]
+
+
+class EvaluationForm(_Form):
+    """One's evaluation of an item or a training: one to five stars and a comment."""
+
+    rating: Annotated[int, Field(ge=1, le=5)]
+    comment: Annotated[str, Field(max_length=2000)] = ""
+
+
+class YearlyForm(_Form):
+    """Issue the yearly certificates of a unit."""
+
+    unit_id: IdParam
+    year: Annotated[int, Field(ge=2000, le=2100)]
+
+
+class CertificateRevokeForm(_Form):
+    """Why a certificate is revoked."""
+
+    reason: Annotated[str, Field(min_length=1, max_length=500)]
 
 
 class AttendanceForm(_Form):

@@ -6,7 +6,6 @@ from typing import Any
 
 from flask import (
     current_app,
-    flash,
     redirect,
     render_template,
     request,
@@ -24,23 +23,24 @@ from tracker.services.accounts import log_in, log_out
 from tracker.services.archive import build_archive
 from tracker.web import bp
 from tracker.web.access import home_page
+from tracker.web.forms import LoginForm, Problems, error_problems, validated
 
 
 @bp.get("/login")
 def login() -> Any:
-    return render_template("login.html")
+    return render_template("login.html", problems=Problems())
 
 
 @bp.post("/login")
 def login_submit() -> Any:
-    username = request.form.get("username", "").strip()
-    password = request.form.get("password", "")
+    form, problems = validated(LoginForm, request.form.to_dict())
+    if form is None:
+        return render_template("login.html", problems=problems), 400
     try:
-        principal = log_in(username, password, request.remote_addr)
+        principal = log_in(form.username, form.password, request.remote_addr)
     except TrackerError as error:
-        flash(str(error.message), "error")
         headers = error.headers() if isinstance(error, RetryLater) else {}
-        return render_template("login.html", username=username), error.status, headers
+        return render_template("login.html", problems=error_problems(error)), error.status, headers
     login_user(principal, remember=bool(request.form.get("remember")))
     return redirect(same_site_path(request.args.get("next")) or home_page(principal.role))
 

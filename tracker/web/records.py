@@ -8,7 +8,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
 
-from tracker import clock, wire
+from tracker import clock
 from tracker.api.schemas_records import RecordCreate, RecordKind, RecordPatch, ReviewIn, RevokeIn
 from tracker.auth import current_principal
 from tracker.errors import TrackerError
@@ -17,7 +17,7 @@ from tracker.services import records
 from tracker.services.uploads import DOCUMENTS, max_bytes, send_stored
 from tracker.web import bp
 from tracker.web.access import admin_page
-from tracker.web.forms import error_lines, form_values, optional_upload, validated
+from tracker.web.forms import Problems, error_problems, form_values, optional_upload, validated
 
 RECORD_KINDS: tuple[str, ...] = get_args(RecordKind)
 REVIEW_TABS = ("pending", "approved", "rejected", "revoked", "withdrawn")
@@ -29,7 +29,7 @@ def _kind() -> str:
 
 
 def _external_page(
-    problems: list[str] | None = None,
+    problems: Problems | None = None,
     preview: Any = None,
     status: int = 200,
     editing: Any = None,
@@ -46,7 +46,7 @@ def _external_page(
         kinds=RECORD_KINDS,
         editing=editing,
         values=values,
-        problems=problems or [],
+        problems=problems or Problems(),
         preview=preview,
         year=records.year_so_far(principal),
         mine=records.list_records(principal, {"user_id": principal.id}),
@@ -77,7 +77,7 @@ def external_learning_submit() -> Any:
     try:
         record = records.create_record(principal, body.model_dump(), optional_upload(DOCUMENTS))
     except TrackerError as error:
-        return _external_page(error_lines(error), status=error.status)
+        return _external_page(error_problems(error), status=error.status)
     flash(_("Your record “%(title)s” was submitted for review.", title=record.title), "ok")
     return redirect(url_for("web.external_learning", kind=record.kind))
 
@@ -92,7 +92,6 @@ def _record_values(record: records.RecordView) -> dict[str, Any]:
         "subject": record.subject or "",
         "start_date": record.start_date.isoformat(),
         "end_date": record.end_date.isoformat(),
-        "hours": _number(wire.hours(record.claimed_ms)),
         "days": _number(record.days),
         "absent_fraction": _number(record.absent_fraction),
         "assessment": record.assessment or "",
@@ -109,7 +108,7 @@ def record_edit(record_id: int) -> Any:
     record = records.get_own_record(current_principal(), record_id)
     if record.status not in records.EDITABLE:
         refused = TrackerError("record_not_editable")
-        return _external_page([str(refused.message)], status=refused.status)
+        return _external_page(error_problems(refused), status=refused.status)
     return _external_page(editing=record, values=_record_values(record))
 
 
@@ -133,7 +132,7 @@ def record_update(record_id: int) -> Any:
     except TrackerError as error:
         if error.status == 404:
             raise
-        return _external_page(error_lines(error), status=error.status, editing=record)
+        return _external_page(error_problems(error), status=error.status, editing=record)
     flash(_("Your record “%(title)s” was resubmitted for review.", title=view.title), "ok")
     return redirect(url_for("web.external_learning", kind=view.kind))
 
@@ -146,7 +145,7 @@ def record_withdraw(record_id: int) -> Any:
     except TrackerError as error:
         if error.status == 404:
             raise
-        return _external_page(error_lines(error), status=error.status)
+        return _external_page(error_problems(error, "withdraw"), status=error.status)
     flash(_("Your record “%(title)s” was withdrawn.", title=view.title), "ok")
     return redirect(url_for("web.external_learning", kind=view.kind))
 
@@ -161,14 +160,16 @@ def record_evidence(record_id: int, evidence_id: int) -> Any:
 # --- review ---------------------------------------------------------------------------------
 
 
-def _review_page(problems: list[str] | None = None, status: int = 200) -> Any:
-    shown = request.args.get("status", "pending")
+def _review_page(
+    problems: Problems | None = None, status: int = 200, shown: str | None = None
+) -> Any:
+    shown = shown or request.args.get("status", "pending")
     shown = shown if shown in REVIEW_TABS else "pending"
     return render_template(
         "learning/review.html",
         shown=shown,
         items=records.list_records(current_principal(), {"status": shown}),
-        problems=problems or [],
+        problems=problems or Problems(),
         tabs=REVIEW_TABS,
         me=current_principal().id,
     ), status
@@ -183,13 +184,15 @@ def review_queue() -> Any:
 @bp.post("/learning/review/<int:record_id>")
 @admin_page
 def review_submit(record_id: int) -> Any:
+    which = f"record-{record_id}"  # the claim's own form: its problems show beside it
     values = form_values(request.form)
-    if values.get("decision") == "reject" and not values.get("note"):
-        return _review_page([_("Give the reason for the rejection.")], status=400)
-    if values.get("decision") == "reject":
+    rejecting = values.get("decision") == "reject"
+    if rejecting:
         values.pop("hours", None)
-    body, problems = validated(ReviewIn, values)
-    if problems:
+    body, problems = validated(ReviewIn, values, which)
+    if rejecting and not values.get("note"):
+        problems.add(_("Give the reason for the rejection."), "note")
+    if body is None or problems:
         return _review_page(problems, status=400)
     try:
         view = records.review_record(
@@ -198,7 +201,7 @@ def review_submit(record_id: int) -> Any:
     except TrackerError as error:
         if error.status == 404:
             raise
-        return _review_page(error_lines(error), status=error.status)
+        return _review_page(error_problems(error, which), status=error.status)
     message = _("Approved.") if view.status == "approved" else _("Rejected.")
     flash(f"{message} {view.title}", "ok")
     return redirect(url_for("web.review_queue"))
@@ -207,14 +210,16 @@ def review_submit(record_id: int) -> Any:
 @bp.post("/learning/review/<int:record_id>/revoke")
 @admin_page
 def review_revoke(record_id: int) -> Any:
-    body, problems = validated(RevokeIn, {"reason": request.form.get("reason", "")})
-    if problems:
-        return _review_page([_("Give the reason for the revocation.")], status=400)
+    which = f"revoke-{record_id}"
+    body, problems = validated(RevokeIn, {"reason": request.form.get("reason", "")}, which)
+    if body is None:
+        problems = Problems(which).add(_("Give the reason for the revocation."), "reason")
+        return _review_page(problems, status=400, shown="approved")
     try:
         view = records.revoke_record(current_principal(), record_id, body.reason)
     except TrackerError as error:
         if error.status == 404:
             raise
-        return _review_page(error_lines(error), status=error.status)
+        return _review_page(error_problems(error, which), status=error.status, shown="approved")
     flash(f"{_('Revoked.')} {view.title}", "ok")
     return redirect(url_for("web.review_queue", status="revoked"))

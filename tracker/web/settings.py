@@ -13,12 +13,12 @@ from tracker.auth import current_principal
 from tracker.errors import TrackerError
 from tracker.services import own_account, users
 from tracker.web import bp
-from tracker.web.forms import error_lines, validated
+from tracker.web.forms import Problems, error_problems, validated
 
 
-def _settings_page(problems: list[str] | None = None, status: int = 200) -> Any:
+def _settings_page(problems: Problems | None = None, status: int = 200) -> Any:
     return render_template(
-        "settings.html", me=users.me(current_principal().id), problems=problems or []
+        "settings.html", me=users.me(current_principal().id), problems=problems or Problems()
     ), status
 
 
@@ -35,7 +35,7 @@ def settings_save() -> Any:
         "display_name": request.form.get("display_name", ""),
         "language": request.form.get("language") or None,
     }
-    body, problems = validated(ProfilePatch, values)
+    body, problems = validated(ProfilePatch, values, "profile")
     if body is None:
         return _settings_page(problems, status=400)
     principal = own_account.update_profile(current_principal(), body.model_dump())
@@ -54,17 +54,17 @@ def settings_password() -> Any:
         "current_password": request.form.get("current_password", ""),
         "new_password": request.form.get("new_password", ""),
     }
-    body, problems = validated(PasswordChange, values)
-    if body is not None and request.form.get("repeat_password", "") != body.new_password:
-        body, problems = None, [_("The two new passwords are not the same.")]
-    if body is None:
+    body, problems = validated(PasswordChange, values, "password")
+    if request.form.get("repeat_password", "") != values["new_password"]:
+        problems.add(_("The two new passwords are not the same."), "repeat_password")
+    if body is None or problems:
         return _settings_page(problems, status=400)
     try:
         principal = own_account.change_password(
             current_principal(), body.current_password, body.new_password
         )
     except TrackerError as error:
-        return _settings_page(error_lines(error), status=error.status)
+        return _settings_page(error_problems(error, "password"), status=error.status)
     login_user(principal)  # this browser stays logged in; every other session has ended
     flash(_("Your password was changed. You were logged out everywhere else."), "ok")
     return redirect(url_for("web.settings_page"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any, get_args
 
 from flask import Response, flash, redirect, render_template, request, url_for
@@ -12,7 +13,7 @@ from pydantic import ValidationError
 from tracker import clock, wire
 from tracker.api.schemas_trainings import MaterialKind, TrainingCreate, TrainingQuery, VoidQuery
 from tracker.auth import current_principal
-from tracker.errors import TrackerError, fail
+from tracker.errors import TrackerError
 from tracker.exports.tables import attendance_csv
 from tracker.security import large_body
 from tracker.services import trainings
@@ -21,7 +22,13 @@ from tracker.services.trainings import PARTICIPANT_CATEGORIES
 from tracker.services.uploads import CSV, MATERIALS, max_bytes, read_upload, send_stored
 from tracker.web import bp
 from tracker.web.access import admin_page
-from tracker.web.forms import AttendanceForm, error_lines, form_values, validated
+from tracker.web.forms import (
+    AttendanceForm,
+    Problems,
+    error_problems,
+    form_values,
+    validated,
+)
 
 MATERIAL_KINDS: tuple[str, ...] = get_args(MaterialKind)
 
@@ -53,7 +60,7 @@ def trainings_page() -> Any:
 
 @bp.get("/trainings/<int:training_id>")
 @login_required
-def training_page(training_id: int) -> Any:
+def training_page(training_id: int, problems: Problems | None = None, status: int = 200) -> Any:
     principal = current_principal()
     training = trainings.get_training(principal, training_id)
     held = training.filing is not None  # its admins see the filing (services decide who)
@@ -65,7 +72,8 @@ def training_page(training_id: int) -> Any:
         admin=held,
         attendance=principal.role == "admin",
         max_mb=max_bytes() // (1024 * 1024),
-    )
+        problems=problems or Problems(),
+    ), status
 
 
 @bp.post("/trainings/<int:training_id>/enrol")
@@ -82,13 +90,12 @@ def training_enrol(training_id: int) -> Any:
 
 
 def _training_form(
-    training: Any = None, problems: list[str] | None = None, status: int = 200
+    training: Any = None, problems: Problems | None = None, status: int = 200
 ) -> Any:
     return render_template(
         "learning/training_form.html",
         training=training,
-        values=request.form if request.method == "POST" else None,
-        problems=problems or [],
+        problems=problems or Problems(),
         categories=PARTICIPANT_CATEGORIES,
     ), status
 
@@ -133,17 +140,21 @@ def training_update(training_id: int) -> Any:
 @large_body("UPLOAD_MAX_BYTES")
 def training_material_upload(training_id: int) -> Any:
     kind = request.form.get("kind", "")
+    problems, status = Problems(), 400
+    if kind not in MATERIAL_KINDS:
+        problems.add(_("Choose the kind of document."), "kind")
     try:
-        if kind not in MATERIAL_KINDS:
-            fail("bad_payload", _("Choose the kind of document."))
         upload = read_upload(request.files.get("file"), MATERIALS)
-        trainings.add_material(current_principal(), training_id, kind, upload)
-        flash(_("The document was filed."), "ok")
+        if not problems:
+            trainings.add_material(current_principal(), training_id, kind, upload)
     except TrackerError as error:
         if error.code == "training_not_found":
             raise
-        for line in error_lines(error):
-            flash(line, "error")
+        problems.add_error(error)
+        status = error.status
+    if problems:
+        return training_page(training_id, problems, status)
+    flash(_("The document was filed."), "ok")
     return redirect(url_for("web.training_page", training_id=training_id))
 
 
@@ -157,12 +168,12 @@ def training_material(training_id: int, material_id: int) -> Any:
 # --- attendance -----------------------------------------------------------------------------
 
 
-def _attendance_page(training_id: int, problems: list[str] | None = None, status: int = 200) -> Any:
+def _attendance_page(training_id: int, problems: Problems | None = None, status: int = 200) -> Any:
     return render_template(
         "learning/attendance.html",
         training=trainings.get_training(current_principal(), training_id),
         people=trainings.attendance(current_principal(), training_id),
-        problems=problems or [],
+        problems=problems or Problems(),
     ), status
 
 
@@ -175,7 +186,10 @@ def training_attendance(training_id: int) -> Any:
 @bp.post("/trainings/<int:training_id>/attendance")
 @admin_page
 def training_attendance_save(training_id: int) -> Any:
-    form, problems = validated(AttendanceForm, form_values(request.form))
+    # A person's row sends its own form key, so that its problems show in that row.
+    row = request.form.get("form", "")
+    which = row if re.fullmatch(r"person-\d{1,10}", row) else "add"
+    form, problems = validated(AttendanceForm, form_values(request.form), which)
     user = user_named(form.username) if form else None
     person = None
     if form is not None and user is not None:
@@ -187,7 +201,7 @@ def training_attendance_save(training_id: int) -> Any:
             if error.code != "user_not_found":  # someone outside the admin's units
                 raise
     if form and person is None:
-        problems.append(_("There is no user %(username)s.", username=form.username))
+        problems.add(_("There is no user %(username)s.", username=form.username), "username")
     if form is None or person is None:
         return _attendance_page(training_id, problems, status=400)
     flash(
@@ -204,7 +218,8 @@ def training_attendance_save(training_id: int) -> Any:
 @bp.post("/trainings/<int:training_id>/attendance/<int:user_id>/void")
 @admin_page
 def training_attendance_void(training_id: int, user_id: int) -> Any:
-    form, problems = validated(VoidQuery, {"reason": request.form.get("reason", "")})
+    values = {"reason": request.form.get("reason", "")}
+    form, problems = validated(VoidQuery, values, f"void-{user_id}")
     if form is None:
         return _attendance_page(training_id, problems, status=400)
     person = trainings.void_attendance(current_principal(), training_id, user_id, form.reason)
@@ -222,7 +237,7 @@ def training_attendance_csv(training_id: int) -> Any:
     except TrackerError as error:
         if error.code == "training_not_found":
             raise
-        return _attendance_page(training_id, error_lines(error), status=error.status)
+        return _attendance_page(training_id, error_problems(error, "csv"), status=error.status)
     flash(_("Attendance of %(count)d people saved.", count=len(people)), "ok")
     return redirect(url_for("web.training_attendance", training_id=training_id))
 
