@@ -223,6 +223,8 @@ def summarize(
         "p90_ms": round(percentile(latencies, 90), 1),
         "p99_ms": round(percentile(latencies, 99), 1),
         "max_ms": round(latencies[-1] if latencies else 0.0, 1),
+        # How late the client itself sent (a starved client's lateness is the player's silence).
+        "send_lag_p99_ms": round(percentile(sorted(tally.send_lag_ms), 99), 1),
         "errors": dict(tally.errors),
         "lapses": tally.lapses,
         "busy_opens": tally.busy_opens,
