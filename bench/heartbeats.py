@@ -35,6 +35,8 @@ from viewers import Plan, Tally, Window, run_all  # noqa: E402
 
 from deploy.local import Processes, ServerProcess  # noqa: E402
 
+READY_TIMEOUT_S = 300  # a loaded machine migrates a fresh schema slowly
+
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """The command-line options."""
@@ -48,6 +50,21 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     add("--closed-loop", action="store_true", help="each viewer beats as soon as it is acked")
     add("--baseline", action="store_true", help="also measure the bare server, first")
     add("--logins", type=int, default=0, help="concurrent login loops while viewers beat")
+    add(
+        "--login-storm",
+        type=int,
+        default=0,
+        metavar="N",
+        help="measure tracker twice, without and with N login loops, and compare",
+    )
+    add(
+        "--set",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a setting of tracker, e.g. HASHING_THREADS=4 (TRACKER_ is added)",
+    )
+    add("--profile", type=Path, help="py-spy samples of tracker over the window, collapsed")
     add("--database-url", help="SQLAlchemy URL; default: fresh SQLite file")
     add("--redis-url", help="Redis URL; default: in-process live store")
     add("--ack-timeout", type=float, default=10, help="s to wait for one ack")
@@ -56,6 +73,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args.period = args.period or args.heartbeat_interval
     if args.viewers < 1 or args.duration <= 0 or args.period <= 0 or args.warmup < 0:
         parser.error("--viewers, --duration and --period must be positive, --warmup >= 0")
+    if args.login_storm and (args.logins or args.baseline):
+        parser.error("--login-storm runs tracker twice itself: no --logins, no --baseline")
     if args.period > args.heartbeat_interval:
         parser.error("--period must not exceed --heartbeat-interval (sessions would lapse)")
     return args
@@ -113,6 +132,9 @@ def server_env(args: argparse.Namespace, db_url: str, prefix: str, workdir: Path
     }
     if args.redis_url:
         env["TRACKER_REDIS_URL"] = args.redis_url
+    for setting in args.set:
+        name, _, value = setting.partition("=")
+        env[f"TRACKER_{name.upper()}"] = value
     return env
 
 
@@ -129,8 +151,33 @@ async def login_loop(url: str, window: Window, tally: Tally) -> None:
                 tally.login_latencies_ms.append((time.perf_counter() - started) * 1000)
 
 
+async def sample(pid: int, window: Window, out: Path) -> None:
+    """`py-spy record` of process `pid` over the window, as collapsed stacks (bench/flame.py)."""
+    await asyncio.sleep(max(0.0, window.start - time.perf_counter()))
+    spy = await asyncio.create_subprocess_exec(
+        *(
+            str(Path(sys.executable).with_name("py-spy")),
+            "record",
+            "--pid",
+            str(pid),
+            "--rate",
+            "200",
+            "--format",
+            "raw",
+        ),
+        *("--duration", str(max(1, round(window.end - window.start))), "--output", str(out)),
+        stdout=asyncio.subprocess.DEVNULL,
+    )
+    await spy.wait()
+
+
 async def drive(
-    args: argparse.Namespace, url: str, tokens: list[str], courseware_id: int, pid: int
+    args: argparse.Namespace,
+    url: str,
+    tokens: list[str],
+    courseware_id: int,
+    pid: int,
+    profile: Path | None = None,
 ) -> tuple[Tally, dict[str, float], int]:
     """Connect, open and play every viewer; measure once all are open; tally, CPU, viewers."""
     tally, window = Tally(), Window()
@@ -140,7 +187,8 @@ async def drive(
         await asyncio.sleep(0.1)
     log(f"all viewers have tried to open; measuring from {args.warmup:g} s on")
     logins = [login_loop(url, window, tally) for _ in range(args.logins)]
-    cpu, *_ = await asyncio.gather(cpu_during(window.start, window.end, [pid]), *logins)
+    spy = [sample(pid, window, profile)] if profile else []
+    cpu, *_ = await asyncio.gather(cpu_during(window.start, window.end, [pid]), *logins, *spy)
     viewers = await playing
     if not viewers:
         raise RuntimeError(f"no viewer could open: {dict(tally.errors)}")
@@ -175,6 +223,8 @@ def summarize(
         "p90_ms": round(percentile(latencies, 90), 1),
         "p99_ms": round(percentile(latencies, 99), 1),
         "max_ms": round(latencies[-1] if latencies else 0.0, 1),
+        # How late the client itself sent (a starved client's lateness is the player's silence).
+        "send_lag_p99_ms": round(percentile(sorted(tally.send_lag_ms), 99), 1),
         "errors": dict(tally.errors),
         "lapses": tally.lapses,
         "busy_opens": tally.busy_opens,
@@ -196,7 +246,7 @@ def log(message: str) -> None:
     print(f"[bench] {message}", file=sys.stderr, flush=True)
 
 
-def measure(args: argparse.Namespace, bare: bool) -> dict[str, Any]:
+def measure(args: argparse.Namespace, bare: bool, label: str = "") -> dict[str, Any]:
     """Start one server (tracker or bare) on fresh data, drive the viewers, stop it."""
     with (
         tempfile.TemporaryDirectory(prefix="tracker-bench-") as tmp,
@@ -208,7 +258,7 @@ def measure(args: argparse.Namespace, bare: bool) -> dict[str, Any]:
         server = BareServer("bare", env) if bare else ServerProcess("tracker", env)
         processes.all.append(server)
         server.start()
-        server.wait_ready()
+        server.wait_ready(READY_TIMEOUT_S)
         started = time.monotonic()
         if bare:
             courseware_id, tokens = 1, ["-"] * args.viewers
@@ -217,10 +267,11 @@ def measure(args: argparse.Namespace, bare: bool) -> dict[str, Any]:
         took = time.monotonic() - started
         log(f"{server.name}: {len(tokens)} viewers provisioned in {took:.1f} s")
         assert server.process is not None
+        profile = None if bare else args.profile
         tally, cpu, viewers = asyncio.run(
-            drive(args, server.url, tokens, courseware_id, server.process.pid)
+            drive(args, server.url, tokens, courseware_id, server.process.pid, profile)
         )
-        return summarize(args, server.name, tally, cpu, viewers)
+        return summarize(args, label or server.name, tally, cpu, viewers)
 
 
 def render(results: list[dict[str, Any]], load: tuple[str, str]) -> str:
@@ -234,8 +285,11 @@ def render(results: list[dict[str, Any]], load: tuple[str, str]) -> str:
         "  ".join([r[0].ljust(width), *(c.rjust(w) for c, w in zip(r[1:], cols, strict=True))])
         for r in rows
     ]
-    if len(results) == 2:
+    if len(results) == 2 and results[0]["server"] == "bare":
         lines.append(f"ratio tracker/bare acks/s: {ratio(results):.3f}")
+    if len(results) == 2 and results[0]["server"] == "tracker":
+        quiet, storm = results
+        lines.append(f"ack p99 without / with logins: {quiet['p99_ms']} / {storm['p99_ms']} ms")
     lines.append(f"load average before / after: {load[0]} / {load[1]} ({CORES} cores)")
     return "\n".join(lines)
 
@@ -254,6 +308,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         results = [measure(args, bare=True)] if args.baseline else []
         results.append(measure(args, bare=False))
+        if args.login_storm:
+            storm = argparse.Namespace(**{**vars(args), "logins": args.login_storm})
+            results.append(measure(storm, bare=False, label=f"+{args.login_storm} logins"))
     except (KeyboardInterrupt, asyncio.CancelledError):
         log("interrupted; servers stopped")
         return 130
@@ -263,7 +320,7 @@ def main(argv: list[str] | None = None) -> int:
     load = (before, load_average())
     if args.json:
         body: dict[str, Any] = {"results": results, "load_before": load[0], "load_after": load[1]}
-        if len(results) == 2:
+        if len(results) == 2 and results[0]["server"] == "bare":
             body["ratio"] = round(ratio(results), 3)
         print(json.dumps(body, indent=2))
     else:

@@ -83,6 +83,10 @@ class Viewer:
     interval_s: float = 0.0  # what `open` said
     stretch: float = 1.0  # what the last ack asked for, relative to that
     seq: int = 0
+    due: float = 0.0  # when the next beat is due (open loop)
+    # Set when an ack asked for another interval: like the browser, the next beat is then
+    # due that long after the ack (the server judges lapses by the interval it last asked).
+    rescheduled: asyncio.Event = field(default_factory=asyncio.Event)
 
     async def call(self, event: str, payload: dict[str, Any], timeout: float) -> Any:
         """Emit `event` and return its ack (or an error ack on timeout or disconnect)."""
@@ -130,8 +134,11 @@ class Viewer:
         ack = await self.call("heartbeat", payload, plan.ack_timeout)
         plan.tally.ack(ack, sent_at, time.perf_counter(), plan.window)
         if ack.get("ok") and ack.get("heartbeat_interval_s"):
-            self.stretch = ack["heartbeat_interval_s"] / self.interval_s
-            plan.tally.stretched += self.stretch > 1
+            stretch = ack["heartbeat_interval_s"] / self.interval_s
+            plan.tally.stretched += stretch > 1
+            if stretch != self.stretch:
+                self.stretch, self.due = stretch, time.perf_counter() + plan.period * stretch
+                self.rescheduled.set()
         elif ack.get("error") == "session_expired":
             plan.tally.lapses += 1
             await self.open(plan, plan.window.end)
@@ -187,13 +194,20 @@ async def run_all(url: str, tokens: list[str], plan: Plan, warmup: float, durati
 async def play(viewer: Viewer, plan: Plan) -> None:
     """Beat until the window ends: on a schedule (open loop) or ack after ack (closed loop)."""
     pending: list[asyncio.Task[None]] = []
-    due = time.perf_counter() + random.uniform(0, plan.period)  # phases spread evenly
-    while due < plan.window.end:
-        await asyncio.sleep(max(0.0, due - time.perf_counter()))
+    viewer.due = time.perf_counter() + random.uniform(0, plan.period)  # phases spread evenly
+    while viewer.due < plan.window.end:
         if plan.closed_loop:
-            await viewer.beat(plan, due)
-            due = time.perf_counter()
-        else:
-            pending.append(asyncio.create_task(viewer.beat(plan, due)))
-            due += plan.period * viewer.stretch
+            await asyncio.sleep(max(0.0, viewer.due - time.perf_counter()))
+            await viewer.beat(plan, viewer.due)
+            viewer.due = time.perf_counter()
+            continue
+        with contextlib.suppress(TimeoutError):
+            wait = max(0.0, viewer.due - time.perf_counter())
+            await asyncio.wait_for(viewer.rescheduled.wait(), wait)
+        if viewer.rescheduled.is_set():  # an ack moved the next beat: wait for it anew
+            viewer.rescheduled.clear()
+            continue
+        due = viewer.due
+        viewer.due = due + plan.period * viewer.stretch
+        pending.append(asyncio.create_task(viewer.beat(plan, due)))
     await asyncio.gather(*pending)

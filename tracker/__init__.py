@@ -77,6 +77,12 @@ def _derive_settings(app: Flask) -> None:
     batch = app.config["REMINDER_BATCH"]
     if not isinstance(batch, int) or isinstance(batch, bool) or not 1 <= batch <= 10_000:
         raise ValueError(f"TRACKER_REMINDER_BATCH must be a whole number 1..10000, not {batch!r}")
+    threads = app.config["HASHING_THREADS"]
+    if not isinstance(threads, int) or isinstance(threads, bool) or not 1 <= threads <= 64:
+        raise ValueError(f"TRACKER_HASHING_THREADS must be a whole number 1..64, not {threads!r}")
+    nice = app.config["HASHING_NICE"]
+    if not isinstance(nice, int) or isinstance(nice, bool) or not 0 <= nice <= 19:
+        raise ValueError(f"TRACKER_HASHING_NICE must be a whole number 0..19, not {nice!r}")
 
 
 def _init_extensions(app: Flask) -> None:

@@ -58,6 +58,8 @@ DEFAULTS: dict[str, object] = {
     "TRUSTED_PROXIES": 0,
     "ARGON2_TIME_COST": 3,  # argon2-cffi's defaults (RFC 9106 low-memory profile)
     "ARGON2_MEMORY_KIB": 65536,
+    "HASHING_THREADS": 2,  # hashes at once per process (more wait their turn, off the loop)
+    "HASHING_NICE": 0,  # how much lower the hashing threads' priority is (Linux nice, 0..19)
     "ASYNC_MODE": None,  # unset: gevent when installed, else threading
     "AUTO_MIGRATE": True,
     "MEDIA_DIR": None,  # unset: instance/media

@@ -32,6 +32,10 @@ def test_environment_overrides_defaults_and_test_config_overrides_both(monkeypat
         ({"RULE_SET": "nowhere-1999"}, "TRACKER_RULE_SET='nowhere-1999' is not one of"),
         ({"HEARTBEAT_INTERVAL_S": 0}, "TRACKER_HEARTBEAT_INTERVAL_S must be a positive number"),
         ({"HEARTBEAT_INTERVAL_S": "soon"}, "TRACKER_HEARTBEAT_INTERVAL_S must be a positive"),
+        ({"HASHING_THREADS": 0}, "TRACKER_HASHING_THREADS must be a whole number 1..64"),
+        ({"HASHING_THREADS": "two"}, "TRACKER_HASHING_THREADS must be a whole number 1..64"),
+        ({"HASHING_NICE": 20}, "TRACKER_HASHING_NICE must be a whole number 0..19"),
+        ({"HASHING_NICE": -5}, "TRACKER_HASHING_NICE must be a whole number 0..19"),
     ],
 )
 def test_bad_configuration_stops_start_up_with_a_clear_message(tmp_path, config, message):

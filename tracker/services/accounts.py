@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import re
 import secrets
 import unicodedata
@@ -75,13 +77,43 @@ def off_the_loop(work: Callable[..., T], *args: Any) -> T:
 
     Argon2 takes a tenth of a second of CPU; on the gevent loop that would stall every
     socket of the process. The C code releases the GIL, so a pool thread runs it while the
-    loop serves others. This yields to other greenlets in the middle of a transaction, which
-    is safe only because waiting for SQLite's write lock is cooperative (`tracker.db`).
+    loop serves others. At most `HASHING_THREADS` hashes run at once (more wait their turn,
+    still off the loop), so a storm of logins cannot take every core from the loop's thread;
+    `HASHING_NICE` lowers their threads' priority too.
+    This yields to other greenlets in the middle of a transaction, which is safe only
+    because waiting for SQLite's write lock is cooperative (`tracker.db`).
     """
     from gevent import get_hub, monkey
 
-    if monkey.is_module_patched("threading"):
-        return get_hub().threadpool.apply(work, args)
+    if not monkey.is_module_patched("threading"):
+        return work(*args)
+    with _hashing_turns():
+        nice = int(current_app.config["HASHING_NICE"])
+        return get_hub().threadpool.apply(_yielding_cpu, (work, args, nice))
+
+
+def _hashing_turns() -> Any:
+    extensions = current_app.extensions
+    turns = extensions.get("tracker.hashing_turns")
+    if turns is None:
+        from gevent.lock import BoundedSemaphore
+
+        turns = BoundedSemaphore(int(current_app.config["HASHING_THREADS"]))
+        turns = extensions.setdefault("tracker.hashing_turns", turns)
+    return turns
+
+
+def _yielding_cpu(work: Callable[..., T], args: tuple[Any, ...], nice: int) -> T:
+    """`work(*args)` in this (pool) thread, `nice` steps below normal priority (Linux);
+    Argon2's own lane threads, started from it, inherit the priority."""
+    if nice:
+        from gevent.monkey import get_original
+
+        thread = get_original("threading", "get_native_id")()
+        with contextlib.suppress(OSError, AttributeError):  # not Linux, or not allowed
+            os.setpriority(
+                os.PRIO_PROCESS, thread, max(os.getpriority(os.PRIO_PROCESS, thread), nice)
+            )
     return work(*args)
 
 
@@ -297,16 +329,22 @@ def authenticate(username: str, password: str, address: str | None = None) -> Pr
         raise RetryLater("too_many_attempts", wait_s)
     user = user_named(username) if len(username) <= MAX_LOGIN_NAME else None
     stored = user.password_hash if user is not None else _decoy_hash()
-    db.session.rollback()  # the hash takes a while: not while holding SQLite's write lock
-    if not _matches(stored, password) or user is None:
+    # Everything needed afterwards is read now: the hash takes a while and nothing may hold
+    # SQLite's write lock meanwhile, nor take it again after (reloading the user would).
+    principal, active = (Principal.of(user), user.active) if user is not None else (None, False)
+    db.session.rollback()
+    if not _matches(stored, password) or principal is None:
         throttle.failed(account, address)
         fail("invalid_credentials")
-    if not user.active:
+    if not active:
         fail("account_disabled")
-    if _hasher().check_needs_rehash(user.password_hash):
+    if _hasher().check_needs_rehash(stored):
+        rehashed = hash_password(password)
         with transaction():
-            user.password_hash = hash_password(password)
-    return Principal.of(user)
+            found = db.session.get(User, principal.id)
+            if found is not None and found.password_hash == stored:
+                found.password_hash = rehashed
+    return principal
 
 
 def log_in(username: str, password: str, address: str | None = None) -> Principal:

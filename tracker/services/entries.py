@@ -33,6 +33,7 @@ from flask_babel import gettext as _
 from sqlalchemy import (
     BigInteger,
     ColumnElement,
+    Integer,
     Row,
     Select,
     and_,
@@ -327,30 +328,40 @@ def _records_in(who: ColumnElement[bool], years: range, statuses: tuple[str, ...
     return and_(who, lr.status.in_(statuses), lr.end_date.between(*_dates(years)))
 
 
-def approved_records_ms(
+def approved_records_select(
     user_ids: Iterable[int], years: range, kinds: Iterable[str]
-) -> dict[tuple[int, int], dict[str, int]]:
-    """Approved self-reported time of the archive `kinds` per (user, year) and kind, dated as
-    the archive dates it (for the player's yearly figure beside the courseware time)."""
+) -> Select[Any] | None:
+    """Approved self-reported time of the archive `kinds` as (user, year, record kind, ms)
+    rows, dated as the archive dates it (for the player's yearly figure beside the
+    courseware time); None when there is nothing to ask for. Run it alone or in a union, and
+    fold its rows with `add_approved_record`."""
     record_kinds = [k for k, kind in RECORD_KIND.items() if kind in set(kinds)]
     user_ids = sorted(set(user_ids))
-    found: dict[tuple[int, int], dict[str, int]] = {}
     if not record_kinds or not user_ids or not years:
-        return found
+        return None
     lr = LearningRecord
-    year = extract("year", lr.end_date)
-    for user_id, record_year, record_kind, ms in db.session.execute(
+    year = cast(extract("year", lr.end_date), Integer)
+    return (
         select(lr.user_id, year, lr.kind, cast(func.sum(lr.approved_ms), BigInteger))
         .where(
             _records_in(lr.user_id.in_(user_ids), years, ("approved",)),
             lr.kind.in_(record_kinds),
         )
         .group_by(lr.user_id, year, lr.kind)
-    ):
-        kind = RECORD_KIND[record_kind]
-        totals = found.setdefault((user_id, int(record_year)), {})
-        totals[kind] = totals.get(kind, 0) + int(ms or 0)
-    return found
+    )
+
+
+def add_approved_record(
+    found: dict[int, dict[int, dict[str, int]]],
+    user_id: int,
+    year: int,
+    record_kind: str,
+    ms: int | None,
+) -> None:
+    """Add one row of `approved_records_select` to `found`: user -> year -> archive kind -> ms."""
+    kind = RECORD_KIND[record_kind]
+    totals = found.setdefault(user_id, {}).setdefault(int(year), {})
+    totals[kind] = totals.get(kind, 0) + int(ms or 0)
 
 
 def _records(

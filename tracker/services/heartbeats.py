@@ -23,13 +23,14 @@ from tracker.core.heuristics import next_rhythm
 from tracker.core.rules import CapGroup
 from tracker.errors import TrackerError
 from tracker.extensions import db
-from tracker.models import Courseware, Unit, User
+from tracker.models import Courseware, User
 from tracker.models import WatchSession as WS
-from tracker.services.rules import rule_set_for
+from tracker.services.rules import rule_set_for, rules_for_units
 from tracker.services.running_totals import (
     LiveView,
     RunningTotals,
     SessionState,
+    Upsert,
     upsert,
 )
 
@@ -92,52 +93,50 @@ class BeatResult:
 # ---------------------------------------------------------------- one batch
 
 
-def online_cap(user: User | _Member) -> CapGroup | None:
+def online_cap(user: User) -> CapGroup | None:
     """The user's yearly cap group of online time, if the rule set has one."""
-    return rule_set_for(user).cap_group("online")  # type: ignore[arg-type]
+    return rule_set_for(user).cap_group("online")
 
 
-@dataclass(frozen=True)
-class _Member:
-    """What `rule_set_for` reads of a user: the unit (loaded once per batch)."""
-
-    unit: Unit | None
-
-
-def _lock_users(user_ids: Iterable[int]) -> tuple[dict[int, CapGroup | None], dict[int, int]]:
-    """Lock the users' rows; the online cap group and the token version of each active one."""
+def _lock(
+    requests: Sequence[BeatRequest],
+) -> tuple[dict[str, SessionState], dict[int, CapGroup | None], dict[int, int]]:
+    """Lock the batch's sessions together with their users' rows and read them in one
+    statement; the sessions, and the online cap group and token version of each active user."""
     # Every crediting transaction locks its users' rows first, in id order, so opens,
     # heartbeats and closes of one user never interleave and two batches never deadlock
-    # (SQLite serialises all writers anyway). Plain rows: ORM objects cost more than the rest.
-    users = User.__table__
+    # (SQLite serialises all writers anyway). Rows are locked as the sorted rows come out,
+    # a user's with their sessions. Plain rows: ORM objects cost more than the rest.
+    ws, cw, users = WS.__table__, Courseware.__table__, User.__table__
     rows = db.session.execute(
-        select(users.c.id, users.c.unit_id, users.c.token_version)
-        .where(users.c.id.in_(sorted(set(user_ids))), users.c.active)
-        .order_by(users.c.id)
-        .with_for_update()
-    ).all()
-    caps: dict[int | None, CapGroup | None] = {}
-    for _id, unit_id, _version in rows:
-        if unit_id not in caps:
-            unit = db.session.get(Unit, unit_id) if unit_id is not None else None
-            caps[unit_id] = online_cap(_Member(unit))
-    versions = {user_id: version for user_id, _unit, version in rows}
-    return {user_id: caps[unit_id] for user_id, unit_id, _v in rows}, versions
-
-
-def _load_sessions(session_ids: Iterable[str]) -> dict[str, SessionState]:
-    ws, cw = WS.__table__, Courseware.__table__
-    query = (
-        select(ws, cw.c.kind, cw.c.hours_limit)
+        select(ws, cw.c.kind, cw.c.hours_limit, users.c.unit_id, users.c.token_version)
+        .add_columns(users.c.active.label("user_active"))
         .join(cw, cw.c.id == ws.c.courseware_id)
-        .where(ws.c.id.in_(sorted(set(session_ids))))
-        .with_for_update(of=ws)
-    )
-    return {row.id: SessionState(row) for row in db.session.execute(query)}
+        .join(users, users.c.id == ws.c.user_id)
+        .where(ws.c.id.in_(sorted({r.session_id for r in requests})))
+        .order_by(users.c.id, ws.c.id)
+        .with_for_update(of=[users, ws])
+    ).all()
+    sessions = {row.id: SessionState(row) for row in rows}
+    members = {(row.user_id, row.unit_id, row.token_version) for row in rows if row.user_active}
+    strangers = {r.user_id for r in requests} - {row.user_id for row in rows}
+    if strangers:  # senders of unknown sessions, or of others': read only to say why not
+        members |= {
+            (row.id, row.unit_id, row.token_version)
+            for row in db.session.execute(
+                select(users.c.id, users.c.unit_id, users.c.token_version).where(
+                    users.c.id.in_(sorted(strangers)), users.c.active
+                )
+            )
+        }
+    rules = rules_for_units(unit_id for _id, unit_id, _version in members)
+    caps = {unit_id: found.cap_group("online") for unit_id, found in rules.items()}
+    versions = {user_id: version for user_id, _unit, version in members}
+    return sessions, {user_id: caps[unit_id] for user_id, unit_id, _v in members}, versions
 
 
-def _write_sessions(sessions: Iterable[SessionState]) -> None:
-    upsert(
+def _session_changes(sessions: Iterable[SessionState]) -> Upsert:
+    return Upsert(
         WS.__table__,
         [
             {
@@ -157,8 +156,7 @@ def credit_batch(
 ) -> list[BeatResult | TrackerError]:
     """Credit every request in one transaction (the caller commits); a result or error each."""
     tz = clock.timezone()
-    caps, versions = _lock_users(r.user_id for r in requests)
-    sessions = _load_sessions(r.session_id for r in requests)
+    sessions, caps, versions = _lock(requests)
     years = {year_of(r.received_at, tz) for r in requests}
     for s in sessions.values():
         years.add(year_of(s.values["last_beat_at"], tz))
@@ -184,8 +182,7 @@ def credit_batch(
             )
         except TrackerError as error:
             outcomes.append(error)
-    _write_sessions(touched.values())
-    totals.write()
+    upsert(_session_changes(touched.values()), *totals.changes())
     return outcomes
 
 

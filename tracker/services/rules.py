@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from fractions import Fraction
 
 from flask import current_app
@@ -41,6 +41,31 @@ def rules_by_unit() -> dict[int | None, RuleSet]:
         )
     }
     return {unit_id: _inherited(unit_id, units.__getitem__) for unit_id in [None, *units]}
+
+
+def rules_for_units(unit_ids: Iterable[int | None]) -> dict[int | None, RuleSet]:
+    """The rule set of the members of each of these units (None: no unit), as
+    `rule_set_for` decides it, reading the units and their ancestors in one statement."""
+    wanted = {unit_id for unit_id in unit_ids if unit_id is not None}
+    units: dict[int, tuple[int | None, str | None]] = {}
+    if wanted:
+        tree = (
+            select(Unit.id, Unit.parent_id, Unit.rule_set_id)
+            .where(Unit.id.in_(sorted(wanted)))
+            .cte("tree", recursive=True)
+        )
+        up = select(Unit.id, Unit.parent_id, Unit.rule_set_id).join(
+            tree, Unit.id == tree.c.parent_id
+        )
+        tree = tree.union(up)
+        units = {
+            row.id: (row.parent_id, row.rule_set_id) for row in db.session.execute(select(tree))
+        }
+    lookup = units.get
+    return {
+        unit_id: _inherited(unit_id, lambda u: lookup(u, (None, None)))
+        for unit_id in {*wanted, None}
+    }
 
 
 def _inherited(unit_id: int | None, unit: UnitLookup) -> RuleSet:

@@ -8,7 +8,20 @@ from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import Any
 
-from sqlalchemy import Row, Table, select, text, tuple_
+from sqlalchemy import (
+    BigInteger,
+    Row,
+    Select,
+    String,
+    Table,
+    cast,
+    literal_column,
+    null,
+    select,
+    text,
+    tuple_,
+    union_all,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 
 from tracker.core.calendar import credit_day, year_of
@@ -17,7 +30,7 @@ from tracker.core.heuristics import Rhythm
 from tracker.core.rules import CapGroup, hours_to_ms
 from tracker.extensions import db
 from tracker.models import ItemProgress, OnlineYearTotal, SessionCredit
-from tracker.services.entries import approved_records_ms
+from tracker.services.entries import add_approved_record, approved_records_select
 
 
 @dataclass(frozen=True)
@@ -47,6 +60,11 @@ _SESSION_FIELDS = (
     "interval_ms",
     *Rhythm._fields,
 )
+
+
+# The union of `RunningTotals.load` has one shape: (tag, user, key, record kind, a, b).
+_NO_KIND = cast(null(), String(32))
+_ZERO = literal_column("0", BigInteger)
 
 
 class SessionState:
@@ -122,28 +140,39 @@ class RunningTotals:
         beside_kinds: Iterable[str] = (),
     ) -> RunningTotals:
         """Read the running totals of these (user, item) and (user, year) keys, and the
-        approved self-reported time of `beside_kinds` (those sharing a cap with online time)."""
+        approved self-reported time of `beside_kinds` (those sharing a cap with online time),
+        in one statement: one round trip for the batch's totals, not three."""
         items, users_years = set(items), set(users_years)
-        kinds = set(beside_kinds) - {"online"}
-        if users_years and kinds:
-            years = sorted({year for _user, year in users_years})
-            users = {user for user, _year in users_years}
-            found = approved_records_ms(users, range(years[0], years[-1] + 1), kinds)
-            for (user, year), by_kind in found.items():
-                self.beside.setdefault(user, {})[year] = by_kind
         ip, oy = ItemProgress.__table__, OnlineYearTotal.__table__
+        parts: list[Select[Any]] = []
         if items:
-            for r in db.session.execute(
-                select(ip.c.user_id, ip.c.courseware_id, ip.c.credited_ms).where(
-                    tuple_(ip.c.user_id, ip.c.courseware_id).in_(list(items))
-                )
-            ):
-                self.progress[(r.user_id, r.courseware_id)] = r.credited_ms
+            keys = tuple_(ip.c.user_id, ip.c.courseware_id).in_(sorted(items))
+            columns = (ip.c.user_id, ip.c.courseware_id, _NO_KIND, ip.c.credited_ms, _ZERO)
+            parts.append(select(literal_column("'i'"), *columns).where(keys))
         if users_years:
-            for r in db.session.execute(
-                select(oy).where(tuple_(oy.c.user_id, oy.c.year).in_(list(users_years)))
-            ):
-                self.years.setdefault(r.user_id, {})[r.year] = [r.raw_ms, r.effective_ms]
+            keys = tuple_(oy.c.user_id, oy.c.year).in_(sorted(users_years))
+            columns = (oy.c.user_id, oy.c.year, _NO_KIND, oy.c.raw_ms, oy.c.effective_ms)
+            parts.append(select(literal_column("'y'"), *columns).where(keys))
+            years = sorted({year for _user, year in users_years})
+            records = approved_records_select(
+                {user for user, _year in users_years},
+                range(years[0], years[-1] + 1),
+                set(beside_kinds) - {"online"},
+            )
+            if records is not None:
+                grouped = records.subquery()
+                parts.append(select(literal_column("'r'"), *grouped.c, _ZERO))
+        if not parts:
+            return self
+        for tag, user_id, key, kind, a, b in db.session.execute(
+            parts[0] if len(parts) == 1 else union_all(*parts)
+        ):
+            if tag == "i":
+                self.progress[(user_id, key)] = a
+            elif tag == "y":
+                self.years.setdefault(user_id, {})[key] = [a, b]
+            else:
+                add_approved_record(self.beside, user_id, key, kind, a)
         return self
 
     def _beside_ms(self, user_id: int, year: int) -> int:
@@ -205,25 +234,27 @@ class RunningTotals:
                 row[1] += part.effective_ms
             self._changed_years.add((session.user_id, part.year))
 
-    def write(self) -> None:
-        """Store every changed total and add to the ledger: one upsert per table."""
+    def changes(self) -> list[Upsert]:
+        """Every changed total and what to add to the ledger, for `upsert`."""
         ip, oy, sc = ItemProgress.__table__, OnlineYearTotal.__table__, SessionCredit.__table__
-        upsert(
-            ip,
-            [
-                {"user_id": u, "courseware_id": c, "credited_ms": self.progress[(u, c)]}
-                for u, c in sorted(self._changed_items)
-            ],
-        )
-        upsert(
-            oy,
-            [
-                {"user_id": u, "year": y, "raw_ms": raw, "effective_ms": eff}
-                for u, y in sorted(self._changed_years)
-                for raw, eff in [self.years[u][y]]
-            ],
-        )
-        upsert(sc, [self._credit_row(key) for key in sorted(self.credits)], add=True)
+        return [
+            Upsert(
+                ip,
+                [
+                    {"user_id": u, "courseware_id": c, "credited_ms": self.progress[(u, c)]}
+                    for u, c in sorted(self._changed_items)
+                ],
+            ),
+            Upsert(
+                oy,
+                [
+                    {"user_id": u, "year": y, "raw_ms": raw, "effective_ms": eff}
+                    for u, y in sorted(self._changed_years)
+                    for raw, eff in [self.years[u][y]]
+                ],
+            ),
+            Upsert(sc, [self._credit_row(key) for key in sorted(self.credits)], add=True),
+        ]
 
     def _credit_row(self, key: tuple[str, int]) -> dict[str, Any]:
         session, year = self._sessions[key[0]], key[1]
@@ -243,43 +274,74 @@ def _within(ms: int, cap_ms: int | None) -> int:
     return ms if cap_ms is None else min(ms, cap_ms)
 
 
-def upsert(table: Table, rows: list[dict[str, Any]], add: bool = False) -> None:
-    """Insert `rows`, or update the existing rows with their key: set the values or `add` them.
+@dataclass(frozen=True)
+class Upsert:
+    """Rows to insert into `table`, or to update where their key exists: set the values, or
+    `add` them (`raw_ms`, `effective_ms`)."""
 
-    PostgreSQL gets one statement whose parameters are one array per column (`unnest`): its
-    text never changes, so it is parsed and prepared once, while psycopg's executemany and a
-    multi-row VALUES both cost Python work per row (docs/benchmarks.md). SQLite's
-    executemany runs in C.
+    table: Table
+    rows: list[dict[str, Any]]
+    add: bool = False
+
+    def spec(self) -> tuple[Table, tuple[str, ...], tuple[str, ...], tuple[str, ...], bool]:
+        """The table, its columns given, its key, the columns changed on conflict, `add`."""
+        keys = tuple(column.name for column in self.table.primary_key)
+        names = tuple(self.rows[0])
+        changed = ("raw_ms", "effective_ms") if self.add else [n for n in names if n not in keys]
+        return self.table, names, keys, tuple(changed), self.add
+
+
+def upsert(*changes: Upsert) -> None:
+    """Write every `Upsert` that has rows: on PostgreSQL all in one statement, one round trip.
+
+    PostgreSQL gets one statement (a data-modifying `WITH` part per table) whose parameters
+    are one array per column (`unnest`): its text depends only on which tables have rows,
+    so it is parsed and prepared once, while psycopg's executemany and a multi-row VALUES
+    both cost Python work per row (docs/benchmarks.md). SQLite's executemany runs in C, in
+    process, one statement per table.
     """
-    if not rows:
+    changes = tuple(change for change in changes if change.rows)
+    if not changes:
         return
-    keys = [column.name for column in table.primary_key]
-    names = list(rows[0])
-    changed = ("raw_ms", "effective_ms") if add else [n for n in names if n not in keys]
-    dialect = db.session.get_bind().dialect
-    if dialect.name == "postgresql":
+    specs = tuple(change.spec() for change in changes)
+    if db.session.get_bind().dialect.name == "postgresql":
+        params = {
+            f"p{i}_{name}": [row[name] for row in change.rows]
+            for i, (change, (_t, names, *_)) in enumerate(zip(changes, specs, strict=True))
+            for name in names
+        }
+        db.session.execute(text(_unnest_upserts(specs)), params)
+        return
+    for change, (table, _names, keys, changed, add) in zip(changes, specs, strict=True):
+        statement = sqlite.insert(table)
+        new = {
+            n: (table.c[n] + statement.excluded[n]) if add else statement.excluded[n]
+            for n in changed
+        }
         db.session.execute(
-            text(_unnest_upsert(table, tuple(names), tuple(keys), tuple(changed), add)),
-            {name: [row[name] for row in rows] for name in names},
+            statement.on_conflict_do_update(index_elements=keys, set_=new), change.rows
         )
-        return
-    statement = sqlite.insert(table)
-    new = {
-        n: (table.c[n] + statement.excluded[n]) if add else statement.excluded[n] for n in changed
-    }
-    db.session.execute(statement.on_conflict_do_update(index_elements=keys, set_=new), rows)
 
 
 @functools.cache
-def _unnest_upsert(
-    table: Table, names: tuple[str, ...], keys: tuple[str, ...], changed: tuple[str, ...], add: bool
+def _unnest_upserts(
+    specs: tuple[tuple[Table, tuple[str, ...], tuple[str, ...], tuple[str, ...], bool], ...],
 ) -> str:
     dialect = postgresql.dialect()
-    arrays = ", ".join(f"CAST(:{n} AS {table.c[n].type.compile(dialect=dialect)}[])" for n in names)
-    sets = ", ".join(
-        f"{n} = {table.name}.{n} + excluded.{n}" if add else f"{n} = excluded.{n}" for n in changed
-    )
-    return (
-        f"INSERT INTO {table.name} ({', '.join(names)}) SELECT * FROM unnest({arrays}) "
-        f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {sets}"
-    )
+    parts = []
+    for i, (table, names, keys, changed, add) in enumerate(specs):
+        arrays = ", ".join(
+            f"CAST(:p{i}_{n} AS {table.c[n].type.compile(dialect=dialect)}[])" for n in names
+        )
+        sets = ", ".join(
+            f"{n} = {table.name}.{n} + excluded.{n}" if add else f"{n} = excluded.{n}"
+            for n in changed
+        )
+        parts.append(
+            f"INSERT INTO {table.name} ({', '.join(names)}) SELECT * FROM unnest({arrays}) "
+            f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {sets}"
+        )
+    *first, last = parts
+    # Each table's part sees the same snapshot and touches other rows: order is irrelevant.
+    ahead = ", ".join(f"w{i} AS ({part})" for i, part in enumerate(first))
+    return f"WITH {ahead} {last}" if ahead else last
