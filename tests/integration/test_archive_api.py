@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import math
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -46,12 +47,14 @@ def approved_record(client, owner, admin, kind: str, hours: float, day: str, **e
 
 
 def attended_training(client, admin, user_id: int, days: float, end: str, **extra) -> int:
+    # As many calendar days as training days: a day holds at most the rule set's daily ceiling.
+    start = date.fromisoformat(end) - timedelta(days=math.ceil(days) - 1)
     body = {
         "title": f"Training {end}",
         "category": "专题培训",
         "organizer": "人事处",
         "location": "兰州",
-        "start_date": end,
+        "start_date": start.isoformat(),
         "end_date": end,
         "days": days,
         **extra,

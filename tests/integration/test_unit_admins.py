@@ -165,7 +165,11 @@ def test_a_unit_admin_reviews_confirms_and_reports_inside(
 
     ann, bob = user_id(app, "ann"), user_id(app, "bob")
     ours = client.post("/api/v1/trainings", json={**TRAINING, "title": "ours"}, headers=ia).json
-    everyone = client.post("/api/v1/trainings", json={**TRAINING, "title": "all"}, headers=root)
+    # Another week: two trainings on the same days would be the same clock time counted twice.
+    later = {"start_date": "2026-03-09", "end_date": "2026-03-10"}
+    everyone = client.post(
+        "/api/v1/trainings", json={**TRAINING, **later, "title": "all"}, headers=root
+    )
     all_id = everyone.json["id"]
     with app.app_context():
         units = dict(db.session.execute(select(Training.title, Training.unit_id)).all())
@@ -190,8 +194,8 @@ def test_a_unit_admin_reviews_confirms_and_reports_inside(
         assert [p["username"] for p in listed] == ["ann"]
     assert count(app, TrainingParticipant, TrainingParticipant.status == "confirmed") == 2
     assert [t["title"] for t in client.get("/api/v1/trainings", headers=ia).json] == [
+        "all",  # the newest first
         "ours",
-        "all",
     ]
     shown = [client.get(f"/api/v1/trainings/{t}", headers=ia).json for t in (ours["id"], all_id)]
     assert [t["filing"] is not None for t in shown] == [True, False]  # theirs: a learner's view
