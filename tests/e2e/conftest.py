@@ -22,6 +22,8 @@ from typing import Any
 
 import pytest
 
+from deploy.screenshots import sign_in
+
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "e2e"
 CHROMIUM = os.environ.get("TRACKER_E2E_CHROMIUM", "/usr/bin/chromium")
@@ -297,12 +299,8 @@ def log_in(server: Server, learner: str) -> Callable[..., None]:
     """Log a browser context in as the test's learner, in the given language."""
 
     def enter(context: Any, language: str = "en") -> None:
+        sign_in(context, server.url, learner, PASSWORD)
         page = context.new_page()
-        page.goto(f"{server.url}/login")
-        page.fill("input[name=username]", learner)
-        page.fill("input[name=password]", PASSWORD)
-        page.click("button[type=submit]")
-        page.wait_for_url(f"{server.url}/")
         page.goto(f"{server.url}/lang/{language}")
         page.close()
 

@@ -9,6 +9,8 @@ from typing import Any
 
 import pytest
 
+from deploy.screenshots import sign_in
+
 pytestmark = pytest.mark.e2e
 
 Server = Any  # the fixture's type lives in conftest.py
@@ -56,12 +58,8 @@ def test_a_refused_courseware_form_shows_each_problem_beside_its_field(
     admin = f"forms-{os.getpid()}-{language}-{size['width']}"
     server.api("POST", "/users", {"username": admin, "password": PASSWORD, "role": "admin"})
     context = new_context(viewport=size, phone=size is PHONE)
+    sign_in(context, server.url, admin, PASSWORD)
     page = context.new_page()
-    page.goto(f"{server.url}/login")
-    page.fill("input[name=username]", admin)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{server.url}/**")
     page.goto(f"{server.url}/lang/{'zh_CN' if language == 'zh' else 'en'}")
 
     page.goto(f"{server.url}/admin/courseware")
