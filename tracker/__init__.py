@@ -96,6 +96,7 @@ def _init_extensions(app: Flask) -> None:
     from tracker.live.store import InProcessLiveStore, RedisLiveStore
     from tracker.models import utcnow
     from tracker.rulesets import load_rule_sets
+    from tracker.sockets import codec
     from tracker.throttle import LoginThrottle
 
     rule_sets = load_rule_sets(Path(app.config["RULES_DIR"]))
@@ -176,6 +177,7 @@ def _init_extensions(app: Flask) -> None:
         # One socket's events are handled in order in its own task, never side by side:
         # fair turns between sockets (sockets/player.py, `trigger_event`).
         async_handlers=False,
+        json=codec,
         logger=False,
         engineio_logger=False,
     )

@@ -62,6 +62,7 @@ from tracker.models import (
     WatchSession,
 )
 from tracker.services import large_read
+from tracker.sql import one_of
 
 
 @dataclass(frozen=True)
@@ -328,23 +329,21 @@ def _records_in(who: ColumnElement[bool], years: range, statuses: tuple[str, ...
     return and_(who, lr.status.in_(statuses), lr.end_date.between(*_dates(years)))
 
 
-def approved_records_select(
-    user_ids: Iterable[int], years: range, kinds: Iterable[str]
-) -> Select[Any] | None:
+def approved_records_select(users: str, years: range, kinds: Iterable[str]) -> Select[Any] | None:
     """Approved self-reported time of the archive `kinds` as (user, year, record kind, ms)
     rows, dated as the archive dates it (for the player's yearly figure beside the
-    courseware time); None when there is nothing to ask for. Run it alone or in a union, and
-    fold its rows with `add_approved_record`."""
+    courseware time), of the users given as the parameter `users` (`sql.values`); None
+    when there is nothing to ask for. Run it alone or in a union, and fold its rows with
+    `add_approved_record`."""
     record_kinds = [k for k, kind in RECORD_KIND.items() if kind in set(kinds)]
-    user_ids = sorted(set(user_ids))
-    if not record_kinds or not user_ids or not years:
+    if not record_kinds or not years:
         return None
     lr = LearningRecord
     year = cast(extract("year", lr.end_date), Integer)
     return (
         select(lr.user_id, year, lr.kind, cast(func.sum(lr.approved_ms), BigInteger))
         .where(
-            _records_in(lr.user_id.in_(user_ids), years, ("approved",)),
+            _records_in(one_of(lr.user_id, users), years, ("approved",)),
             lr.kind.in_(record_kinds),
         )
         .group_by(lr.user_id, year, lr.kind)

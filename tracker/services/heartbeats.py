@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 
 from tracker import clock
 from tracker.core.calendar import year_of
@@ -33,6 +34,7 @@ from tracker.services.running_totals import (
     Upsert,
     upsert,
 )
+from tracker.sql import one_of, per_dialect, values
 
 ENDED_ERRORS = {
     "superseded": "session_superseded",
@@ -98,29 +100,39 @@ def online_cap(user: User) -> CapGroup | None:
     return rule_set_for(user).cap_group("online")
 
 
-def _lock(
-    requests: Sequence[BeatRequest],
-) -> tuple[dict[str, SessionState], dict[int, CapGroup | None], dict[int, int]]:
-    """Lock the batch's sessions together with their users' rows and read them in one
-    statement; the sessions, and the online cap group and token version of each active user."""
+@per_dialect
+def _sessions_and_users() -> Select[Any]:
+    """The sessions of the parameter `sessions` with their items' kind and cap and their
+    users' unit, sign-in and state, locking the users' and the sessions' rows."""
     # Every crediting transaction locks its users' rows first, in id order, so opens,
     # heartbeats and closes of one user never interleave and two batches never deadlock
     # (SQLite serialises all writers anyway). Rows are locked as the sorted rows come out,
     # a user's with their sessions. Plain rows: ORM objects cost more than the rest.
     ws, cw, users = WS.__table__, Courseware.__table__, User.__table__
-    rows = db.session.execute(
+    return (
         select(ws, cw.c.kind, cw.c.hours_limit, users.c.unit_id, users.c.token_version)
         .add_columns(users.c.active.label("user_active"))
         .join(cw, cw.c.id == ws.c.courseware_id)
         .join(users, users.c.id == ws.c.user_id)
-        .where(ws.c.id.in_(sorted({r.session_id for r in requests})))
+        .where(one_of(ws.c.id, "sessions"))
         .order_by(users.c.id, ws.c.id)
         .with_for_update(of=[users, ws])
+    )
+
+
+def _lock(
+    requests: Sequence[BeatRequest],
+) -> tuple[dict[str, SessionState], dict[int, CapGroup | None], dict[int, int]]:
+    """Lock the batch's sessions together with their users' rows and read them in one
+    statement; the sessions, and the online cap group and token version of each active user."""
+    rows = db.session.execute(
+        _sessions_and_users(), values("sessions", (r.session_id for r in requests))
     ).all()
     sessions = {row.id: SessionState(row) for row in rows}
     members = {(row.user_id, row.unit_id, row.token_version) for row in rows if row.user_active}
     strangers = {r.user_id for r in requests} - {row.user_id for row in rows}
     if strangers:  # senders of unknown sessions, or of others': read only to say why not
+        users = User.__table__
         members |= {
             (row.id, row.unit_id, row.token_version)
             for row in db.session.execute(

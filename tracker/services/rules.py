@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from fractions import Fraction
+from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import Select, select
 
 from tracker.core.rules import RuleSet
 from tracker.extensions import db
 from tracker.models import Unit, User
+from tracker.sql import one_of, per_dialect, values
 
 # A unit's parent and own rule set (None: it inherits), by the unit's id.
 UnitLookup = Callable[[int], tuple[int | None, str | None]]
@@ -49,23 +51,26 @@ def rules_for_units(unit_ids: Iterable[int | None]) -> dict[int | None, RuleSet]
     wanted = {unit_id for unit_id in unit_ids if unit_id is not None}
     units: dict[int, tuple[int | None, str | None]] = {}
     if wanted:
-        tree = (
-            select(Unit.id, Unit.parent_id, Unit.rule_set_id)
-            .where(Unit.id.in_(sorted(wanted)))
-            .cte("tree", recursive=True)
-        )
-        up = select(Unit.id, Unit.parent_id, Unit.rule_set_id).join(
-            tree, Unit.id == tree.c.parent_id
-        )
-        tree = tree.union(up)
         units = {
-            row.id: (row.parent_id, row.rule_set_id) for row in db.session.execute(select(tree))
+            row.id: (row.parent_id, row.rule_set_id)
+            for row in db.session.execute(_units_and_ancestors(), values("units", wanted))
         }
     lookup = units.get
     return {
         unit_id: _inherited(unit_id, lambda u: lookup(u, (None, None)))
         for unit_id in {*wanted, None}
     }
+
+
+@per_dialect
+def _units_and_ancestors() -> Select[Any]:
+    tree = (
+        select(Unit.id, Unit.parent_id, Unit.rule_set_id)
+        .where(one_of(Unit.id, "units"))
+        .cte("tree", recursive=True)
+    )
+    up = select(Unit.id, Unit.parent_id, Unit.rule_set_id).join(tree, Unit.id == tree.c.parent_id)
+    return select(tree.union(up))
 
 
 def _inherited(unit_id: int | None, unit: UnitLookup) -> RuleSet:

@@ -19,7 +19,6 @@ from sqlalchemy import (
     null,
     select,
     text,
-    tuple_,
     union_all,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -31,6 +30,7 @@ from tracker.core.rules import CapGroup, hours_to_ms
 from tracker.extensions import db
 from tracker.models import ItemProgress, OnlineYearTotal, SessionCredit
 from tracker.services.entries import add_approved_record, approved_records_select
+from tracker.sql import pair_of, pairs, per_dialect, values
 
 
 @dataclass(frozen=True)
@@ -143,30 +143,20 @@ class RunningTotals:
         approved self-reported time of `beside_kinds` (those sharing a cap with online time),
         in one statement: one round trip for the batch's totals, not three."""
         items, users_years = set(items), set(users_years)
-        ip, oy = ItemProgress.__table__, OnlineYearTotal.__table__
-        parts: list[Select[Any]] = []
-        if items:
-            keys = tuple_(ip.c.user_id, ip.c.courseware_id).in_(sorted(items))
-            columns = (ip.c.user_id, ip.c.courseware_id, _NO_KIND, ip.c.credited_ms, _ZERO)
-            parts.append(select(literal_column("'i'"), *columns).where(keys))
-        if users_years:
-            keys = tuple_(oy.c.user_id, oy.c.year).in_(sorted(users_years))
-            columns = (oy.c.user_id, oy.c.year, _NO_KIND, oy.c.raw_ms, oy.c.effective_ms)
-            parts.append(select(literal_column("'y'"), *columns).where(keys))
-            years = sorted({year for _user, year in users_years})
-            records = approved_records_select(
-                {user for user, _year in users_years},
-                range(years[0], years[-1] + 1),
-                set(beside_kinds) - {"online"},
-            )
-            if records is not None:
-                grouped = records.subquery()
-                parts.append(select(literal_column("'r'"), *grouped.c, _ZERO))
-        if not parts:
+        if not items and not users_years:
             return self
-        for tag, user_id, key, kind, a, b in db.session.execute(
-            parts[0] if len(parts) == 1 else union_all(*parts)
-        ):
+        years = sorted({year for _user, year in users_years})
+        statement = _totals(
+            bool(items),
+            range(years[0], years[-1] + 1) if years else None,
+            frozenset(set(beside_kinds) - {"online"}),
+        )
+        params = {
+            **pairs("items", items),
+            **pairs("years", users_years),
+            **values("users", (user for user, _year in users_years)),
+        }
+        for tag, user_id, key, kind, a, b in db.session.execute(statement, params):
             if tag == "i":
                 self.progress[(user_id, key)] = a
             elif tag == "y":
@@ -268,6 +258,27 @@ class RunningTotals:
             "raw_ms": raw,
             "effective_ms": effective,
         }
+
+
+@per_dialect
+def _totals(items: bool, years: range | None, beside_kinds: frozenset[str]) -> Any:
+    """The union that `RunningTotals.load` reads: item progress of the pairs `items`, year
+    totals of the pairs `years`, and the approved records of the `users` in `years`."""
+    ip, oy = ItemProgress.__table__, OnlineYearTotal.__table__
+    parts: list[Select[Any]] = []
+    if items:
+        keys = pair_of((ip.c.user_id, ip.c.courseware_id), "items")
+        columns = (ip.c.user_id, ip.c.courseware_id, _NO_KIND, ip.c.credited_ms, _ZERO)
+        parts.append(select(literal_column("'i'"), *columns).where(keys))
+    if years is not None:
+        keys = pair_of((oy.c.user_id, oy.c.year), "years")
+        columns = (oy.c.user_id, oy.c.year, _NO_KIND, oy.c.raw_ms, oy.c.effective_ms)
+        parts.append(select(literal_column("'y'"), *columns).where(keys))
+        records = approved_records_select("users", years, beside_kinds)
+        if records is not None:
+            grouped = records.subquery()
+            parts.append(select(literal_column("'r'"), *grouped.c, _ZERO))
+    return parts[0] if len(parts) == 1 else union_all(*parts)
 
 
 def _within(ms: int, cap_ms: int | None) -> int:
