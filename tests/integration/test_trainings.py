@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -215,6 +216,17 @@ def test_a_change_of_days_or_dates_must_still_fit(app, client, admin, body, ok):
     with app.app_context():
         actions = db.session.scalars(select(AuditEntry.action)).all()
     assert "training.update" not in actions
+
+
+def test_a_training_filed_before_the_day_rule_can_still_be_renamed(app, client, admin):
+    training = create(client, admin)  # 9 and 10 March
+    with app.app_context(), transaction():
+        db.session.get(Training, training["id"]).days = Decimal(5)
+    url = f"/api/v1/trainings/{training['id']}"
+    assert client.patch(url, json={"title": "改名"}, headers=admin).status_code == 200
+    refused = client.patch(url, json={"end_date": "2026-03-11"}, headers=admin)
+    assert_error(refused, 400, "bad_payload")
+    assert client.get(url, headers=admin).json["end_date"] == "2026-03-10"
 
 
 @pytest.mark.parametrize("missing", ["title", "category", "organizer", "start_date", "days"])

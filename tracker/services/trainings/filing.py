@@ -86,7 +86,9 @@ def update_training(principal: Principal, training_id: int, fields: dict[str, An
             setattr(training, name, value)
         if training.end_date < training.start_date:
             fail("bad_payload", _("The end date must not be before the start date."))
-        if not days_fit(float(training.days), training.start_date, training.end_date):
+        period = {"start_date", "end_date", "days"} & columns.keys()
+        # Only a change of them: a training filed before the rule can still be renamed.
+        if period and not days_fit(float(training.days), training.start_date, training.end_date):
             fail("bad_payload", _("The days cannot exceed the calendar days of the period."))
         if "days" in columns and old["days"] != float(columns["days"]):
             rules = rule_sets()[training.rule_set_id]
