@@ -210,6 +210,7 @@ def _register_blueprints(app: Flask) -> None:
     app.add_template_filter(cards, "cards")
     app.add_template_global(get_locale, "get_locale")
     app.add_template_filter(labels.page_hours, "hours")
+    app.add_template_filter(partial(labels.page_hours, missing=True), "remaining")
     app.add_template_filter(wire.seconds, "seconds")
     app.add_template_filter(wire.hours, "in_hours")
     app.add_template_global(labels.kind_label, "kind_label")

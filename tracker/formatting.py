@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from flask_babel import gettext as _
 
 from tracker import clock as server_clock
-from tracker.core.rules import whole_minutes
+from tracker.core.rules import MS_PER_MINUTE, whole_minutes
 
 MINUS = "\u2212"  # a real minus sign: never read as a formula by a spreadsheet program
 
@@ -25,15 +25,20 @@ def _patterns(hours: str, minutes: str, seconds: str) -> tuple[str, str]:
     )
 
 
-def duration(ms: int | float | None, seconds: bool = False) -> str:
+def duration(ms: int | float | None, seconds: bool = False, missing: bool = False) -> str:
     """Hours and zero-padded minutes of `ms` in the current language, cut to whole minutes
-    (`whole_minutes`); with `seconds`, also the seconds (only for the player's live figures).
+    (`whole_minutes`); with `seconds`, also the seconds (only for the player's live figures);
+    with `missing` (time still missing of a goal), rounded up to whole minutes instead.
 
     0 reads "0 h 00 min"; a negative duration (time taken back) has a minus sign before the
     hours unless it reads as zero; hours have no grouping ("1234 h 05 min"); None: no limit.
     """
     if ms is None:
         return "∞"
+    if missing:
+        # Goals are whole minutes, so the done figure cut and the missing one rounded up add
+        # up to the goal as read: 49 h 59 min 59.9 s of 100 h leaves "50 h 01 min".
+        ms = -(-round(ms) // MS_PER_MINUTE) * MS_PER_MINUTE
     whole_s = int(abs(ms) // 1000)
     shown = whole_s if seconds else whole_minutes(ms) // 1000
     sign = MINUS if ms < 0 and shown else ""
@@ -41,9 +46,9 @@ def duration(ms: int | float | None, seconds: bool = False) -> str:
     return sign + (hms if seconds else hm)
 
 
-def on_one_line(ms: int | float | None, seconds: bool = False) -> str:
+def on_one_line(ms: int | float | None, seconds: bool = False, missing: bool = False) -> str:
     """`duration` as pages show it: no-break spaces, so a figure never wraps inside itself."""
-    return duration(ms, seconds).replace(" ", "\u00a0")
+    return duration(ms, seconds, missing).replace(" ", "\u00a0")
 
 
 def duration_patterns() -> dict[str, str]:

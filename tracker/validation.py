@@ -26,6 +26,7 @@ _PROBLEMS: dict[str, Any] = {
     "date_type": _l("Enter a date as YYYY-MM-DD."),
     "date_from_datetime_inexact": _l("Enter a date as YYYY-MM-DD."),
     "end_before_start": _l("The end date must not be before the start date."),
+    "days_beyond_period": _l("The days cannot exceed the calendar days of the period."),
     "string_pattern_mismatch": _l("This value is not in the expected format."),
     "literal_error": _l("Choose one of the offered values."),
     "enum": _l("Choose one of the offered values."),

@@ -100,6 +100,17 @@ def test_the_worked_example_of_the_employee_guide(
     assert doc["counts"]["trainings_by_category"] == {"专题培训": 1}
 
 
+@pytest.mark.parametrize("watched_s", [590, 600, 10])
+def test_remaining_is_exactly_the_target_less_the_effective_time(
+    client, ann, make_courseware, connect, clock, watched_s
+):
+    clock.now = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
+    watch(connect, clock, make_courseware(hours_limit=1), watched_s)
+    doc = client.get("/api/v1/archive?from=2026-01&to=2026-12", headers=ann).json
+    assert doc["effective_s"] == watched_s
+    assert doc["remaining_s"] == max(0, doc["target_s"] - doc["effective_s"]) == 100 * H - watched_s
+
+
 def test_default_range_is_this_calendar_year(client, ann, clock):
     clock.now = datetime(2027, 8, 1, tzinfo=UTC)
     doc = client.get("/api/v1/archive", headers=ann).json

@@ -51,6 +51,32 @@ def test_page_shows_the_api_figures(client, seeded):
     assert "On-the-job self-study count at most 10 h 00 min a year" in page
 
 
+@pytest.mark.parametrize(
+    ("watched_s", "done", "left"),
+    [(590, "0 h 09 min", "99 h 51 min"), (600, "0 h 10 min", "99 h 50 min")],
+)
+def test_shown_done_and_remaining_add_up_to_the_target(
+    client, make_user, make_courseware, connect, clock, watched_s, done, left
+):
+    make_user("ann")
+    clock.now = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
+    watch(connect, clock, make_courseware(hours_limit=1), watched_s)
+    client.post("/login", data={"username": "ann", "password": PASSWORD})
+    shown = [int(h) * 60 + int(m) for h, m in (f.split()[::2] for f in (done, left))]
+    assert sum(shown) == 100 * 60
+    banner = f"In 2026 you have completed {done}; {left} more reach the 100 h 00 min target."
+    page = client.get("/archive" + QUERY, headers=EN).text.replace("\xa0", " ")
+    assert banner in page
+    assert f"<span>Remaining</span><strong>{left}</strong>" in page
+    pdf = client.get("/archive/export.pdf" + QUERY, headers=EN).data
+    text = " ".join(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages).split())
+    assert banner in text
+    body = client.get("/archive/export.csv" + QUERY, headers=EN).data.decode("utf-8-sig")
+    summary = {row[0]: row for row in csv.reader(io.StringIO(body)) if row}
+    assert summary["Effective"][1] == done
+    assert summary["Remaining"][1:3] == [left, str(in_hours(100 * H - watched_s))]
+
+
 def test_print_view_is_the_same_archive_without_navigation(client, seeded):
     page = client.get("/archive/print" + QUERY, headers=EN).text
     assert 'class="printable"' in page

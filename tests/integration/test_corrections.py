@@ -273,7 +273,9 @@ def test_only_an_admin_over_the_owner_revokes(client, admin, learner, outsider_a
         ({"hours": 24.5}, False),
         ({"days": 1.5, "hours": 12}, True),  # half days allowed
         ({"days": 1.5, "hours": 12.5}, False),
-        ({"days": 4, "hours": 8}, False),  # more days than the period has
+        ({"days": 3, "hours": 24}, True),  # exactly the period's calendar days
+        ({"days": 3.5, "hours": 24}, False),  # one half day more than the period has
+        ({"days": 4, "hours": 8}, False),
         ({"days": 1.25, "hours": 8}, False),
         ({"absent_fraction": 0.1, "assessment": "passed"}, True),
         ({"absent_fraction": 0.2}, False),  # 1/5 or more: no hours
@@ -320,6 +322,28 @@ def test_an_edit_keeps_to_the_day_rule(client, learner):
     changed = client.patch(url, json={"days": None, "hours": 20}, headers=learner)
     assert changed.status_code == 200, changed.json
     assert (changed.json["days"], changed.json["hours"]) == (None, 20)
+
+
+@pytest.mark.parametrize(
+    ("body", "ok"),
+    [
+        ({"end_date": "2026-02-05", "days": 1, "hours": 8}, True),
+        ({"end_date": "2026-02-05", "days": 1.5, "hours": 8}, False),
+        ({"end_date": "2026-02-05"}, False),  # the stored 3 days no longer fit one day
+        ({"days": 3.5}, False),
+    ],
+    ids=repr,
+)
+def test_an_edit_states_at_most_the_periods_calendar_days(client, learner, body, ok):
+    claim = file_claim(client, learner, days=3, hours=12)
+    url = f"/api/v1/records/{claim['id']}"
+    response = client.patch(url, json=body, headers={**learner, "Accept-Language": "en"})
+    if ok:
+        assert response.status_code == 200, response.json
+        return
+    assert_error(response, 400, "bad_payload")
+    assert "The days cannot exceed the calendar days of the period." in str(response.json)
+    assert client.get(url, headers=learner).json == claim
 
 
 # --- voiding attendance ---------------------------------------------------------------------

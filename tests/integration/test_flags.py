@@ -202,6 +202,43 @@ def test_the_queue_is_the_admins_own_people_only(app, client, people):
 
 
 @pytest.mark.parametrize(
+    "decision",
+    [
+        {"decision": "dismiss", "note": "fine"},
+        {"decision": "deduct", "note": "left running", "hours": 1},
+    ],
+    ids=lambda d: d["decision"],
+)
+def test_a_unit_admin_sees_the_flag_decisions_about_its_own_people(app, client, people, decision):
+    ids, headers, item = people
+    for person in ("ann", "bob"):
+        watched(app, ids[person], item, 8, 19.5)
+    scanned(app)
+    flags = client.get("/api/v1/flags", headers=headers["root"]).json["items"]
+    flag_of = {f["username"]: f["id"] for f in flags}
+    for flag_id in flag_of.values():
+        url = f"/api/v1/flags/{flag_id}/review"
+        assert client.post(url, json=decision, headers=headers["root"]).status_code == 200
+    action = f"flag.{decision['decision']}"
+    seen = {
+        (e["action"], e["target_type"], e["target_id"])
+        for e in client.get("/api/v1/audit", headers=headers["lab"]).json["items"]
+    }
+    assert (action, "flag", str(flag_of["ann"])) in seen
+    assert (action, "flag", str(flag_of["bob"])) not in seen
+    browser = app.test_client()
+    browser.post("/login", data={"username": "lab", "password": PASSWORD})
+    page = browser.get("/admin/audit", headers={"Accept-Language": "en"}).text
+    assert f"#flag-{flag_of['ann']}" in page
+    assert f"#flag-{flag_of['bob']}" not in page
+    everything = client.get("/api/v1/audit", headers=headers["root"]).json["items"]
+    assert {e["target_id"] for e in everything if e["action"] == action} == {
+        str(flag_of["ann"]),
+        str(flag_of["bob"]),
+    }
+
+
+@pytest.mark.parametrize(
     ("body", "code"),
     [
         ({"decision": "deduct", "note": "x"}, "bad_payload"),

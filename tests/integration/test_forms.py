@@ -432,6 +432,48 @@ def test_a_refused_form_shows_every_problem_beside_its_field(app, client, world,
         assert count(app, form.saved) == before
 
 
+TRAINING_FORM = {"title": "培训", "category": "讲座", "organizer": "所", "location": "楼"}
+CLAIM_FORM = {"kind": "external_training", "action": "submit", "title": "会议"}
+ONE_DAY = {"start_date": "2026-03-09", "end_date": "2026-03-09", "days": "1.5"}
+
+
+@pytest.mark.parametrize(
+    ("post", "typed", "wrong", "saved"),
+    [
+        ("/trainings/new", {**TRAINING_FORM, **ONE_DAY}, ("days",), Training),
+        ("/trainings/new", {**TRAINING_FORM, **ONE_DAY, "title": ""}, ("title", "days"), Training),
+        (
+            "/learning/external",
+            {**CLAIM_FORM, **ONE_DAY, "hours_h": "8", "hours_min": "0"},
+            ("days",),
+            LearningRecord,
+        ),
+        (
+            "/learning/external",
+            {**CLAIM_FORM, **ONE_DAY, "hours_h": "x"},
+            ("hours", "days"),
+            LearningRecord,
+        ),
+    ],
+    ids=["training", "training and title", "claim", "claim and hours"],
+)
+def test_more_days_than_the_period_has_are_refused_beside_the_days(
+    app, client, world, post, typed, wrong, saved
+):
+    before = count(app, saved)
+    for headers, expected in (
+        (ZH, "天数不能超过起止日期之间的天数。"),
+        (EN, "The days cannot exceed the calendar days of the period."),
+    ):
+        response = client.post(post, data=typed, headers=headers)
+        assert response.status_code == 400
+        page = Page(response.get_data(as_text=True))
+        messages = {name: page.message_beside(f"f-{name}") for name in wrong}
+        assert expected in messages["days"]
+        assert page.control("f-days")["value"] == typed["days"]
+    assert count(app, saved) == before
+
+
 class Every(BaseModel):
     """A field of each constraint kind the forms use."""
 

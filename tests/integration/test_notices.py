@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.integration.conftest import assert_error, count, user_id
+from tests.integration.test_archive_api import watch
 from tests.integration.test_records import file_record, review
 from tests.integration.test_trainings import attend, create, upload_material
 from tracker.extensions import db
@@ -166,6 +167,21 @@ def test_behind_target_late_in_the_year_once_a_month(app, client, clock, admin, 
     assert kinds_of(app, "root") == []  # admins are operators, not learners
     body = notices(client, {**learner, "Accept-Language": "en"})["items"][0]["body"]
     assert "100 h 00 min more reach the 100 h 00 min target" in body
+
+
+@pytest.mark.parametrize(
+    ("watched_s", "done", "left"),
+    [(590, "0 h 09 min", "99 h 51 min"), (600, "0 h 10 min", "99 h 50 min")],
+)
+def test_a_reminders_figures_add_up_to_the_target(
+    app, client, clock, learner, make_courseware, connect, watched_s, done, left
+):
+    clock.now = datetime(2026, 3, 2, 1, tzinfo=UTC)
+    watch(connect, clock, make_courseware(hours_limit=1), watched_s)
+    clock.now = datetime(2026, 10, 1, 12, tzinfo=UTC)
+    run_reminders(app)
+    body = notices(client, {**learner, "Accept-Language": "en"})["items"][0]["body"]
+    assert f"you have {done}; {left} more reach the 100 h 00 min target" in body
 
 
 def test_reminders_go_in_batches_and_skip_who_is_on_target(

@@ -15,6 +15,7 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 from sqlalchemy import select
 
+from tracker.core.compliance import missing_ms
 from tracker.demo import DEMO_PASSWORD
 from tracker.extensions import db
 from tracker.formatting import duration
@@ -43,6 +44,25 @@ def test_one_duration_format_in_both_languages(app: Flask, ms, seconds, en, zh) 
     for language, expected in (("en", en), ("zh-CN", zh)):
         with app.test_request_context(headers={"Accept-Language": language}):
             assert duration(ms, seconds) == expected
+
+
+@pytest.mark.parametrize(
+    ("done_ms", "goal_ms", "done", "left"),
+    [
+        (49 * H + 59 * MIN + 59_900, 100 * H, "49 h 59 min", "50 h 01 min"),
+        (99 * H + 59 * MIN + 59 * S, 100 * H, "99 h 59 min", "0 h 01 min"),
+        (100 * H - 1, 100 * H, "99 h 59 min", "0 h 01 min"),
+        (54 * H + 10 * MIN, 100 * H, "54 h 10 min", "45 h 50 min"),
+        (30 * S, 24 * H, "0 h 00 min", "24 h 00 min"),
+        (100 * H, 100 * H, "100 h 00 min", "0 h 00 min"),
+    ],
+)
+def test_done_and_missing_as_shown_add_up_to_the_goal(app: Flask, done_ms, goal_ms, done, left):
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        assert duration(done_ms) == done
+        assert duration(missing_ms(goal_ms, done_ms), missing=True) == left
+    minutes = [int(f.split()[0]) * 60 + int(f.split()[2]) for f in (done, left)]
+    assert sum(minutes) * MIN == goal_ms
 
 
 # What must never reach a person: decimal hours ("49.9357 小时", "0.05 h") or minutes that

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -69,9 +70,12 @@ def upload_material(client, headers, training_id, kind="notice", data=PDF, name=
 # --- filing ---------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("days", "hours"), [(1, 8), (0.5, 4), (2.5, 20), (10, 80)])
-def test_hours_are_days_times_the_rule_sets_day(client, admin, days, hours):
-    created = create(client, admin, days=days)
+@pytest.mark.parametrize(
+    ("days", "hours", "end"),
+    [(1, 8, "2026-03-09"), (0.5, 4, "2026-03-09"), (2.5, 20, "2026-03-11"), (10, 80, "2026-03-18")],
+)
+def test_hours_are_days_times_the_rule_sets_day(client, admin, days, hours, end):
+    created = create(client, admin, days=days, end_date=end)
     assert created["hours"] == hours
     assert created["days"] == days
     assert created["rule_set"] == "cas-2016"
@@ -149,6 +153,80 @@ def test_bad_training_is_400_and_not_saved(app, client, admin, changes):
     response = client.post("/api/v1/trainings", json={**BASE, **changes}, headers=admin)
     assert_error(response, 400, "bad_payload")
     assert count(app, Training) == 0
+
+
+DAYS_BEYOND = {
+    "zh-CN": "天数不能超过起止日期之间的天数。",
+    "en": "The days cannot exceed the calendar days of the period.",
+}
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "days", "ok"),
+    [
+        ("2026-03-09", "2026-03-09", 1, True),  # exactly its calendar days
+        ("2026-03-09", "2026-03-09", 1.5, False),  # one half day over
+        ("2026-03-09", "2026-03-09", 5.5, False),
+        ("2026-03-09", "2026-03-13", 5, True),
+        ("2026-03-09", "2026-03-13", 4.5, True),
+        ("2026-03-09", "2026-03-13", 5.5, False),
+        ("2026-12-31", "2027-01-01", 2, True),  # across New Year
+        ("2026-12-31", "2027-01-01", 2.5, False),
+    ],
+)
+@pytest.mark.parametrize("language", DAYS_BEYOND)
+def test_a_training_states_at_most_its_calendar_days(
+    app, client, admin, start, end, days, ok, language
+):
+    body = {**BASE, "start_date": start, "end_date": end, "days": days}
+    headers = {**admin, "Accept-Language": language}
+    response = client.post("/api/v1/trainings", json=body, headers=headers)
+    if ok:
+        assert response.status_code == 201, response.json
+        assert response.json["days"] == days
+        return
+    assert_error(response, 400, "bad_payload")
+    assert [d["problem"] for d in response.json["details"]] == [DAYS_BEYOND[language]]
+    assert count(app, Training) == 0
+
+
+@pytest.mark.parametrize(
+    ("body", "ok"),
+    [
+        ({"days": 2}, True),
+        ({"days": 2.5}, False),  # only the days: the stored period holds two
+        ({"end_date": "2026-03-09"}, False),  # only the dates: the stored two days no longer fit
+        ({"end_date": "2026-03-09", "days": 1}, True),
+        ({"start_date": "2026-03-10", "days": 1.5}, False),
+        ({"start_date": "2026-03-08", "days": 3}, True),
+    ],
+    ids=repr,
+)
+def test_a_change_of_days_or_dates_must_still_fit(app, client, admin, body, ok):
+    training = create(client, admin)  # 9 and 10 March, 2 days
+    url = f"/api/v1/trainings/{training['id']}"
+    response = client.patch(url, json=body, headers={**admin, "Accept-Language": "en"})
+    if ok:
+        assert response.status_code == 200, response.json
+        assert {k: response.json[k] for k in body} == body
+        return
+    assert_error(response, 400, "bad_payload")
+    assert DAYS_BEYOND["en"] in str(response.json)
+    assert client.get(url, headers=admin).json == training
+    with app.app_context():
+        actions = db.session.scalars(select(AuditEntry.action)).all()
+    assert "training.update" not in actions
+
+
+def test_a_training_filed_before_the_day_rule_can_still_be_renamed(app, client, admin):
+    training = create(client, admin)  # 9 and 10 March
+    with app.app_context(), transaction():
+        db.session.get(Training, training["id"]).days = Decimal(5)
+    url = f"/api/v1/trainings/{training['id']}"
+    assert client.patch(url, json={"title": "改名"}, headers=admin).status_code == 200
+    refused = client.patch(url, json={"end_date": "2026-03-11"}, headers=admin)
+    assert_error(refused, 400, "bad_payload")
+    assert client.get(url, headers=admin).json["end_date"] == "2026-03-10"
 
 
 @pytest.mark.parametrize("missing", ["title", "category", "organizer", "start_date", "days"])

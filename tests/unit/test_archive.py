@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from tracker.config import PROJECT_ROOT
 from tracker.core.archive import (
     NOT_PASSED,
+    CapUse,
     Entry,
     KindTotal,
     YearTotals,
@@ -344,3 +345,9 @@ def test_time_waiting_for_its_exam_leaves_the_cap_to_the_rest() -> None:
     assert archive.effective_ms == 30 * H
     assert archive.cap_for("online").room_ms == 20 * H
     assert archive.awaiting_exam_ms == 45 * H
+
+
+@pytest.mark.parametrize("used_ms", [0, 1, 30 * H - 100, 50 * H - 1, 50 * H, 60 * H])
+def test_a_caps_room_is_exact(used_ms) -> None:
+    cap = CapUse("online", frozenset({"online"}), 50 * H, used_ms, min(used_ms, 50 * H))
+    assert cap.room_ms == max(0, 50 * H - used_ms)

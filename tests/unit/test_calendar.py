@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from tests.unit.conftest import SHANGHAI
-from tracker.core.calendar import credit_day, split_by_year, year_of
+from tracker.core.calendar import credit_day, days_fit, split_by_year, year_of
 
 
 @pytest.mark.parametrize(
@@ -51,3 +51,20 @@ def test_year_is_local_not_utc() -> None:
 )
 def test_credit_day_is_the_local_opening_day_within_the_year(opened, year, day) -> None:
     assert credit_day(opened, year, SHANGHAI) == day
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "days", "fits"),
+    [
+        (date(2026, 3, 9), date(2026, 3, 9), 0.5, True),
+        (date(2026, 3, 9), date(2026, 3, 9), 1, True),
+        (date(2026, 3, 9), date(2026, 3, 9), 1.5, False),
+        (date(2026, 3, 9), date(2026, 3, 13), 5, True),
+        (date(2026, 3, 9), date(2026, 3, 13), 5.5, False),
+        (date(2026, 12, 31), date(2027, 1, 1), 2, True),
+        (date(2024, 2, 28), date(2024, 3, 1), 3, True),  # a leap day counts
+        (date(2024, 2, 28), date(2024, 3, 1), 3.5, False),
+    ],
+)
+def test_a_period_holds_at_most_one_day_a_calendar_day(start, end, days, fits) -> None:
+    assert days_fit(days, start, end) is fits

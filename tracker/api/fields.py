@@ -12,6 +12,7 @@ from pydantic_core import PydanticCustomError
 from werkzeug.exceptions import NotFound
 from werkzeug.routing import IntegerConverter
 
+from tracker.core.calendar import days_fit
 from tracker.errors import fail
 from tracker.ids import ID_MAX, is_id
 
@@ -85,15 +86,22 @@ def refuse_nulls(patch: BaseModel, clearable: frozenset[str] = frozenset()) -> N
         raise PydanticCustomError("not_null", "{fields} cannot be null", {"fields": nulls})
 
 
-def period_in_order(start: date | None, end: date | None) -> None:
-    """`end_before_start` if a period ends before it starts."""
-    if start is not None and end is not None and end < start:
+def check_period(start: date | None, end: date | None, days: float | None = None) -> None:
+    """`end_before_start` if a period ends before it starts, `days_beyond_period` if it states
+    more days than it has calendar days (`core.calendar.days_fit`)."""
+    if start is None or end is None:
+        return
+    if end < start:
         raise PydanticCustomError("end_before_start", "end_date must not be before start_date")
+    if days is not None and not days_fit(days, start, end):
+        raise PydanticCustomError(
+            "days_beyond_period", "days must not exceed the calendar days of the period"
+        )
 
 
 def typed_period(values: Mapping[str, Any]) -> None:
-    """`period_in_order` on a form's values as typed: dates or ISO text (anything else is
-    left to the fields' own checks)."""
+    """`check_period` on a form's values as typed: dates or ISO text, days as a number
+    (anything else is left to the fields' own checks)."""
     found = []
     for key in ("start_date", "end_date"):
         value = values.get(key)
@@ -101,7 +109,9 @@ def typed_period(values: Mapping[str, Any]) -> None:
             found.append(_iso_date(value) if value is not None else None)
         except PydanticCustomError:
             found.append(None)
-    period_in_order(*found)
+    days = values.get("days")
+    typed = isinstance(days, int | float) and not isinstance(days, bool)
+    check_period(*found, days if typed else None)
 
 
 class IdConverter(IntegerConverter):

@@ -20,7 +20,7 @@ from tracker.api.fields import (
     Subject,
     Text,
     Text200,
-    period_in_order,
+    check_period,
     refuse_nulls,
 )
 from tracker.api.schemas_trainings import Assessment
@@ -54,7 +54,7 @@ class RecordCreate(In):
 
     @model_validator(mode="after")
     def _in_order(self) -> RecordCreate:
-        period_in_order(self.start_date, self.end_date)
+        check_period(self.start_date, self.end_date, self.days)
         return self
 
 
@@ -77,7 +77,7 @@ class RecordPatch(In):
     @model_validator(mode="after")
     def _nulls_only_where_clearable(self) -> RecordPatch:
         refuse_nulls(self, frozenset({"subject", "days", "absent_fraction", "assessment"}))
-        period_in_order(self.start_date, self.end_date)
+        check_period(self.start_date, self.end_date, self.days)
         return self
 
 

@@ -21,7 +21,7 @@ from tracker.api.fields import (
     Subject,
     Text,
     Text200,
-    period_in_order,
+    check_period,
     refuse_nulls,
 )
 from tracker.wire import Hours, Seconds, from_ms
@@ -84,7 +84,7 @@ class TrainingCreate(_TrainingFields):
 
     @model_validator(mode="after")
     def _period(self) -> TrainingCreate:
-        period_in_order(self.start_date, self.end_date)
+        check_period(self.start_date, self.end_date, self.days)
         return self
 
 
@@ -116,7 +116,7 @@ class TrainingPatch(In):
     @model_validator(mode="after")
     def _nulls_only_where_clearable(self) -> TrainingPatch:
         refuse_nulls(self, CLEARABLE)
-        period_in_order(self.start_date, self.end_date)
+        check_period(self.start_date, self.end_date, self.days)
         return self
 
 

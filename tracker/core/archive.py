@@ -77,7 +77,7 @@ class CapUse(NamedTuple):
 
     @property
     def room_ms(self) -> int:
-        """How much more of the group would still count this year (used + room = cap, as read)."""
+        """How much more of the group would still count this year."""
         return missing_ms(self.cap_ms, self.effective_ms)
 
     @property

@@ -1,4 +1,4 @@
-"""Splitting wall-clock spans at calendar-year boundaries in the organisation's time zone."""
+"""Calendar years and days: spans split at New Year, and the days a dated period can hold."""
 
 from __future__ import annotations
 
@@ -33,3 +33,13 @@ def split_by_year(end: datetime, duration_ms: int, tz: tzinfo) -> tuple[tuple[in
     used = sum(ms for _, ms in parts)
     parts.append((year_of(end, tz), duration_ms - used))
     return tuple((year, ms) for year, ms in parts if ms > 0)
+
+
+def calendar_days(start: date, end: date) -> int:
+    """How many calendar days the period from `start` to `end` spans, both days included."""
+    return (end - start).days + 1
+
+
+def days_fit(days: float, start: date, end: date) -> bool:
+    """Whether `days` of training or claimed learning fit the period: at most one a calendar day."""
+    return days <= calendar_days(start, end)

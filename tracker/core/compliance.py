@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
-from tracker.core.rules import RuleSet, whole_minutes
+from tracker.core.rules import RuleSet
 
 
 @dataclass(frozen=True)
@@ -25,13 +25,8 @@ class Compliance:
 
 
 def missing_ms(goal_ms: int, done_ms: int) -> int:
-    """What `done_ms` still lacks of `goal_ms`, derived from the figure people read.
-
-    The done time is cut to whole minutes once (`whole_minutes`) and the rest is the goal
-    minus that, so "completed + remaining" always adds up to the goal on every page, notice
-    and export: 49 h 59 min 59.9 s of 100 h reads 49 h 59 min done, 50 h 01 min to go.
-    """
-    return max(0, whole_minutes(goal_ms) - whole_minutes(done_ms))
+    """What `done_ms` still lacks of `goal_ms`, exactly (0 once it is reached)."""
+    return max(0, goal_ms - done_ms)
 
 
 def subject_shortfalls(by_subject: Mapping[str, int], rules: RuleSet) -> Mapping[str, int]:

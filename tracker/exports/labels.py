@@ -39,14 +39,14 @@ def rule_set_name(rule_set_id: str) -> str:
     return found.title if found is not None else rule_set_id
 
 
-def hours(seconds: float) -> str:
-    """A duration in seconds as hours and minutes."""
-    return duration(seconds * 1000)
+def hours(seconds: float, missing: bool = False) -> str:
+    """A duration in seconds as hours and minutes (`missing`: time still missing of a goal)."""
+    return duration(seconds * 1000, missing=missing)
 
 
-def page_hours(seconds: float) -> str:
+def page_hours(seconds: float, missing: bool = False) -> str:
     """`hours` as pages show it, on one line."""
-    return on_one_line(seconds * 1000)
+    return on_one_line(seconds * 1000, missing=missing)
 
 
 def cap_reason(cap: dict) -> str:
@@ -55,7 +55,7 @@ def cap_reason(cap: dict) -> str:
     return _("%(kinds)s count at most %(cap)s a year", kinds=kinds, cap=hours(cap["cap_s"]))
 
 
-def banner(doc: dict, figure: Callable[[float], str] = hours) -> str:
+def banner(doc: dict, figure: Callable[..., str] = hours) -> str:
     """ "In 2026 you have completed 54 h 10 min; 45 h 50 min more reach the 100 h target",
     and under subject minimums each subject's figures: never "reached" while one is short."""
     period = doc["from"][:4] if doc["from"][:4] == doc["to"][:4] else f"{doc['from']}–{doc['to']}"
@@ -67,7 +67,7 @@ def banner(doc: dict, figure: Callable[[float], str] = hours) -> str:
     if doc["remaining_s"] > 0:
         text = _(
             "In %(period)s you have completed %(done)s; %(left)s more reach the %(target)s target.",
-            left=figure(doc["remaining_s"]),
+            left=figure(doc["remaining_s"], missing=True),
             **figures,
         )
     elif not doc["compliant"]:
@@ -85,7 +85,7 @@ def banner(doc: dict, figure: Callable[[float], str] = hours) -> str:
     return f"{text} {subjects}" if subjects else text
 
 
-def subject_figures(doc: dict, figure: Callable[[float], str] = hours) -> str:
+def subject_figures(doc: dict, figure: Callable[..., str] = hours) -> str:
     """Each subject with a minimum: its effective time and what it still misses."""
     parts = []
     for subject, missing_s in doc.get("subject_shortfalls_s", {}).items():
@@ -97,7 +97,7 @@ def subject_figures(doc: dict, figure: Callable[[float], str] = hours) -> str:
                     "%(subject)s: %(done)s, %(missing)s missing",
                     subject=label,
                     done=done,
-                    missing=figure(missing_s),
+                    missing=figure(missing_s, missing=True),
                 )
             )
         else:
@@ -108,7 +108,7 @@ def subject_figures(doc: dict, figure: Callable[[float], str] = hours) -> str:
 def shortfalls(missing: dict) -> str:
     """The subjects still short of their minimum and by how much (empty if none is)."""
     return _("; ").join(
-        f"{subject_label(subject)} {hours(seconds)}"
+        f"{subject_label(subject)} {hours(seconds, missing=True)}"
         for subject, seconds in missing.items()
         if seconds > 0
     )

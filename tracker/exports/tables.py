@@ -44,7 +44,7 @@ def _summary_rows(doc: dict[str, Any]) -> list[list[Any]]:
         [_("Target"), hours(doc["target_s"]), _figure(doc["target_s"])],
         [_("Total duration"), hours(doc["total_s"]), _figure(doc["total_s"])],
         [_("Effective"), hours(doc["effective_s"]), _figure(doc["effective_s"])],
-        [_("Remaining"), hours(doc["remaining_s"]), _figure(doc["remaining_s"])],
+        [_("Remaining"), hours(doc["remaining_s"], missing=True), _figure(doc["remaining_s"])],
         [_("Target met"), _("yes") if doc["compliant"] else _("no")],
         [_("Exams taken"), doc["counts"]["exams"]["taken"]],
         [_("Exams passed"), doc["counts"]["exams"]["passed"]],
@@ -55,7 +55,7 @@ def _summary_rows(doc: dict[str, Any]) -> list[list[Any]]:
         label = subject_label(subject)
         rows.append([label, hours(effective_s), _figure(effective_s)])
         missing = _("%(subject)s still missing", subject=label)
-        rows.append([missing, hours(missing_s), _figure(missing_s)])
+        rows.append([missing, hours(missing_s, missing=True), _figure(missing_s)])
     for kind in KINDS:
         figures = doc["by_kind"][kind]
         rows.append(
@@ -244,7 +244,7 @@ def _report_rows(doc: dict[str, Any]) -> list[list[Any]]:
             hours(r["total_s"]),
             hours(r["effective_s"]),
             hours(r["target_s"]),
-            hours(r["remaining_s"]),
+            hours(r["remaining_s"], missing=True),
             _("yes") if r["compliant"] else _("no"),
             _figure(r["total_s"]),
             _figure(r["effective_s"]),

@@ -87,8 +87,8 @@ def entries_for(target_type: str, target_id: object) -> list[AuditView]:
 
 
 def _concerning(scope: AdminScope) -> ColumnElement[bool]:
-    """The entries about what `scope` administers: its people, their records and certificates,
-    its units and their trainings; and a unit admin's own imports (target `*`)."""
+    """The entries about what `scope` administers: its people, their records, flags and
+    certificates, its units and their trainings; and a unit admin's own imports (target `*`)."""
     if scope.organisation:
         return true()
 
@@ -99,6 +99,7 @@ def _concerning(scope: AdminScope) -> ColumnElement[bool]:
     about = {
         "user": ids(User.id, scope.members()),
         "record": ids(LearningRecord.id, LearningRecord.user_id.in_(people)),
+        "flag": ids(Flag.id, Flag.user_id.in_(people)),
         "certificate": ids(Certificate.id, Certificate.user_id.in_(people)),
         "unit": ids(Unit.id, scope.units(Unit.id)),
         "training": ids(Training.id, scope.units(Training.unit_id)),

@@ -51,7 +51,7 @@ def _at_risk(p: Mapping[str, Any]) -> str:
         "In %(year)s you have %(done)s; %(left)s more reach the %(target)s target.",
         year=p["year"],
         done=duration(p["effective_ms"]),
-        left=duration(p["remaining_ms"]),
+        left=duration(p["remaining_ms"], missing=True),
         target=duration(p["target_ms"]),
     )
     short = _subjects(p.get("shortfalls") or {})

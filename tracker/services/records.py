@@ -13,6 +13,7 @@ from sqlalchemy import extract, func, select, true
 from tracker import clock
 from tracker.auth import Principal
 from tracker.core.archive import ClaimPreview, YearTotals, preview_claim, total_year
+from tracker.core.calendar import calendar_days, days_fit
 from tracker.core.rules import RECORD_KIND, RuleSet, hours_to_ms
 from tracker.errors import fail
 from tracker.extensions import db
@@ -148,7 +149,7 @@ def _check_claim(record: LearningRecord) -> None:
     """
     if record.end_date < record.start_date:
         fail("bad_payload", _("The end date must not be before the start date."))
-    period_days = (record.end_date - record.start_date).days + 1
+    period_days = calendar_days(record.start_date, record.end_date)
     if record.kind != "external_training":
         if (record.days, record.absent_fraction, record.assessment) != (None, None, None):
             fail("bad_payload", _("Days, absence and assessment belong to external trainings."))
@@ -156,7 +157,7 @@ def _check_claim(record: LearningRecord) -> None:
             fail("bad_payload", _("The hours cannot exceed 24 per day of the period."))
         return
     days = float(record.days) if record.days is not None else float(period_days)
-    if days > period_days:
+    if not days_fit(days, record.start_date, record.end_date):
         fail("bad_payload", _("The days cannot exceed the calendar days of the period."))
     rules = rule_set_for(db.session.get(User, record.user_id))
     most = rules.training_hours(days)

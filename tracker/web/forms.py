@@ -149,6 +149,7 @@ F = TypeVar("F", bound=BaseModel)
 # The form field a model-wide error concerns (pydantic gives such errors no location).
 _FIELD_OF_KIND = {
     "end_before_start": "end_date",
+    "days_beyond_period": "days",
     "exam_needs_subject": "subject",
     "completion_needs_item": "requires_completion",
     "true_false_answer": "answer",

@@ -11,6 +11,7 @@ from sqlalchemy import String, and_, cast, exists, literal, or_, select
 
 from tracker import clock
 from tracker.auth import Principal
+from tracker.core.calendar import days_fit
 from tracker.core.rules import RuleSet, hours_to_ms
 from tracker.errors import fail
 from tracker.extensions import db
@@ -85,6 +86,10 @@ def update_training(principal: Principal, training_id: int, fields: dict[str, An
             setattr(training, name, value)
         if training.end_date < training.start_date:
             fail("bad_payload", _("The end date must not be before the start date."))
+        period = {"start_date", "end_date", "days"} & columns.keys()
+        # Only a change of them: a training filed before the rule can still be renamed.
+        if period and not days_fit(float(training.days), training.start_date, training.end_date):
+            fail("bad_payload", _("The days cannot exceed the calendar days of the period."))
         if "days" in columns and old["days"] != float(columns["days"]):
             rules = rule_sets()[training.rule_set_id]
             training.hours_ms = _hours_ms(rules, training.days)
