@@ -46,6 +46,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     add("--duration", type=float, default=20, help="measured seconds (default 20)")
     add("--period", type=float, help="s between beats (default: the heartbeat interval)")
     add("--warmup", type=float, default=3, help="unmeasured seconds (default 3)")
+    add("--ramp", type=float, default=0, help="viewers arrive over this many s (default 0)")
     add("--heartbeat-interval", type=float, default=5, help="server's (default 5)")
     add("--closed-loop", action="store_true", help="each viewer beats as soon as it is acked")
     add("--baseline", action="store_true", help="also measure the bare server, first")
@@ -182,9 +183,16 @@ async def drive(
     """Connect, open and play every viewer; measure once all are open; tally, CPU, viewers."""
     tally, window = Tally(), Window()
     plan = Plan(args.period, args.closed_loop, args.ack_timeout, window, tally, courseware_id)
-    playing = asyncio.create_task(run_all(url, tokens, plan, args.warmup, args.duration))
+    playing = asyncio.create_task(run_all(url, tokens, plan, args.warmup, args.duration, args.ramp))
+    started, reported = time.perf_counter(), time.perf_counter()
     while window.start == float("inf") and not playing.done():
         await asyncio.sleep(0.1)
+        if time.perf_counter() - reported >= 10:
+            reported = time.perf_counter()
+            log(
+                f"{reported - started:.0f} s: {tally.tried} of {len(tokens)} viewers in, "
+                f"{tally.busy_opens} opens refused busy so far"
+            )
     log(f"all viewers have tried to open; measuring from {args.warmup:g} s on")
     logins = [login_loop(url, window, tally) for _ in range(args.logins)]
     spy = [sample(pid, window, profile)] if profile else []

@@ -38,6 +38,7 @@ class Tally:
     stretched: int = 0  # acks that asked for a longer interval (the server was busy)
     lapses: int = 0  # session_expired: a session lapsed and was opened again
     busy_opens: int = 0  # opens refused with server_busy (retried as told)
+    tried: int = 0  # viewers that have connected and tried to open (or failed to)
     logins: int = 0
     login_latencies_ms: list[float] = field(default_factory=list)
     latencies_ms: list[float] = field(default_factory=list)
@@ -157,15 +158,20 @@ async def connect(url: str, token: str, timeout: float) -> Viewer:
     return Viewer(client)
 
 
-async def run_all(url: str, tokens: list[str], plan: Plan, warmup: float, duration: float) -> int:
+async def run_all(
+    url: str, tokens: list[str], plan: Plan, warmup: float, duration: float, ramp: float = 0.0
+) -> int:
     """Connect and open every viewer (25 at a time) and let each play as soon as it is open.
 
-    The window starts `warmup` seconds after the last viewer opened. Failures are counted,
-    not fatal; the number of viewers that played is returned.
+    With `ramp`, each viewer arrives at a random moment within that many seconds, as people
+    do at the start of a working day, instead of all at once. The window starts `warmup`
+    seconds after the last viewer opened. Failures are counted, not fatal; the number of
+    viewers that played is returned.
     """
     gate, opened, done = asyncio.Semaphore(25), [0], asyncio.Event()
 
     async def one(token: str) -> bool:
+        await asyncio.sleep(random.uniform(0, ramp))
         try:
             async with gate:
                 viewer = await connect(url, token, plan.ack_timeout)
@@ -174,6 +180,7 @@ async def run_all(url: str, tokens: list[str], plan: Plan, warmup: float, durati
             plan.tally.errors[f"connect:{type(exc).__name__}"] += 1
             is_open, viewer = False, None
         opened[0] += 1
+        plan.tally.tried = opened[0]
         if opened[0] == len(tokens):
             plan.window.start = time.perf_counter() + warmup
             plan.window.end = plan.window.start + duration

@@ -93,6 +93,7 @@ def _init_extensions(app: Flask) -> None:
     from tracker.i18n import select_locale
     from tracker.live.limits import EventLimiter, Limits
     from tracker.live.load import BusyPolicy, LoadGauge
+    from tracker.live.rooms import IndexedManager, IndexedRedisManager, RoomIndex
     from tracker.live.store import InProcessLiveStore, RedisLiveStore
     from tracker.models import utcnow
     from tracker.rulesets import load_rule_sets
@@ -163,12 +164,16 @@ def _init_extensions(app: Flask) -> None:
         app.extensions["tracker.live_store"] = RedisLiveStore(
             client, prefix=f"{app.config['REDIS_PREFIX']}:live:"
         )
+        # Rooms and emits shared by every process through Redis.
+        rooms: RoomIndex = IndexedRedisManager(
+            redis_url, channel=f"{app.config['REDIS_PREFIX']}:socketio"
+        )
     else:
         app.extensions["tracker.live_store"] = InProcessLiveStore()
+        rooms = IndexedManager()
     socketio.init_app(
         app,
-        message_queue=redis_url,
-        channel=f"{app.config['REDIS_PREFIX']}:socketio",
+        client_manager=rooms,
         async_mode=app.config["ASYNC_MODE"],
         cors_allowed_origins=app.config["CORS_ORIGINS"],
         # Frames up to this size get an error ack from the handler (SOCKET_MAX_EVENT_BYTES);

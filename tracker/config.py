@@ -28,6 +28,10 @@ DEFAULTS: dict[str, object] = {
     "CREDIT_BATCH_SIZE": 200,
     "CREDIT_BATCH_PER_USER": 4,
     "CREDIT_GATHER_MS": 2,
+    # Opens that run their transaction at once per process; more wait their turn without a
+    # database connection, so that a crowd arriving never takes every connection from the
+    # batches that credit the sessions already live.
+    "OPENS_AT_ONCE": 4,
     # Overload: busy while heartbeats wait longer than BUSY_WAIT_MS for their batch (on
     # average over recent batches), and BUSY_HOLD_S after (default one interval); then players
     # are asked to beat BUSY_STRETCH times less often and new opens are refused with a hint

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -102,9 +103,27 @@ def open_session(
     While the process is busy, new opens are refused with a hint when to retry, so that the
     sessions already live keep being credited in time.
     """
+    asked_at = clock.now().timestamp()
+    if _gauge().busy(asked_at):
+        raise RetryLater("server_busy", _gauge().refuse(asked_at))
+    with _open_turns():
+        return _open(principal, courseware_id, socket_id, client)
+
+
+def _open_turns() -> threading.Semaphore:
+    extensions = current_app.extensions
+    turns = extensions.get("tracker.open_turns")
+    if turns is None:
+        turns = threading.BoundedSemaphore(int(current_app.config["OPENS_AT_ONCE"]))
+        turns = extensions.setdefault("tracker.open_turns", turns)
+    return turns
+
+
+def _open(
+    principal: Principal, courseware_id: int, socket_id: str | None, client: Client
+) -> OpenResult:
+    # Stamped once its turn came: the session starts when it is opened, not when asked.
     now, interval, tz = clock.now(), _interval_ms(), clock.timezone()
-    if _gauge().busy(now.timestamp()):
-        raise RetryLater("server_busy", _gauge().refuse(now.timestamp()))
     with transaction():
         user = _lock_user(principal)
         item = db.session.get(Courseware, courseware_id)
