@@ -80,6 +80,9 @@ def _derive_settings(app: Flask) -> None:
     threads = app.config["HASHING_THREADS"]
     if not isinstance(threads, int) or isinstance(threads, bool) or not 1 <= threads <= 64:
         raise ValueError(f"TRACKER_HASHING_THREADS must be a whole number 1..64, not {threads!r}")
+    lanes = app.config["ARGON2_PARALLELISM"]
+    if not isinstance(lanes, int) or isinstance(lanes, bool) or not 1 <= lanes <= 16:
+        raise ValueError(f"TRACKER_ARGON2_PARALLELISM must be a whole number 1..16, not {lanes!r}")
     nice = app.config["HASHING_NICE"]
     if not isinstance(nice, int) or isinstance(nice, bool) or not 0 <= nice <= 19:
         raise ValueError(f"TRACKER_HASHING_NICE must be a whole number 0..19, not {nice!r}")
@@ -138,6 +141,7 @@ def _init_extensions(app: Flask) -> None:
     app.extensions["tracker.password_hasher"] = PasswordHasher(
         time_cost=int(app.config["ARGON2_TIME_COST"]),
         memory_cost=int(app.config["ARGON2_MEMORY_KIB"]),
+        parallelism=int(app.config["ARGON2_PARALLELISM"]),
     )
 
     db.init_app(app)

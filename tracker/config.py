@@ -60,9 +60,13 @@ DEFAULTS: dict[str, object] = {
     # How many proxies in front of the app set X-Forwarded-For/-Proto (nginx: 1). The client
     # address the login throttle counts by is taken from them; 0 trusts no such header.
     "TRUSTED_PROXIES": 0,
-    "ARGON2_TIME_COST": 3,  # argon2-cffi's defaults (RFC 9106 low-memory profile)
+    # Argon2id: argon2-cffi's time and memory cost (RFC 9106's low-memory profile) in one
+    # lane, as OWASP recommends; a hash then takes one thread, and one hash at a time leaves
+    # the event loop a core of its own during a storm of logins (docs/benchmarks.md).
+    "ARGON2_TIME_COST": 3,
     "ARGON2_MEMORY_KIB": 65536,
-    "HASHING_THREADS": 2,  # hashes at once per process (more wait their turn, off the loop)
+    "ARGON2_PARALLELISM": 1,
+    "HASHING_THREADS": 1,  # hashes at once per process (more wait their turn, off the loop)
     "HASHING_NICE": 0,  # how much lower the hashing threads' priority is (Linux nice, 0..19)
     "ASYNC_MODE": None,  # unset: gevent when installed, else threading
     "AUTO_MIGRATE": True,
