@@ -16,17 +16,16 @@ from tracker.models import Base
 
 
 def bearer_token(req: Request) -> str | None:
-    """The token of the request's `Authorization: Bearer` header ("" if blank); None if the
-    request has no such header (no header, or another scheme such as a proxy's Basic)."""
+    """The token of the request's `Authorization: Bearer` header ("" if blank), else None."""
     scheme, _, token = req.headers.get("Authorization", "").partition(" ")
     return token.strip() if scheme.lower() == "bearer" else None
 
 
 class LoginManager(flask_login.LoginManager):
-    """Flask-Login's, except that a request carrying a bearer token is that token's caller or
-    nobody: a cookie sent beside it (an API client sharing a browser's cookie jar) never
-    decides, and a bad token is not made good by one."""
+    """Flask-Login's, except that a bearer token, when sent, alone decides who calls."""
 
+    # An API client sharing a browser's cookie jar must not act as the browser's user, and a
+    # bad token must not be made good by a cookie beside it.
     def _load_user(self) -> Any:
         if bearer_token(request) is None:
             return super()._load_user()
