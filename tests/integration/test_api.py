@@ -9,6 +9,8 @@ import pytest
 from openapi_spec_validator import validate
 
 from tests.integration.conftest import PASSWORD, assert_error, count, token_for
+from tests.integration.test_records import BASE as RECORD_BASE
+from tests.integration.test_trainings import BASE as TRAINING_BASE
 from tracker.models import Courseware, LearningRecord, User
 
 # --- authentication -------------------------------------------------------------------------
@@ -317,3 +319,35 @@ def test_json_answers_have_their_keys_sorted(client, admin):
     keys = [key for key, _ in json.loads(body, object_pairs_hook=list)]
     assert keys == sorted(keys)
     assert keys == ["display_name", "id", "language", "role", "rule_set", "unit", "username"]
+
+
+# --- refusals across fields -----------------------------------------------------------------
+
+END_BEFORE_START = ("end_date", "The end date must not be before the start date.")
+DAYS_BEYOND = ("days", "The days cannot exceed the calendar days of the period.")
+
+
+@pytest.mark.parametrize("edit", [False, True], ids=["new", "edit"])  # the model, the service
+@pytest.mark.parametrize(
+    ("kind", "changes", "where"),
+    [
+        ("records", {"end_date": "2026-02-04"}, END_BEFORE_START),
+        ("records", {"days": 3.5}, DAYS_BEYOND),
+        ("trainings", {"end_date": "2026-03-08"}, END_BEFORE_START),
+        ("trainings", {"days": 2.5}, DAYS_BEYOND),
+    ],
+)
+def test_a_refusal_across_fields_names_its_field(client, admin, kind, changes, where, edit):
+    base = {"records": RECORD_BASE, "trainings": TRAINING_BASE}[kind]
+    headers = {**admin, "Accept-Language": "en"}
+    if edit:
+        created = client.post(f"/api/v1/{kind}", json=base, headers=headers).json
+        url = f"/api/v1/{kind}/{created['id']}"
+        response = client.patch(url, json=changes, headers=headers)
+        assert client.get(url, headers=headers).json == created
+    else:
+        response = client.post(f"/api/v1/{kind}", json={**base, **changes}, headers=headers)
+        assert client.get(f"/api/v1/{kind}", headers=headers).json in ([], {"items": []})
+    assert_error(response, 400, "bad_payload")
+    field, problem = where
+    assert response.json["details"] == [{"field": field, "problem": problem}]
