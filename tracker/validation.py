@@ -49,6 +49,9 @@ _PROBLEMS: dict[str, Any] = {
     "true_false_answer": _l("A true or false question has an answer and no choices."),
     "single_one_correct": _l("Mark exactly one choice correct."),
     "none_correct": _l("Mark at least one choice correct."),
+    "certificate_number": _l(
+        "Enter the number as printed on the certificate, such as EX2026-XXXX-XXXX-XXXX-XXXX."
+    ),
     "value_error": _l("This value is not valid."),
 }
 

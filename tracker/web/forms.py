@@ -8,16 +8,17 @@ from typing import Annotated, Any, Literal, TypeVar
 from flask import request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 from pydantic_core import ErrorDetails, PydanticCustomError
 from werkzeug.datastructures import MultiDict
 
-from tracker.api.fields import Fraction, HoursText, IdParam, typed_period
+from tracker.api.fields import Fraction, HoursText, IdParam, Year, typed_period
 from tracker.api.schemas_exams import ExamCreate, QuestionIn, exam_target, question_keyed
 from tracker.api.schemas_records import RecordCreate, RecordPatch
 from tracker.api.schemas_trainings import Assessment, TrainingCreate
 from tracker.errors import TrackerError
 from tracker.services.accounts import MAX_LOGIN_NAME, DisplayName, Password, Username
+from tracker.services.certificates import normalize_number
 from tracker.services.trainings import PARTICIPANT_CATEGORIES
 from tracker.services.uploads import Upload, max_bytes, read_upload
 from tracker.validation import detail_lines, invalid, location, problem
@@ -85,6 +86,7 @@ LABELS = {
     "answer": _l("Answer"),
     "rating": _l("Rating"),
     "year": _l("Year"),
+    "number": _l("Certificate number"),
     "comment": _l("Comment"),
     "enrolment_open": _l("Open for enrolment"),
     "active": _l("Active"),
@@ -401,7 +403,25 @@ class YearlyForm(_Form):
     """Issue the yearly certificates of a unit."""
 
     unit_id: IdParam
-    year: Annotated[int, Field(ge=2000, le=2100)]
+    year: Year
+
+
+class ReportForm(_Form):
+    """The unit report's filter: the year (blank: this year); the unit is picked from a list."""
+
+    year: Annotated[Year | None, Blank] = None
+
+
+def _certificate_number(text: str) -> str:
+    if normalize_number(text) is None:
+        raise PydanticCustomError("certificate_number", "not a certificate number")
+    return text
+
+
+class CertificateLookup(_Form):
+    """The verification page's lookup: a number as printed (spacing, case and O for 0 aside)."""
+
+    number: Annotated[str, Field(min_length=1, max_length=64), AfterValidator(_certificate_number)]
 
 
 class CertificateRevokeForm(_Form):
