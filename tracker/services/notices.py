@@ -22,6 +22,7 @@ from tracker.extensions import db
 from tracker.formatting import duration
 from tracker.models import Notice
 from tracker.services import transaction
+from tracker.services.flag_rules import rule_title
 
 
 def _subjects(missing_ms: Mapping[str, int]) -> str:
@@ -61,8 +62,6 @@ def _at_risk(p: Mapping[str, Any]) -> str:
 
 
 def _deducted(p: Mapping[str, Any]) -> str:
-    from tracker.services.flags import rule_title
-
     return _(
         "%(hours)s were deducted from your %(year)s learning after a review of "
         '"%(rule)s" (%(day)s). Reason: %(note)s',
