@@ -23,6 +23,7 @@ from tracker.formatting import duration
 from tracker.models import Notice
 from tracker.services import transaction
 from tracker.services.flag_rules import rule_title
+from tracker.services.rules import no_credit_text
 
 
 def _subjects(missing_ms: Mapping[str, int]) -> str:
@@ -74,8 +75,6 @@ def _deducted(p: Mapping[str, Any]) -> str:
 
 
 def _confirmed(p: Mapping[str, Any]) -> str:
-    from tracker.services.rules import no_credit_text
-
     why = no_credit_text(p.get("why"), p.get("absence_voids_at"))
     if why:
         return _('Your attendance at "%(title)s" was confirmed, but earns no hours.', **p) + (
