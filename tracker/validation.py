@@ -143,8 +143,7 @@ def invalid(error: ValidationError) -> TrackerError:
 
 
 def refusal(kind: str) -> TrackerError:
-    """The `bad_payload` of a rule across fields checked outside a model (an edit's merged
-    values), worded and located as the models' own refusal of it."""
+    """The `bad_payload` of a rule across fields checked outside a model, as the models word it."""
     text = str(_PROBLEMS[kind])
     return TrackerError("bad_payload", text, [{"field": FIELD_OF_KIND[kind], "problem": text}])
 

@@ -147,8 +147,7 @@ def _problems(context: Context, form: str) -> Problems | None:
 
 
 def _sent(context: Context, form: str) -> MultiDict[str, str] | None:
-    """What this form sent, if the page answers it: a post (refused, or a preview), or a
-    search or filter (a GET form) that was refused."""
+    """What this form sent if the page answers it: a post (refused or previewed), a refused GET."""
     found = _problems(context, form)
     if found is None:
         return None
@@ -233,8 +232,8 @@ def field_error(context: Context, name: str, form: str = "") -> Markup:
 @bp.app_template_global("kept")
 @pass_context
 def kept(context: Context, name: str, default: Any = "", form: str = "") -> Any:
-    """What was typed into `name` when this form was sent (and refused), else `default` (also
-    for a GET form whose value is part of the page's address)."""
+    """What was typed into `name` when this form was sent (and refused), else `default`."""
+    # A GET form's value may come from the address's path (/verify/<number>), not its query.
     sent = _sent(context, form)
     if sent is not None and (name in sent or request.method == "POST"):
         return sent.get(name, "")
