@@ -323,10 +323,20 @@ def test_json_answers_have_their_keys_sorted(client, admin):
 
 # --- refusals across fields -----------------------------------------------------------------
 
-END_BEFORE_START = ("end_date", "The end date must not be before the start date.")
-DAYS_BEYOND = ("days", "The days cannot exceed the calendar days of the period.")
+# The field, and the problem in Chinese and in English.
+END_BEFORE_START = (
+    "end_date",
+    "结束日期不能早于开始日期。",
+    "The end date must not be before the start date.",
+)
+DAYS_BEYOND = (
+    "days",
+    "天数不能超过起止日期之间的天数。",
+    "The days cannot exceed the calendar days of the period.",
+)
 
 
+@pytest.mark.parametrize("language", ["zh-CN", "en"])
 @pytest.mark.parametrize("edit", [False, True], ids=["new", "edit"])  # the model, the service
 @pytest.mark.parametrize(
     ("kind", "changes", "where"),
@@ -337,9 +347,11 @@ DAYS_BEYOND = ("days", "The days cannot exceed the calendar days of the period."
         ("trainings", {"days": 2.5}, DAYS_BEYOND),
     ],
 )
-def test_a_refusal_across_fields_names_its_field(client, admin, kind, changes, where, edit):
+def test_a_refusal_across_fields_names_its_field(
+    client, admin, kind, changes, where, edit, language
+):
     base = {"records": RECORD_BASE, "trainings": TRAINING_BASE}[kind]
-    headers = {**admin, "Accept-Language": "en"}
+    headers = {**admin, "Accept-Language": language}
     if edit:
         created = client.post(f"/api/v1/{kind}", json=base, headers=headers).json
         url = f"/api/v1/{kind}/{created['id']}"
@@ -349,5 +361,6 @@ def test_a_refusal_across_fields_names_its_field(client, admin, kind, changes, w
         response = client.post(f"/api/v1/{kind}", json={**base, **changes}, headers=headers)
         assert client.get(f"/api/v1/{kind}", headers=headers).json in ([], {"items": []})
     assert_error(response, 400, "bad_payload")
-    field, problem = where
+    field, zh, en = where
+    problem = zh if language == "zh-CN" else en
     assert response.json["details"] == [{"field": field, "problem": problem}]
