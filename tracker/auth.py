@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from tracker import clock
 from tracker.errors import fail
-from tracker.extensions import db, login_manager
+from tracker.extensions import bearer_token, db, login_manager
 from tracker.models import SignIn, User
 
 
@@ -107,8 +107,7 @@ def _load_from_session(session_key: str) -> Principal | None:
 
 @login_manager.request_loader
 def _load_from_header(req: Any) -> Principal | None:
-    scheme, _, token = req.headers.get("Authorization", "").partition(" ")
-    return principal_from_token(token.strip()) if scheme.lower() == "bearer" else None
+    return principal_from_token(bearer_token(req))
 
 
 def current_principal() -> Principal | None:

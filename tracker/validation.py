@@ -49,7 +49,24 @@ _PROBLEMS: dict[str, Any] = {
     "true_false_answer": _l("A true or false question has an answer and no choices."),
     "single_one_correct": _l("Mark exactly one choice correct."),
     "none_correct": _l("Mark at least one choice correct."),
+    "certificate_number": _l(
+        "Enter the number as printed on the certificate, such as EX2026-XXXX-XXXX-XXXX-XXXX."
+    ),
     "value_error": _l("This value is not valid."),
+}
+
+# The field a rule across fields concerns: pydantic locates such a refusal at the model as a
+# whole, yet people and clients need to know which input to change.
+FIELD_OF_KIND: dict[str, str] = {
+    "end_before_start": "end_date",
+    "days_beyond_period": "days",
+    "exam_needs_subject": "subject",
+    "completion_needs_item": "requires_completion",
+    "true_false_answer": "answer",
+    "choices_count": "choices",
+    "single_one_correct": "choices",
+    "none_correct": "choices",
+    "hours_with_deduction": "hours",
 }
 
 # Patterns named by what they ask for (a regular expression means nothing to people).
@@ -102,13 +119,19 @@ def problem(error: ErrorDetails) -> str:
     return str(_PROBLEMS.get(kind, _PROBLEMS["value_error"]))
 
 
+def location(error: ErrorDetails) -> tuple[int | str, ...]:
+    """Where an error is: pydantic's location, then the field a rule across fields concerns."""
+    field = FIELD_OF_KIND.get(error["type"])
+    return (*error["loc"], field) if field else tuple(error["loc"])
+
+
 def details(error: ValidationError, **where: Any) -> list[dict[str, Any]]:
     """Each problem of `error` as `{**where, "field"?, "problem"}`, the problem translated."""
     found = []
     for item in error.errors():
         detail = dict(where)
-        if item["loc"]:
-            detail["field"] = ".".join(map(str, item["loc"]))
+        if loc := location(item):
+            detail["field"] = ".".join(map(str, loc))
         detail["problem"] = problem(item)
         found.append(detail)
     return found
@@ -117,6 +140,12 @@ def details(error: ValidationError, **where: Any) -> list[dict[str, Any]]:
 def invalid(error: ValidationError) -> TrackerError:
     """The `bad_payload` error that names each problem of `error`."""
     return TrackerError("bad_payload", details=details(error))
+
+
+def refusal(kind: str) -> TrackerError:
+    """The `bad_payload` of a rule across fields checked outside a model, as the models word it."""
+    text = str(_PROBLEMS[kind])
+    return TrackerError("bad_payload", text, [{"field": FIELD_OF_KIND[kind], "problem": text}])
 
 
 def detail_lines(found: Iterable[dict[str, Any]], labels: dict[str, Any]) -> list[str]:

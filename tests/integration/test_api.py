@@ -8,8 +8,10 @@ import re
 import pytest
 from openapi_spec_validator import validate
 
-from tests.integration.conftest import PASSWORD, assert_error, count
-from tracker.models import Courseware, User
+from tests.integration.conftest import PASSWORD, assert_error, count, token_for
+from tests.integration.test_records import BASE as RECORD_BASE
+from tests.integration.test_trainings import BASE as TRAINING_BASE
+from tracker.models import Courseware, LearningRecord, User
 
 # --- authentication -------------------------------------------------------------------------
 
@@ -52,6 +54,81 @@ def test_malformed_token_request_is_400(client, body):
 )
 def test_calls_without_a_valid_token_are_401(client, headers):
     assert_error(client.get("/api/v1/courseware", headers=headers), 401, "unauthorized")
+
+
+RECORD = {
+    "kind": "self_study",
+    "title": "t",
+    "start_date": "2026-02-05",
+    "end_date": "2026-02-05",
+    "hours": 1,
+}
+
+
+def _signed_in(client, cookie: str | None, bearer: str | None) -> dict[str, str]:
+    """Log `cookie` in on the client's cookie jar; the headers naming `bearer` by its token."""
+    headers = {"Authorization": f"Bearer {token_for(client, bearer)}"} if bearer else {}
+    if cookie:
+        response = client.post("/login", data={"username": cookie, "password": PASSWORD})
+        assert response.status_code == 302
+    return headers
+
+
+@pytest.mark.parametrize(
+    ("cookie", "bearer", "caller"),
+    [("ann", None, "ann"), (None, "bob", "bob"), ("ann", "bob", "bob")],
+    ids=["cookie only", "bearer only", "bearer beside a cookie"],
+)
+def test_a_bearer_token_decides_who_calls(app, client, make_user, cookie, bearer, caller):
+    users = {"ann": make_user("ann"), "bob": make_user("bob")}
+    headers = _signed_in(client, cookie, bearer)
+    assert client.get("/api/v1/me", headers=headers).json["username"] == caller
+    created = client.post("/api/v1/records", json=RECORD, headers=headers)
+    assert created.status_code == 201, created.json
+    assert count(app, LearningRecord, LearningRecord.user_id == users[caller]) == 1
+
+
+def _revoked(client) -> str:
+    token = token_for(client, "bob")
+    change = {"current_password": PASSWORD, "new_password": "a brand new pw 7"}
+    headers = {"Authorization": f"Bearer {token}"}
+    assert client.post("/api/v1/me/password", json=change, headers=headers).status_code == 204
+    return f"Bearer {token}"
+
+
+@pytest.mark.parametrize(
+    "authorization",
+    [lambda client: "Bearer nope", lambda client: "Bearer ", _revoked],
+    ids=["malformed", "blank", "revoked"],
+)
+def test_a_bad_bearer_token_is_401_though_a_cookie_is_valid(client, make_user, authorization):
+    make_user("ann")
+    make_user("bob")
+    headers = {"Authorization": authorization(client)}
+    _signed_in(client, "ann", None)
+    assert_error(client.get("/api/v1/me", headers=headers), 401, "unauthorized")
+    assert client.get("/api/v1/me").json["username"] == "ann"
+
+
+def test_another_authorization_scheme_leaves_the_cookie_to_decide(client, make_user):
+    make_user("ann")
+    _signed_in(client, "ann", None)
+    response = client.get("/api/v1/me", headers={"Authorization": "Basic YTpi"})
+    assert response.json["username"] == "ann"
+
+
+@pytest.mark.parametrize(
+    ("origin", "status"), [("http://evil.example", 403), ("http://localhost", 201)]
+)
+@pytest.mark.parametrize(("cookie", "bearer"), [("ann", None), (None, "ann"), ("ann", "ann")])
+def test_writes_from_other_sites_are_refused_however_the_caller_signed_in(
+    app, client, make_user, cookie, bearer, origin, status
+):
+    make_user("ann")
+    headers = {**_signed_in(client, cookie, bearer), "Origin": origin}
+    response = client.post("/api/v1/records", json=RECORD, headers=headers)
+    assert response.status_code == status, response.json
+    assert count(app, LearningRecord) == (status == 201)
 
 
 @pytest.mark.parametrize(
@@ -242,3 +319,48 @@ def test_json_answers_have_their_keys_sorted(client, admin):
     keys = [key for key, _ in json.loads(body, object_pairs_hook=list)]
     assert keys == sorted(keys)
     assert keys == ["display_name", "id", "language", "role", "rule_set", "unit", "username"]
+
+
+# --- refusals across fields -----------------------------------------------------------------
+
+# The field, and the problem in Chinese and in English.
+END_BEFORE_START = (
+    "end_date",
+    "结束日期不能早于开始日期。",
+    "The end date must not be before the start date.",
+)
+DAYS_BEYOND = (
+    "days",
+    "天数不能超过起止日期之间的天数。",
+    "The days cannot exceed the calendar days of the period.",
+)
+
+
+@pytest.mark.parametrize("language", ["zh-CN", "en"])
+@pytest.mark.parametrize("edit", [False, True], ids=["new", "edit"])  # the model, the service
+@pytest.mark.parametrize(
+    ("kind", "changes", "where"),
+    [
+        ("records", {"end_date": "2026-02-04"}, END_BEFORE_START),
+        ("records", {"days": 3.5}, DAYS_BEYOND),
+        ("trainings", {"end_date": "2026-03-08"}, END_BEFORE_START),
+        ("trainings", {"days": 2.5}, DAYS_BEYOND),
+    ],
+)
+def test_a_refusal_across_fields_names_its_field(
+    client, admin, kind, changes, where, edit, language
+):
+    base = {"records": RECORD_BASE, "trainings": TRAINING_BASE}[kind]
+    headers = {**admin, "Accept-Language": language}
+    if edit:
+        created = client.post(f"/api/v1/{kind}", json=base, headers=headers).json
+        url = f"/api/v1/{kind}/{created['id']}"
+        response = client.patch(url, json=changes, headers=headers)
+        assert client.get(url, headers=headers).json == created
+    else:
+        response = client.post(f"/api/v1/{kind}", json={**base, **changes}, headers=headers)
+        assert client.get(f"/api/v1/{kind}", headers=headers).json in ([], {"items": []})
+    assert_error(response, 400, "bad_payload")
+    field, zh, en = where
+    problem = zh if language == "zh-CN" else en
+    assert response.json["details"] == [{"field": field, "problem": problem}]

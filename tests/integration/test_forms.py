@@ -131,6 +131,7 @@ class Form:
     saved: Any = None  # the table that must not grow
     status: int = 400
     anonymous: bool = False
+    method: str = "post"  # a search or filter is a GET form, sent in the query string
 
     def id(self, name: str) -> str:
         return f"f-{self.form}-{name}" if self.form else f"f-{name}"
@@ -338,13 +339,40 @@ FORMS = [
         wrong=("unit_id", "year"),
         message=("year", "请填写不小于 2000 的数", "Enter a number of at least 2000."),
     ),
+    Form(
+        "report filter",
+        "/admin/reports",
+        "/admin/reports",
+        "report",
+        fields={"year": "year"},
+        bad={"year": "2101"},
+        wrong=("year",),
+        message=("year", "请填写不大于 2100 的数", "Enter a number of at most 2100."),
+        method="get",
+    ),
+    Form(
+        "certificate lookup",
+        "/verify",
+        "/verify",
+        "certificate_lookup",
+        fields={"number": "number"},
+        bad={"number": "EX2026-ABCD"},
+        wrong=("number",),
+        message=(
+            "number",
+            "请按证书上印的编号填写",
+            "Enter the number as printed on the certificate",
+        ),
+        anonymous=True,
+        method="get",
+    ),
 ]
 
 
 @pytest.fixture
 def world(app, client, make_user, make_courseware, admin, auth_headers) -> dict[str, Any]:
-    """An admin logged in on `client`; a learner with a pending claim; an item, a training and
-    an exam to find the forms on."""
+    """An admin logged in on `client`; a learner with a pending claim; an item, a training, an
+    exam and a unit to find the forms on."""
     ids: dict[str, Any] = {"ann": make_user("ann"), "item": make_courseware()}
     ann = auth_headers("ann")
     claim = {"kind": "self_study", "title": "读本", "start_date": "2026-02-01"}
@@ -355,6 +383,7 @@ def world(app, client, make_user, make_courseware, admin, auth_headers) -> dict[
     ids["training"] = client.post("/api/v1/trainings", json=training, headers=admin).json["id"]
     exam = {"title": "考试", "subject": "public"}
     ids["exam"] = client.post("/api/v1/exams", json=exam, headers=admin).json["id"]
+    ids["unit"] = client.post("/api/v1/units", json={"name": "所"}, headers=admin).json["id"]
     with app.app_context():  # root took the item, so may evaluate it
         done = ItemProgress(
             user_id=user_id(app, "root"), courseware_id=ids["item"], credited_ms=7_200_000
@@ -411,7 +440,11 @@ def test_a_refused_form_shows_every_problem_beside_its_field(app, client, world,
         client = app.test_client()
     before = count(app, form.saved) if form.saved is not None else None
     for headers, expected in ((ZH, form.message[1]), (EN, form.message[2])):
-        response = client.post(form.post.format(**world), data=form.bad, headers=headers)
+        url, sent = form.post.format(**world), {"headers": headers}
+        if form.method == "get":
+            response = client.get(url, query_string=form.bad, **sent)
+        else:
+            response = client.post(url, data=form.bad, **sent)
         assert response.status_code == form.status
         text = response.get_data(as_text=True)
         assert 'role="alert"' in text
@@ -553,3 +586,30 @@ def test_every_field_a_form_can_name_has_a_label():
     for name, model in MODELS.items():
         prefix = "participants_" if name == "participants" else ""
         assert [k for k in model.model_fields if f"{prefix}{k}" not in LABELS] == [], name
+
+
+@pytest.mark.parametrize(
+    ("path", "query", "name", "message"),
+    [
+        ("/verify", {"number": ""}, "number", "This field is required."),
+        ("/verify", {"number": "x" * 65}, "number", "Use at most 64 characters."),
+        ("/verify/EX2026-ABCD", {}, "number", "Enter the number as printed on the certificate"),
+        ("/admin/reports", {"year": "soon"}, "year", "Enter a whole number."),
+        ("/admin/reports", {"year": "1999", "unit_id": "{unit}"}, "year", "at least 2000"),
+    ],
+)
+def test_a_refused_search_shows_why_beside_its_field_and_keeps_what_was_typed(
+    client, world, path, query, name, message
+):
+    with_ids = {k: v.format(unit=world["unit"]) for k, v in query.items()}
+    response = client.get(path, query_string=with_ids, headers=EN)
+    assert response.status_code == 400
+    page = Page(response.get_data(as_text=True))
+    assert message in page.message_beside(f"f-{name}")
+    assert page.control(f"f-{name}")["value"] == with_ids.get(name, path.rpartition("/")[2])
+    assert "data-exams-taken" not in response.get_data(as_text=True)  # no report for a bad year
+
+
+def test_a_report_export_of_a_bad_year_is_refused(client, world):
+    response = client.get(f"/admin/reports/export.csv?unit_id={world['unit']}&year=1999")
+    assert response.status_code == 400

@@ -45,6 +45,7 @@ Count = Annotated[int, Strict(), Field(ge=0, le=1_000_000)]
 Capacity = Annotated[int, Strict(), Field(gt=0, le=1_000_000)]
 Money = Annotated[float, Strict(), Field(ge=0, le=1e12, allow_inf_nan=False)]
 Subject = Literal["public", "professional"]
+Year = Annotated[int, Field(ge=2000, le=2100)]  # a year a report, a certificate or a flag names
 Text = Annotated[str, Field(max_length=5000)]
 Id = Annotated[int, Strict(), Field(gt=0, le=ID_MAX)]
 IdParam = Annotated[int, Field(gt=0, le=ID_MAX)]  # an id in a query string (text, converted)
@@ -147,4 +148,3 @@ def bounded_arg(low: int, high: int) -> Callable[[str], int]:
 
 
 PAGE_ARG = bounded_arg(1, 10_000)  # a page of a list on a page
-YEAR_ARG = bounded_arg(1900, 3000)

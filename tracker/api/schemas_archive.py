@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 
 from pydantic import AliasPath, BaseModel, ConfigDict, Field
 
-from tracker.api.fields import IdParam, Kinds, Out
+from tracker.api.fields import IdParam, Kinds, Out, Year
 from tracker.wire import Seconds, from_ms
 
 Month = Annotated[str, Field(pattern=r"^\d{4}-\d{2}$")]
@@ -171,7 +171,7 @@ class ReportQuery(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    year: Annotated[int, Field(ge=2000, le=2100)] | None = None
+    year: Year | None = None
     sort: Literal["name", "unit", "total", "effective", "remaining", "compliant"] = "name"
     order: Literal["asc", "desc"] = "asc"
 

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, model_validator
 from pydantic_core import PydanticCustomError
 
-from tracker.api.fields import HoursIn, In, Out, Query
+from tracker.api.fields import HoursIn, In, Out, Query, Year
 from tracker.api.schemas_archive import KindName
 from tracker.core.heuristics import RULES
 from tracker.models.flags import FLAG_STATUSES
@@ -17,7 +17,6 @@ from tracker.wire import Hours, Seconds, from_ms
 # The rules and statuses as the core and the ledger name them (one list each).
 FlagStatus = Literal[FLAG_STATUSES]  # type: ignore[valid-type]
 FlagRule = Literal[RULES]  # type: ignore[valid-type]
-Year = Annotated[int, Field(ge=2000, le=2100)]
 
 
 class FlagQuery(Query):

@@ -19,7 +19,6 @@ from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
 
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     ColumnElement,
     DateTime,
@@ -63,15 +62,6 @@ from tracker.services.rules import rules_by_unit
 from tracker.services.scope import admin_scope
 
 CHUNK = 500  # people per scan transaction
-RULE_TITLES = {
-    "long_day": _l("Long day of watching"),
-    "night": _l("Watching through the night"),
-    "robotic": _l("Machine-like regularity"),
-    "shared_client": _l("Several accounts on one device at once"),
-    "live_during_training": _l("Watching during a training"),
-    "overlapping_claims": _l("Claims for the same days"),
-    "year_end_burst": _l("Year-end burst"),
-}
 HISTORY_YEARS = 3  # earlier years a year-end burst is compared with
 DEDUCTION = "deduction"
 
@@ -86,11 +76,6 @@ class ScanResult:
     flags_open: int
     set_aside_ms: int
     partners: frozenset[int] = frozenset()  # others live at once with them on one client
-
-
-def rule_title(rule: str) -> str:
-    """A flag rule's name in the current language."""
-    return str(RULE_TITLES.get(rule, rule))
 
 
 # --- the scan -------------------------------------------------------------------------------

@@ -22,6 +22,8 @@ from tracker.extensions import db
 from tracker.formatting import duration
 from tracker.models import Notice
 from tracker.services import transaction
+from tracker.services.flag_rules import rule_title
+from tracker.services.rules import no_credit_text
 
 
 def _subjects(missing_ms: Mapping[str, int]) -> str:
@@ -61,8 +63,6 @@ def _at_risk(p: Mapping[str, Any]) -> str:
 
 
 def _deducted(p: Mapping[str, Any]) -> str:
-    from tracker.services.flags import rule_title
-
     return _(
         "%(hours)s were deducted from your %(year)s learning after a review of "
         '"%(rule)s" (%(day)s). Reason: %(note)s',
@@ -75,8 +75,6 @@ def _deducted(p: Mapping[str, Any]) -> str:
 
 
 def _confirmed(p: Mapping[str, Any]) -> str:
-    from tracker.services.rules import no_credit_text
-
     why = no_credit_text(p.get("why"), p.get("absence_voids_at"))
     if why:
         return _('Your attendance at "%(title)s" was confirmed, but earns no hours.', **p) + (

@@ -26,6 +26,7 @@ from tracker.services.notices import notify
 from tracker.services.rules import rule_set_for
 from tracker.services.scope import admin_scope
 from tracker.services.uploads import Upload, stored
+from tracker.validation import refusal
 
 DECIDED = {"approve": "approved", "reject": "rejected"}
 
@@ -148,7 +149,7 @@ def _check_claim(record: LearningRecord) -> None:
     at most 24 hours a day of their period.
     """
     if record.end_date < record.start_date:
-        fail("bad_payload", _("The end date must not be before the start date."))
+        raise refusal("end_before_start")
     period_days = calendar_days(record.start_date, record.end_date)
     if record.kind != "external_training":
         if (record.days, record.absent_fraction, record.assessment) != (None, None, None):
@@ -158,7 +159,7 @@ def _check_claim(record: LearningRecord) -> None:
         return
     days = float(record.days) if record.days is not None else float(period_days)
     if not days_fit(days, record.start_date, record.end_date):
-        fail("bad_payload", _("The days cannot exceed the calendar days of the period."))
+        raise refusal("days_beyond_period")
     rules = rule_set_for(db.session.get(User, record.user_id))
     most = rules.training_hours(days)
     if record.claimed_ms > hours_to_ms(most):

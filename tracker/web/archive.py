@@ -7,7 +7,7 @@ from typing import Any
 from flask import Response, render_template, request
 from flask_login import login_required
 
-from tracker.api.fields import YEAR_ARG, id_arg
+from tracker.api.fields import id_arg
 from tracker.auth import current_principal
 from tracker.clock import this_year
 from tracker.errors import fail
@@ -20,6 +20,7 @@ from tracker.services.reports import SORT_KEYS, unit_report
 from tracker.services.scope import admin_scope
 from tracker.web import bp
 from tracker.web.access import admin_page
+from tracker.web.forms import ReportForm, parse_form, validated
 
 EXPORTS = {
     "csv": (archive_csv, "text/csv; charset=utf-8"),
@@ -67,7 +68,7 @@ def archive_export(fmt: str) -> Any:
     )
 
 
-def _report() -> dict[str, Any] | None:
+def _report(form: ReportForm) -> dict[str, Any] | None:
     unit_id = request.args.get("unit_id", type=id_arg)
     if unit_id is None:
         return None
@@ -76,7 +77,7 @@ def _report() -> dict[str, Any] | None:
         unit_report(
             admin_scope(current_principal()),
             unit_id,
-            request.args.get("year", type=YEAR_ARG) or this_year(),
+            form.year or this_year(),
             sort if sort in SORT_KEYS else "name",
             request.args.get("order") == "desc",
         )
@@ -86,12 +87,14 @@ def _report() -> dict[str, Any] | None:
 @bp.get("/admin/reports")
 @admin_page
 def admin_reports() -> Any:
+    form, problems = validated(ReportForm, request.args.to_dict())
     return render_template(
         "admin/reports.html",
-        report=_report(),
+        report=_report(form) if form else None,
         units=org.list_units(current_principal()),
         year=this_year(),
-    )
+        problems=problems,
+    ), 400 if problems else 200
 
 
 REPORT_EXPORTS = {"csv": (report_csv, EXPORTS["csv"][1]), "xlsx": (report_xlsx, EXPORTS["xlsx"][1])}
@@ -102,7 +105,7 @@ REPORT_EXPORTS = {"csv": (report_csv, EXPORTS["csv"][1]), "xlsx": (report_xlsx, 
 def admin_report_export(fmt: str) -> Any:
     if fmt not in REPORT_EXPORTS:
         fail("not_found")
-    doc = _report()
+    doc = _report(parse_form(ReportForm, request.args))
     if doc is None:
         fail("unit_not_found")
     render, mimetype = REPORT_EXPORTS[fmt]

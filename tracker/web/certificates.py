@@ -18,7 +18,14 @@ from tracker.services import certificates, yearly_certificates
 from tracker.services import units as org
 from tracker.web import bp
 from tracker.web.access import admin_page
-from tracker.web.forms import CertificateRevokeForm, Problems, YearlyForm, error_problems, validated
+from tracker.web.forms import (
+    CertificateLookup,
+    CertificateRevokeForm,
+    Problems,
+    YearlyForm,
+    error_problems,
+    validated,
+)
 
 PAGE_SIZE = 100
 
@@ -40,9 +47,16 @@ def certificate_file(number: str) -> Any:
 @bp.get("/verify/<number>")
 def verify_page(number: str | None = None) -> Any:
     """No login: whether a certificate is genuine and what it certifies, nothing more."""
-    number = (number or request.args.get("number") or "").strip()[:64]
-    found = certificates.verify(number) if number else None
-    return render_template("exams/verify.html", number=number, found=found)
+    typed = number if number is not None else request.args.get("number")
+    if typed is None:  # the empty page, before any lookup
+        return render_template("exams/verify.html", number="", found=None, problems=Problems())
+    form, problems = validated(CertificateLookup, {"number": typed})
+    return render_template(
+        "exams/verify.html",
+        number=form.number if form else typed,
+        found=certificates.verify(form.number) if form else None,
+        problems=problems,
+    ), 400 if problems else 200
 
 
 def _admin_page(status: int = 200, problems: Problems | None = None) -> Any:

@@ -15,6 +15,7 @@ from jinja2 import pass_context
 from jinja2.runtime import Context
 from markupsafe import Markup
 from pydantic import BaseModel
+from werkzeug.datastructures import MultiDict
 
 from tracker.api.schemas import PasswordChange, ProfilePatch
 from tracker.api.schemas_exams import ChoiceIn, ExamCreate, QuestionIn
@@ -27,6 +28,7 @@ from tracker.services.uploads import CSV, DOCUMENTS, MATERIALS
 from tracker.web import bp
 from tracker.web.forms import (
     AttendanceForm,
+    CertificateLookup,
     CertificateRevokeForm,
     CoursewareForm,
     EditUserForm,
@@ -34,6 +36,7 @@ from tracker.web.forms import (
     LoginForm,
     NewUserForm,
     Problems,
+    ReportForm,
     UnitForm,
     YearlyForm,
     split_hours,
@@ -62,6 +65,8 @@ MODELS: dict[str, type[BaseModel]] = {
     "flag": FlagDecisionIn,
     "yearly": YearlyForm,
     "certificate_revoke": CertificateRevokeForm,
+    "report": ReportForm,
+    "certificate_lookup": CertificateLookup,
 }
 # The files each upload input takes, as the server checks them.
 UPLOADS: dict[str, frozenset[str]] = {
@@ -141,9 +146,14 @@ def _problems(context: Context, form: str) -> Problems | None:
     return found if isinstance(found, Problems) and found.form == form else None
 
 
-def _resent(context: Context, form: str) -> bool:
-    """Whether the page answers a post of this form (refused, or a preview)."""
-    return request.method == "POST" and _problems(context, form) is not None
+def _sent(context: Context, form: str) -> MultiDict[str, str] | None:
+    """What this form sent if the page answers it: a post (refused or previewed), a refused GET."""
+    found = _problems(context, form)
+    if found is None:
+        return None
+    if request.method == "POST":
+        return request.form
+    return request.args if found else None
 
 
 def _attributes(attrs: dict[str, str | bool]) -> Markup:
@@ -223,8 +233,10 @@ def field_error(context: Context, name: str, form: str = "") -> Markup:
 @pass_context
 def kept(context: Context, name: str, default: Any = "", form: str = "") -> Any:
     """What was typed into `name` when this form was sent (and refused), else `default`."""
-    if _resent(context, form):
-        return request.form.get(name, "")
+    # A GET form's value may come from the address's path (/verify/<number>), not its query.
+    sent = _sent(context, form)
+    if sent is not None and (name in sent or request.method == "POST"):
+        return sent.get(name, "")
     return "" if default is None else default
 
 
@@ -232,8 +244,9 @@ def kept(context: Context, name: str, default: Any = "", form: str = "") -> Any:
 @pass_context
 def kept_on(context: Context, name: str, default: bool = False, form: str = "") -> bool:
     """Whether checkbox `name` was ticked when this form was refused, else `default`."""
-    if _resent(context, form):
-        return name in request.form
+    sent = _sent(context, form)
+    if sent is not None:
+        return name in sent
     return bool(default)
 
 
@@ -241,8 +254,9 @@ def kept_on(context: Context, name: str, default: bool = False, form: str = "") 
 @pass_context
 def kept_hours(context: Context, name: str, hours: float | None = None, form: str = "") -> Any:
     """The hours and minutes an hours input shows: as typed after a refusal, else `hours`."""
-    if _resent(context, form) and f"{name}_h" in request.form:
-        return request.form.get(f"{name}_h", ""), request.form.get(f"{name}_min", "")
+    sent = _sent(context, form)
+    if sent is not None and f"{name}_h" in sent:
+        return sent.get(f"{name}_h", ""), sent.get(f"{name}_min", "")
     return split_hours(hours) or ("", "")
 
 

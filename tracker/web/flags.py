@@ -13,6 +13,7 @@ from tracker.auth import current_principal
 from tracker.errors import TrackerError
 from tracker.models import FLAG_STATUSES
 from tracker.services import flags
+from tracker.services.flag_rules import rule_title
 from tracker.web import bp
 from tracker.web.access import admin_page
 from tracker.web.forms import Problems, error_problems, form_values, validated
@@ -38,7 +39,7 @@ def _queue_page(problems: Problems | None = None, status: int = 200) -> Any:
 @bp.app_template_global()
 def flag_rule_title(rule: str) -> str:
     """A flag rule's name in the current language (for the pages)."""
-    return flags.rule_title(rule)
+    return rule_title(rule)
 
 
 @bp.get("/learning/flags")

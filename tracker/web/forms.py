@@ -8,19 +8,20 @@ from typing import Annotated, Any, Literal, TypeVar
 from flask import request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
-from pydantic_core import PydanticCustomError
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic_core import ErrorDetails, PydanticCustomError
 from werkzeug.datastructures import MultiDict
 
-from tracker.api.fields import Fraction, HoursText, IdParam, typed_period
+from tracker.api.fields import Fraction, HoursText, IdParam, Year, typed_period
 from tracker.api.schemas_exams import ExamCreate, QuestionIn, exam_target, question_keyed
 from tracker.api.schemas_records import RecordCreate, RecordPatch
 from tracker.api.schemas_trainings import Assessment, TrainingCreate
 from tracker.errors import TrackerError
 from tracker.services.accounts import MAX_LOGIN_NAME, DisplayName, Password, Username
+from tracker.services.certificates import normalize_number
 from tracker.services.trainings import PARTICIPANT_CATEGORIES
 from tracker.services.uploads import Upload, max_bytes, read_upload
-from tracker.validation import detail_lines, invalid, problem
+from tracker.validation import detail_lines, invalid, location, problem
 
 # How the pages name the fields of their forms in messages.
 LABELS = {
@@ -85,6 +86,7 @@ LABELS = {
     "answer": _l("Answer"),
     "rating": _l("Rating"),
     "year": _l("Year"),
+    "number": _l("Certificate number"),
     "comment": _l("Comment"),
     "enrolment_open": _l("Open for enrolment"),
     "active": _l("Active"),
@@ -146,18 +148,8 @@ class UnitForm(_Form):
 
 F = TypeVar("F", bound=BaseModel)
 
-# The form field a model-wide error concerns (pydantic gives such errors no location).
-_FIELD_OF_KIND = {
-    "end_before_start": "end_date",
-    "days_beyond_period": "days",
-    "exam_needs_subject": "subject",
-    "completion_needs_item": "requires_completion",
-    "true_false_answer": "answer",
-    "choices_count": "choices",
-    "single_one_correct": "correct",
-    "none_correct": "correct",
-    "hours_with_deduction": "hours",
-}
+# Where the question form splits a rule's field: which choices are correct is its own input.
+_FORM_FIELD_OF_KIND = {"single_one_correct": "correct", "none_correct": "correct"}
 # The form field a service's refusal concerns, by its code.
 _FIELD_OF_CODE = {
     "bad_file": "file",
@@ -185,9 +177,14 @@ _HOURS_KINDS = {
 }
 
 
-def form_field(location: Iterable[Any]) -> str | None:
+def _field_of(error: ErrorDetails) -> str | None:
+    """The form input a pydantic error concerns, rules across fields included."""
+    return _FORM_FIELD_OF_KIND.get(error["type"]) or form_field(location(error))
+
+
+def form_field(loc: Iterable[Any]) -> str | None:
     """The name of the form input a pydantic error location concerns."""
-    parts = [str(p) for p in location]
+    parts = [str(p) for p in loc]
     if not parts:
         return None
     if parts[0] == "participants" and len(parts) > 1:
@@ -214,7 +211,7 @@ class Problems:
     def add_validation(self, error: ValidationError) -> Problems:
         """Each problem pydantic found, beside the field it concerns."""
         for item in error.errors():
-            field = form_field(item["loc"]) or _FIELD_OF_KIND.get(item["type"])
+            field = _field_of(item)
             kind = _HOURS_KINDS.get(item["type"]) if field in HOUR_FIELDS else None
             self.add(problem({**item, "type": kind} if kind else item), field)
         return self
@@ -336,7 +333,7 @@ def validated(model: type[F], values: dict[str, Any], form: str = "") -> tuple[F
             check(values)
     except PydanticCustomError as error:
         item = {"type": error.type, "ctx": error.context or {}, "loc": ()}
-        problems.add(problem(item), _FIELD_OF_KIND.get(error.type))  # type: ignore[arg-type]
+        problems.add(problem(item), _field_of(item))  # type: ignore[arg-type]
     except (TypeError, ValueError, AttributeError):
         pass  # what was typed is too far off to weigh against the other fields
     return None, problems
@@ -406,7 +403,25 @@ class YearlyForm(_Form):
     """Issue the yearly certificates of a unit."""
 
     unit_id: IdParam
-    year: Annotated[int, Field(ge=2000, le=2100)]
+    year: Year
+
+
+class ReportForm(_Form):
+    """The unit report's filter: the year (blank: this year); the unit is picked from a list."""
+
+    year: Annotated[Year | None, Blank] = None
+
+
+def _certificate_number(text: str) -> str:
+    if normalize_number(text) is None:
+        raise PydanticCustomError("certificate_number", "not a certificate number")
+    return text
+
+
+class CertificateLookup(_Form):
+    """The verification page's lookup: a number as printed (spacing, case and O for 0 aside)."""
+
+    number: Annotated[str, Field(min_length=1, max_length=64), AfterValidator(_certificate_number)]
 
 
 class CertificateRevokeForm(_Form):

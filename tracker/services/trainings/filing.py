@@ -6,14 +6,12 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from flask_babel import gettext as _
 from sqlalchemy import String, and_, cast, exists, literal, or_, select
 
 from tracker import clock
 from tracker.auth import Principal
 from tracker.core.calendar import days_fit
 from tracker.core.rules import RuleSet, hours_to_ms
-from tracker.errors import fail
 from tracker.extensions import db
 from tracker.models import Notice, Training, TrainingMaterial, TrainingParticipant, User
 from tracker.services import flags, transaction
@@ -30,6 +28,7 @@ from tracker.services.trainings.listing import (
     held_training,
     view_of,
 )
+from tracker.validation import refusal
 
 # What a training's attendees are credited and on which days: a change re-scans them.
 SCHEDULE = {"start_date", "end_date", "days", "subject"}
@@ -85,11 +84,11 @@ def update_training(principal: Principal, training_id: int, fields: dict[str, An
         for name, value in columns.items():
             setattr(training, name, value)
         if training.end_date < training.start_date:
-            fail("bad_payload", _("The end date must not be before the start date."))
+            raise refusal("end_before_start")
         period = {"start_date", "end_date", "days"} & columns.keys()
         # Only a change of them: a training filed before the rule can still be renamed.
         if period and not days_fit(float(training.days), training.start_date, training.end_date):
-            fail("bad_payload", _("The days cannot exceed the calendar days of the period."))
+            raise refusal("days_beyond_period")
         if "days" in columns and old["days"] != float(columns["days"]):
             rules = rule_sets()[training.rule_set_id]
             training.hours_ms = _hours_ms(rules, training.days)
