@@ -80,6 +80,9 @@ def _derive_settings(app: Flask) -> None:
     threads = app.config["HASHING_THREADS"]
     if not isinstance(threads, int) or isinstance(threads, bool) or not 1 <= threads <= 64:
         raise ValueError(f"TRACKER_HASHING_THREADS must be a whole number 1..64, not {threads!r}")
+    opens = app.config["OPENS_AT_ONCE"]
+    if not isinstance(opens, int) or isinstance(opens, bool) or not 1 <= opens <= 64:
+        raise ValueError(f"TRACKER_OPENS_AT_ONCE must be a whole number 1..64, not {opens!r}")
     lanes = app.config["ARGON2_PARALLELISM"]
     if not isinstance(lanes, int) or isinstance(lanes, bool) or not 1 <= lanes <= 16:
         raise ValueError(f"TRACKER_ARGON2_PARALLELISM must be a whole number 1..16, not {lanes!r}")

@@ -35,6 +35,7 @@ def test_environment_overrides_defaults_and_test_config_overrides_both(monkeypat
         ({"HASHING_THREADS": 0}, "TRACKER_HASHING_THREADS must be a whole number 1..64"),
         ({"HASHING_THREADS": "two"}, "TRACKER_HASHING_THREADS must be a whole number 1..64"),
         ({"HASHING_NICE": 20}, "TRACKER_HASHING_NICE must be a whole number 0..19"),
+        ({"OPENS_AT_ONCE": 0}, "TRACKER_OPENS_AT_ONCE must be a whole number 1..64"),
         ({"ARGON2_PARALLELISM": 0}, "TRACKER_ARGON2_PARALLELISM must be a whole number 1..16"),
         ({"ARGON2_PARALLELISM": "4"}, "TRACKER_ARGON2_PARALLELISM must be a whole number 1..16"),
         ({"HASHING_NICE": -5}, "TRACKER_HASHING_NICE must be a whole number 0..19"),
