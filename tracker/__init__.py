@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from flask import Flask
 
-from tracker.config import DEFAULTS, PROJECT_ROOT
+from tracker.config import DEFAULTS, PROJECT_ROOT, WHOLE_NUMBERS
 from tracker.security import BoundedJSONProvider
 
 
@@ -74,21 +74,10 @@ def _derive_settings(app: Flask) -> None:
     from tracker.services.reminders import reminders_from
 
     reminders_from(app.config["REMINDERS_FROM"], 2026)  # a bad day stops the start, with why
-    batch = app.config["REMINDER_BATCH"]
-    if not isinstance(batch, int) or isinstance(batch, bool) or not 1 <= batch <= 10_000:
-        raise ValueError(f"TRACKER_REMINDER_BATCH must be a whole number 1..10000, not {batch!r}")
-    threads = app.config["HASHING_THREADS"]
-    if not isinstance(threads, int) or isinstance(threads, bool) or not 1 <= threads <= 64:
-        raise ValueError(f"TRACKER_HASHING_THREADS must be a whole number 1..64, not {threads!r}")
-    opens = app.config["OPENS_AT_ONCE"]
-    if not isinstance(opens, int) or isinstance(opens, bool) or not 1 <= opens <= 64:
-        raise ValueError(f"TRACKER_OPENS_AT_ONCE must be a whole number 1..64, not {opens!r}")
-    lanes = app.config["ARGON2_PARALLELISM"]
-    if not isinstance(lanes, int) or isinstance(lanes, bool) or not 1 <= lanes <= 16:
-        raise ValueError(f"TRACKER_ARGON2_PARALLELISM must be a whole number 1..16, not {lanes!r}")
-    nice = app.config["HASHING_NICE"]
-    if not isinstance(nice, int) or isinstance(nice, bool) or not 0 <= nice <= 19:
-        raise ValueError(f"TRACKER_HASHING_NICE must be a whole number 0..19, not {nice!r}")
+    for name, (low, high) in WHOLE_NUMBERS.items():
+        value = app.config[name]
+        if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+            raise ValueError(f"TRACKER_{name} must be a whole number {low}..{high}, not {value!r}")
 
 
 def _init_extensions(app: Flask) -> None:

@@ -99,3 +99,12 @@ DEFAULTS: dict[str, object] = {
     ),
     "REFERRER_POLICY": "same-origin",
 }
+
+# Settings that must be whole numbers within bounds; a bad one stops the start, with why.
+WHOLE_NUMBERS = {
+    "REMINDER_BATCH": (1, 10_000),
+    "HASHING_THREADS": (1, 64),
+    "OPENS_AT_ONCE": (1, 64),
+    "ARGON2_PARALLELISM": (1, 16),
+    "HASHING_NICE": (0, 19),
+}

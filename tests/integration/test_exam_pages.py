@@ -125,4 +125,5 @@ def test_verification_needs_no_login(client):
     page = client.get("/verify", headers=ZH)
     assert page.status_code == 200
     assert "证书查验" in page.text
-    assert "没有此编号的证书" in client.get("/verify?number=EX2026-1111", headers=ZH).text
+    unknown = client.get("/verify?number=EX2026-0000-0000-0000-0000", headers=ZH)  # well-formed
+    assert "没有此编号的证书" in unknown.text

@@ -125,9 +125,13 @@ def _lock(
 ) -> tuple[dict[str, SessionState], dict[int, CapGroup | None], dict[int, int]]:
     """Lock the batch's sessions together with their users' rows and read them in one
     statement; the sessions, and the online cap group and token version of each active user."""
-    rows = db.session.execute(
-        _sessions_and_users(), values("sessions", (r.session_id for r in requests))
-    ).all()
+    # Core statements go straight to the transaction's connection: the ORM session's layer
+    # around them cost a few per cent of a heartbeat (docs/benchmarks.md).
+    rows = (
+        db.session.connection()
+        .execute(_sessions_and_users(), values("sessions", (r.session_id for r in requests)))
+        .all()
+    )
     sessions = {row.id: SessionState(row) for row in rows}
     members = {(row.user_id, row.unit_id, row.token_version) for row in rows if row.user_active}
     strangers = {r.user_id for r in requests} - {row.user_id for row in rows}

@@ -156,7 +156,7 @@ class RunningTotals:
             **pairs("years", users_years),
             **values("users", (user for user, _year in users_years)),
         }
-        for tag, user_id, key, kind, a, b in db.session.execute(statement, params):
+        for tag, user_id, key, kind, a, b in db.session.connection().execute(statement, params):
             if tag == "i":
                 self.progress[(user_id, key)] = a
             elif tag == "y":
@@ -321,7 +321,7 @@ def upsert(*changes: Upsert) -> None:
             for i, (change, (_t, names, *_)) in enumerate(zip(changes, specs, strict=True))
             for name in names
         }
-        db.session.execute(text(_unnest_upserts(specs)), params)
+        db.session.connection().execute(text(_unnest_upserts(specs)), params)
         return
     for change, (table, _names, keys, changed, add) in zip(changes, specs, strict=True):
         statement = sqlite.insert(table)
