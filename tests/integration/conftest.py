@@ -74,6 +74,8 @@ def make_app(tmp_path: Any, clock: Clock) -> Iterator[Callable[..., Flask]]:
                 "MEDIA_DIR": str(tmp_path / "media"),
                 "ARGON2_TIME_COST": 1,  # weak hashes keep the suite fast; strength is not tested
                 "ARGON2_MEMORY_KIB": 1024,
+                # Tests send one beat at a time: waiting for company would only slow them.
+                "CREDIT_GATHER_MS": 2,
                 **config,
             }
         )
