@@ -81,6 +81,8 @@ def _derive_settings(app: Flask) -> None:
 
 
 def _init_extensions(app: Flask) -> None:
+    import threading
+
     from argon2 import PasswordHasher
 
     from tracker.db import tune_engine
@@ -124,6 +126,10 @@ def _init_extensions(app: Flask) -> None:
         # The server's clock, so that tests which drive it drive the buckets too.
         clock=lambda: app.extensions["tracker.clock"]().timestamp(),
     )
+    # Turns taken at once per process (greenlets waiting under gevent, which patched
+    # threading before the app was made): player opens and password hashes.
+    app.extensions["tracker.open_turns"] = threading.BoundedSemaphore(config["OPENS_AT_ONCE"])
+    app.extensions["tracker.hashing_turns"] = threading.BoundedSemaphore(config["HASHING_THREADS"])
     app.extensions["tracker.login_throttle"] = LoginThrottle(
         str(config["LOGIN_FAILURES_PER_ACCOUNT"]),
         str(config["LOGIN_FAILURES_PER_ADDRESS"]),

@@ -29,7 +29,7 @@ def _on_postgresql() -> bool:
 
 def per_dialect(build: Callable[P, T]) -> Callable[P, T]:
     """`build`, called once per database dialect and arguments (which must be hashable)."""
-    cached = functools.cache(lambda _dialect, *args: build(*args))
+    cached = functools.cache(lambda _dialect, *args, **kwargs: build(*args, **kwargs))
 
     @functools.wraps(build)
     def built(*args: P.args, **kwargs: P.kwargs) -> T:

@@ -87,20 +87,9 @@ def off_the_loop(work: Callable[..., T], *args: Any) -> T:
 
     if not monkey.is_module_patched("threading"):
         return work(*args)
-    with _hashing_turns():
+    with current_app.extensions["tracker.hashing_turns"]:
         nice = int(current_app.config["HASHING_NICE"])
         return get_hub().threadpool.apply(_yielding_cpu, (work, args, nice))
-
-
-def _hashing_turns() -> Any:
-    extensions = current_app.extensions
-    turns = extensions.get("tracker.hashing_turns")
-    if turns is None:
-        from gevent.lock import BoundedSemaphore
-
-        turns = BoundedSemaphore(int(current_app.config["HASHING_THREADS"]))
-        turns = extensions.setdefault("tracker.hashing_turns", turns)
-    return turns
 
 
 def _yielding_cpu(work: Callable[..., T], args: tuple[Any, ...], nice: int) -> T:

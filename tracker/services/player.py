@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -106,17 +105,8 @@ def open_session(
     asked_at = clock.now().timestamp()
     if _gauge().busy(asked_at):
         raise RetryLater("server_busy", _gauge().refuse(asked_at))
-    with _open_turns():
+    with current_app.extensions["tracker.open_turns"]:
         return _open(principal, courseware_id, socket_id, client)
-
-
-def _open_turns() -> threading.Semaphore:
-    extensions = current_app.extensions
-    turns = extensions.get("tracker.open_turns")
-    if turns is None:
-        turns = threading.BoundedSemaphore(int(current_app.config["OPENS_AT_ONCE"]))
-        turns = extensions.setdefault("tracker.open_turns", turns)
-    return turns
 
 
 def _open(
